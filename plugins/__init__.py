@@ -1,0 +1,1 @@
+"""Reference implementations of kframe interfaces, installed as ``kframe_plugins``."""
