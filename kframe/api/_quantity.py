@@ -28,9 +28,13 @@ _ERR_SUFFIX: Final = "unable to parse quantity's suffix"
 
 _DIGITS: Final = frozenset("0123456789")
 _SUFFIX_CHARS: Final = frozenset("eEinumkKMGTP")
-_DECIMAL_SUFFIXES: Final = {"n": -9, "u": -6, "m": -3, "": 0, "k": 3, "M": 6, "G": 9, "T": 12,
-                            "P": 15, "E": 18}  # fmt: skip
-_BINARY_SUFFIXES: Final = {"Ki": 10, "Mi": 20, "Gi": 30, "Ti": 40, "Pi": 50, "Ei": 60}
+# Suffix -> power of ten (n = 10^-9 ... E = 10^18) and suffix -> power of two (Ki ... Ei).
+_DECIMAL_SUFFIXES: Final = dict(
+    zip(("n", "u", "m", "", "k", "M", "G", "T", "P", "E"), range(-9, 19, 3), strict=True)
+)
+_BINARY_SUFFIXES: Final = dict(
+    zip(("Ki", "Mi", "Gi", "Ti", "Pi", "Ei"), range(10, 61, 10), strict=True)
+)
 _DECIMAL_BY_EXPONENT: Final = {e: s for s, e in _DECIMAL_SUFFIXES.items()}
 _BINARY_BY_POWER: Final = {e // 10: s for s, e in _BINARY_SUFFIXES.items()}
 

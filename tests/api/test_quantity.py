@@ -161,7 +161,8 @@ def test_fast_path_keeps_input_text(text: str, canonical: str) -> None:
 # Parsing and String() of inputs that upstream's scanner accepts though they look wrong.
 LENIENT_CASES: list[tuple[str, str, Format]] = [
     (".", "0", DSI), ("-.", "0", DSI), ("-", "0", DSI), ("+", "0", DSI), ("-0", "0", DSI),
-    ("Ki", "0", BSI), ("m", "0", DSI), ("e-9", "0", DEX), ("2.9296875Ki", "3000", BSI),
+    ("Ki", "0", BSI), ("Ti", "0", BSI), ("m", "0", DSI), ("e-9", "0", DEX),
+    ("2.9296875Ki", "3000", BSI),
     ("1e-0", "1e-0", DEX), ("1e+3", "1e+3", DEX), ("1e2147483647", "10e2147483646", DEX),
 ]  # fmt: skip
 
@@ -200,8 +201,8 @@ INVALID_CASES: list[tuple[str, str]] = [
     ("1e3.5", ERR_FORMAT), ("1e3e3", ERR_FORMAT), ("1_000", ERR_FORMAT), ("0x10", ERR_FORMAT),
     ("nan", ERR_FORMAT), ("inf", ERR_FORMAT), ("\u0661", ERR_FORMAT), ("1\n", ERR_FORMAT),
     ("1e" + "9" * 5000, ERR_SUFFIX),
-    # No digit at all, below nano: upstream's decimal path needs a digit.
-    ("e-10", ERR_NUMERIC), ("-.e-12", ERR_NUMERIC),
+    # No digit at all, off the fast path: upstream's inf.Dec path needs a digit.
+    ("e-10", ERR_NUMERIC), ("-.e-12", ERR_NUMERIC), ("Pi", ERR_NUMERIC), ("-Ei", ERR_NUMERIC),
 ]  # fmt: skip
 
 
