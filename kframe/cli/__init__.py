@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from kframe._version import __version__
-from kframe.cli._builtin import PluginsCommand
+from kframe.cli._builtin import BenchCommand, PluginsCommand
 from kframe.cli._command import Command, CommandError
 from kframe.registry import PluginError, Registry, build_registry
 
@@ -30,7 +30,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _commands(registry: Registry) -> dict[str, Command]:
-    commands: dict[str, Command] = {"plugins": PluginsCommand(registry)}
+    commands: dict[str, Command] = {"plugins": PluginsCommand(registry), "bench": BenchCommand()}
     for entry in registry.entries("cli-command"):
         if entry.name in commands:
             raise PluginError(
@@ -68,6 +68,7 @@ def _fail(message: str, code: int = 1) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``kframe`` command; returns the exit code."""
     from kframe.api import DecodeError
+    from kframe.store import StoreError, StoreURLError
 
     try:
         commands = _commands(build_registry())
@@ -79,7 +80,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return commands[args.command].run(args)
     except CommandError as exc:
         return _fail(str(exc), exc.exit_code)
-    except (PluginError, DecodeError) as exc:
+    except (PluginError, DecodeError, StoreError, StoreURLError) as exc:
         return _fail(str(exc))
     except OSError as exc:
         where = f": {exc.filename}" if exc.filename else ""

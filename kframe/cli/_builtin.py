@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 
+from kframe.bench import TARGETS
 from kframe.registry import Registry
 
-__all__ = ["PluginsCommand"]
+__all__ = ["BenchCommand", "PluginsCommand"]
 
 
 class PluginsCommand:
@@ -40,3 +41,20 @@ class PluginsCommand:
         for kind, name, dist in rows:
             print(f"{kind:<{widths[0]}}  {name:<{widths[1]}}  {dist}")
         return 0
+
+
+class BenchCommand:
+    """``kframe bench <target>``: benchmarks printing one JSON object per result on stdout."""
+
+    help = "run a benchmark; prints one JSON object per result (see docs/benchmarks.md)"
+
+    def __init__(self) -> None:
+        self._targets = {name: factory() for name, factory in TARGETS.items()}
+
+    def configure(self, parser: argparse.ArgumentParser) -> None:
+        sub = parser.add_subparsers(dest="target", metavar="TARGET", required=True)
+        for name, target in sorted(self._targets.items()):
+            target.configure(sub.add_parser(name, help=target.help, description=target.help))
+
+    def run(self, args: argparse.Namespace) -> int:
+        return self._targets[args.target].run(args)
