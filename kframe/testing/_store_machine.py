@@ -245,12 +245,12 @@ def store_state_machine(factory: Callable[[], Awaitable[Store]]) -> type[RuleBas
             try:
                 for watch, prefix, start in self.watches:
                     want = [e for e in self.log if e[3] >= start and e[1].startswith(prefix)]
-                    got = self.run(_take(watch, len(want)))
+                    got = self.run(take_events(watch, len(want), 10.0))
                     # Events of one transaction share a revision; their order within it is
                     # the backend's.
                     assert sorted(map(_observed, got)) == sorted(want)
                     assert [e.revision for e in got] == sorted(e.revision for e in got)
-                    assert self.run(_take(watch, 1, 0.05)) == [], "an extra event arrived"
+                    assert self.run(take_events(watch, 1, 0.05)) == [], "an extra event arrived"
                     self.run(watch.close())
             finally:
                 self.run(self.store.close())
@@ -259,17 +259,17 @@ def store_state_machine(factory: Callable[[], Awaitable[Store]]) -> type[RuleBas
     return StoreMachine
 
 
-async def _take(watch: Watch, n: int, timeout: float = 10.0) -> list[Event]:
+async def take_events(watch: Watch, n: int | None, timeout: float) -> list[Event]:
+    """Up to ``n`` events of ``watch`` (all that come, if None) within ``timeout`` seconds."""
     out: list[Event] = []
-    if n == 0 and timeout > 0.06:
-        return out
 
     async def take() -> None:
         async for event in watch:
             out.append(event)
-            if len(out) >= max(n, 1):
+            if n is not None and len(out) >= n:
                 return
 
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(take(), timeout)
+    if n != 0:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(take(), timeout)
     return out

@@ -24,7 +24,6 @@ whose revision is cluster-wide) passes too.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 
@@ -41,7 +40,7 @@ from kframe.store import (
     Store,
     Watch,
 )
-from kframe.testing._store_machine import store_state_machine
+from kframe.testing._store_machine import store_state_machine, take_events
 
 __all__ = ["StoreConformance", "StoreFactory", "collect", "store_state_machine"]
 
@@ -62,32 +61,14 @@ def _run(factory: StoreFactory, body: Callable[[Store], Coroutine[Any, Any, T]])
 
 async def collect(watch: Watch, n: int, timeout: float = 10.0) -> list[Event]:
     """The next ``n`` events of ``watch`` (fails the test if they do not come in time)."""
-    events: list[Event] = []
-
-    async def take() -> None:
-        async for event in watch:
-            events.append(event)
-            if len(events) == n:
-                return
-
-    if n:
-        try:
-            await asyncio.wait_for(take(), timeout)
-        except TimeoutError:
-            pytest.fail(f"watch delivered {len(events)} of {n} events in {timeout}s: {events}")
+    events = await take_events(watch, n, timeout)
+    if len(events) < n:
+        pytest.fail(f"watch delivered {len(events)} of {n} events in {timeout}s: {events}")
     return events
 
 
 async def _no_more(watch: Watch, wait: float = 0.3) -> list[Event]:
-    extra: list[Event] = []
-
-    async def take() -> None:
-        async for event in watch:
-            extra.append(event)
-
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(take(), wait)
-    return extra
+    return await take_events(watch, None, wait)
 
 
 class StoreConformance:
