@@ -13,5 +13,6 @@ echo "== mypy --strict" >&2
 mypy kframe plugins tools examples
 echo "== generated models are current" >&2
 python tools/gen_models.py --check
+python tools/gen_openapi.py --check
 echo "== pytest" >&2
 python -m pytest "$@"

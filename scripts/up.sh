@@ -1,10 +1,31 @@
 #!/usr/bin/env bash
-# The main job: install, then show kframe on its demo workload.
-# Until `kframe up` lands (issue 4), the demo decodes every example manifest through kframe's
-# typed models and lists the installed plugins.
+# The main job: install, start `kframe up` on a local data dir, apply the demo workload with the
+# real kubectl, show it, and keep the cluster running in the foreground (Ctrl-C stops it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install.sh
 export PATH="$PWD/.venv/bin:$PATH"
-kframe plugins
-kframe validate --strict -f examples/manifests
+
+DATA_DIR=${KFRAME_DATA_DIR:-$PWD/.kframe}
+PORT=${KFRAME_PORT:-6443}
+KUBECONFIG_PATH="$DATA_DIR/kubeconfig"
+
+kframe up --data-dir "$DATA_DIR" --port "$PORT" &
+KFRAME_PID=$!
+trap 'kill -TERM $KFRAME_PID 2>/dev/null; wait $KFRAME_PID' EXIT INT TERM
+
+for _ in $(seq 1 100); do
+  if [ -f "$KUBECONFIG_PATH" ] && kubectl --kubeconfig "$KUBECONFIG_PATH" get --raw /readyz \
+      >/dev/null 2>&1; then
+    break
+  fi
+  kill -0 $KFRAME_PID 2>/dev/null || { echo "kframe up exited early" >&2; exit 1; }
+  sleep 0.2
+done
+
+kubectl --kubeconfig "$KUBECONFIG_PATH" apply -f examples/demo/workload.yaml
+kubectl --kubeconfig "$KUBECONFIG_PATH" get deployments,services,configmaps -n demo
+echo
+echo "kframe is running. In another shell: kubectl --kubeconfig $KUBECONFIG_PATH get all -A"
+echo "Ctrl-C stops it; the state stays in $DATA_DIR."
+wait $KFRAME_PID

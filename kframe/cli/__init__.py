@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from kframe._version import __version__
-from kframe.cli._builtin import BenchCommand, PluginsCommand
+from kframe.cli._builtin import ApiserverCommand, BenchCommand, PluginsCommand, UpCommand
 from kframe.cli._command import Command, CommandError
 from kframe.registry import PluginError, Registry, build_registry
 
@@ -30,7 +30,12 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _commands(registry: Registry) -> dict[str, Command]:
-    commands: dict[str, Command] = {"plugins": PluginsCommand(registry), "bench": BenchCommand()}
+    commands: dict[str, Command] = {
+        "plugins": PluginsCommand(registry),
+        "bench": BenchCommand(),
+        "apiserver": ApiserverCommand(),
+        "up": UpCommand(),
+    }
     for entry in registry.entries("cli-command"):
         if entry.name in commands:
             raise PluginError(

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
+from pathlib import Path
 
 from kframe.bench import TARGETS
+from kframe.cli._command import CommandError
+from kframe.cluster import Settings
 from kframe.registry import Registry
 
-__all__ = ["BenchCommand", "PluginsCommand"]
+__all__ = ["ApiserverCommand", "BenchCommand", "PluginsCommand", "UpCommand"]
 
 
 class PluginsCommand:
@@ -58,3 +62,101 @@ class BenchCommand:
 
     def run(self, args: argparse.Namespace) -> int:
         return self._targets[args.target].run(args)
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a port number, got {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"port must be in 0..65535, got {value}")
+    return value
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text.removesuffix("s"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected seconds, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must not be negative, got {text!r}")
+    return value
+
+
+def add_server_flags(parser: argparse.ArgumentParser) -> None:
+    """The flags `kframe up` and `kframe apiserver` share (docs/architecture.md, Contracts)."""
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=Path(".kframe"),
+        help="where state and the kubeconfig live (default: ./.kframe)",
+    )
+    parser.add_argument(
+        "--store", metavar="URL", help="store URL (default: sqlite:///<data-dir>/state.db)"
+    )
+    parser.add_argument("--address", default="127.0.0.1", help="listen address")
+    parser.add_argument("--port", type=_port, default=6443, help="listen port (0: any free)")
+    parser.add_argument(
+        "--etcd-compaction-interval",
+        type=_seconds,
+        default=300.0,
+        metavar="SECONDS",
+        dest="compaction_interval",
+        help="compact the store's history this often, as kube-apiserver does (default 300; 0: "
+        "never)",
+    )
+    parser.add_argument(
+        "--kubeconfig",
+        type=Path,
+        metavar="PATH",
+        help="where to write the kubeconfig (default: <data-dir>/kubeconfig)",
+    )
+
+
+def server_settings(args: argparse.Namespace) -> Settings:
+    data_dir = args.data_dir.resolve()
+    return Settings(
+        store=args.store or f"sqlite://{data_dir / 'state.db'}",
+        address=args.address,
+        port=args.port,
+        kubeconfig=(args.kubeconfig or data_dir / "kubeconfig").resolve(),
+        nodes=getattr(args, "nodes", 0),
+        runtime=getattr(args, "runtime", ""),
+        compaction_interval=args.compaction_interval,
+    )
+
+
+class ApiserverCommand:
+    """``kframe apiserver``: the API server alone, in the foreground."""
+
+    help = "run the API server alone over a store, until SIGINT/SIGTERM"
+
+    def configure(self, parser: argparse.ArgumentParser) -> None:
+        add_server_flags(parser)
+
+    def run(self, args: argparse.Namespace) -> int:
+        from kframe.cluster import run_apiserver
+
+        asyncio.run(run_apiserver(server_settings(args)))
+        return 0
+
+
+class UpCommand:
+    """``kframe up``: the whole cluster in one foreground process."""
+
+    help = "run a whole cluster in one process (API server and every component), until SIGINT"
+
+    def configure(self, parser: argparse.ArgumentParser) -> None:
+        add_server_flags(parser)
+        parser.add_argument("--nodes", type=int, default=0, help="kubelets to host (default 0)")
+        parser.add_argument("--runtime", default="fake", help="container runtime for the nodes")
+
+    def run(self, args: argparse.Namespace) -> int:
+        from kframe.cluster import run_up
+
+        try:
+            asyncio.run(run_up(server_settings(args)))
+        except ValueError as exc:
+            raise CommandError(str(exc), exit_code=2) from None
+        return 0

@@ -1,0 +1,24 @@
+"""The API server: Kubernetes' REST API over the Store, as kubectl and the client libraries expect.
+
+It serves the resources in ``kframe.apiserver._resources`` with upstream's discovery documents,
+verbs, watch, field and label selectors, server-side tables and ``Status`` errors.
+"""
+
+from kframe.apiserver._errors import APIError, Cause
+from kframe.apiserver._resources import RESOURCES, Resource, by_kind, by_plural
+from kframe.apiserver._server import KUBERNETES_VERSION, APIServer
+from kframe.apiserver._storage import ListOptions, ObjectStorage, WatchEvent
+
+__all__ = [
+    "KUBERNETES_VERSION",
+    "RESOURCES",
+    "APIError",
+    "APIServer",
+    "Cause",
+    "ListOptions",
+    "ObjectStorage",
+    "Resource",
+    "WatchEvent",
+    "by_kind",
+    "by_plural",
+]

@@ -1,0 +1,146 @@
+"""APIServer: the Kubernetes API over one Store, served by aiohttp."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import logging
+import platform
+from collections.abc import Iterable
+from typing import Any
+
+from aiohttp import web
+
+from kframe._version import __version__
+from kframe.apiserver import _errors as errors
+from kframe.apiserver._compactor import Compactor
+from kframe.apiserver._http import Handlers
+from kframe.apiserver._meta import metadata
+from kframe.apiserver._openapi_routes import add_openapi_routes
+from kframe.apiserver._resources import RESOURCES, Resource
+from kframe.apiserver._storage import ObjectStorage
+from kframe.store import Store
+
+__all__ = ["KUBERNETES_VERSION", "APIServer"]
+
+log = logging.getLogger("kframe.apiserver")
+
+#: The Kubernetes API version kframe models and reports from /version.
+KUBERNETES_VERSION = (1, 33)
+
+# Created at start, as kube-apiserver's system namespaces controller does.
+SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
+
+
+class APIServer:
+    """Serves the Kubernetes REST API for ``resources`` stored in ``store``.
+
+    ``compaction_interval`` (seconds; 0 turns it off) is kube-apiserver's
+    ``--etcd-compaction-interval``, 5 minutes by default.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        resources: Iterable[Resource] = RESOURCES,
+        compaction_interval: float = 300.0,
+    ) -> None:
+        self.store = store
+        self._compactor = Compactor(store, compaction_interval)
+        self.storages = {(r.group, r.version, r.plural): ObjectStorage(store, r) for r in resources}
+        self._runner: web.AppRunner | None = None
+        self._address = ("127.0.0.1", 0)
+        self._started = _dt.datetime.now(_dt.UTC)
+        self.app = web.Application(client_max_size=3 * 1024 * 1024)  # upstream: 3 MiB bodies
+        self.app.router.add_get("/version", self._version)
+        for path in ("/healthz", "/livez", "/readyz"):
+            self.app.router.add_get(path, self._health)
+        add_openapi_routes(self.app)
+        self._handlers = Handlers(self.storages, self.server_address, self._namespace_check)
+        self._handlers.routes(self.app)
+
+    def storage(self, group: str, version: str, plural: str) -> ObjectStorage:
+        return self.storages[(group, version, plural)]
+
+    @property
+    def url(self) -> str:
+        host, port = self._address
+        return f"http://{host}:{port}"
+
+    def server_address(self) -> str:
+        host, port = self._address
+        return f"{host}:{port}"
+
+    async def bootstrap(self) -> None:
+        """Create the system namespaces if they do not exist yet."""
+        namespaces = self.storage("", "v1", "namespaces")
+        for name in SYSTEM_NAMESPACES:
+            try:
+                await namespaces.create({"metadata": {"name": name}}, None)
+            except errors.APIError as exc:
+                if exc.reason != "AlreadyExists":
+                    raise
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        """Bootstrap, then listen; ``port`` 0 picks a free port (see :attr:`url`)."""
+        await self.bootstrap()
+        self._runner = web.AppRunner(
+            self.app, access_log=None, handle_signals=False, shutdown_timeout=5.0
+        )
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, host, port, reuse_address=True)
+        await site.start()
+        self._compactor.start()
+        server = site._server
+        sockets = getattr(server, "sockets", None) or []
+        bound = sockets[0].getsockname() if sockets else (host, port)
+        self._address = (host, int(bound[1]))
+        log.info("API server listening on %s", self.url)
+
+    async def stop(self) -> None:
+        """Stop accepting, end watches, let other requests in flight finish, then close."""
+        self._handlers.stopping.set()
+        await self._compactor.stop()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def _namespace_check(self, namespace: str) -> None:
+        # NamespaceLifecycle admission: no creates in a missing or terminating namespace.
+        try:
+            ns = await self.storage("", "v1", "namespaces").get(None, namespace)
+        except errors.APIError as exc:
+            if exc.code == 404:
+                raise errors.not_found("namespaces", "", namespace) from None
+            raise
+        if metadata(ns).get("deletionTimestamp"):
+            raise errors.APIError(
+                403,
+                "Forbidden",
+                f"unable to create new content in namespace {namespace} because it is being "
+                "terminated",
+                name=namespace,
+                kind="namespaces",
+            )
+
+    async def _version(self, request: web.Request) -> web.Response:
+        major, minor = KUBERNETES_VERSION
+        info: dict[str, Any] = {
+            "major": str(major),
+            "minor": str(minor),
+            "gitVersion": f"v{major}.{minor}.0+kframe-{__version__}",
+            "gitCommit": "",
+            "gitTreeState": "clean",
+            "buildDate": self._started.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "goVersion": f"python{platform.python_version()}",
+            "compiler": platform.python_implementation().lower(),
+            "platform": f"{platform.system().lower()}/{platform.machine()}",
+        }
+        return web.json_response(info)
+
+    async def _health(self, request: web.Request) -> web.Response:
+        try:
+            await self.store.revision()
+        except Exception as exc:  # the store is the one dependency that can fail here
+            return web.Response(status=500, text=f"[-]etcd failed: {exc}\nhealthz check failed")
+        return web.Response(text="ok")

@@ -1,0 +1,469 @@
+"""REST storage for one resource over the Store: the verbs with Kubernetes' metadata semantics.
+
+Objects are JSON-shaped dicts here. They are stored under ``/registry/<plural>/<namespace>/<name>``
+(``/registry/<plural>/<name>`` when cluster-scoped) without ``metadata.resourceVersion``, which is
+the key's ``mod_revision`` and is filled in on every read, as kube-apiserver does with etcd.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import attrs
+
+from kframe.api import DecodeError, FieldSelector, Selector, from_dict
+from kframe.apiserver import _errors as errors
+from kframe.apiserver._errors import Cause
+from kframe.apiserver._fieldsets import object_fields
+from kframe.apiserver._meta import generate_name, metadata, now_rfc3339, stamp_create
+from kframe.apiserver._resources import Resource
+from kframe.apiserver._strategy import STRATEGIES, Strategy, decode_causes
+from kframe.apiserver._tokens import decode_continue, encode_continue
+from kframe.store import (
+    CompactedError,
+    ConflictError,
+    FutureRevisionError,
+    KeyExistsError,
+    KeyNotFoundError,
+    KeyValue,
+    Store,
+)
+
+__all__ = ["INITIAL_EVENTS_END", "ListOptions", "ObjectStorage", "WatchEvent"]
+
+#: The pseudo event a watch with sendInitialEvents yields after the last initial ADDED.
+INITIAL_EVENTS_END = "INITIAL_EVENTS_END"
+
+
+@attrs.frozen
+class ListOptions:
+    """The query parameters of list and watch requests."""
+
+    label_selector: Selector = attrs.field(factory=Selector.everything)
+    field_selector: FieldSelector = attrs.field(factory=FieldSelector.everything)
+    limit: int = 0
+    continue_token: str = ""
+    resource_version: str = ""
+    resource_version_match: str = ""
+
+
+@attrs.frozen
+class WatchEvent:
+    type: str  # ADDED, MODIFIED, DELETED, or INITIAL_EVENTS_END
+    object: dict[str, Any]
+    revision: int
+
+
+class ObjectStorage:
+    """create/get/list/update/delete/watch for one resource."""
+
+    def __init__(self, store: Store, resource: Resource) -> None:
+        self.store = store
+        self.resource = resource
+        self.strategy: Strategy = STRATEGIES.get(resource.plural, Strategy)(
+            "status" in resource.subresources
+        )
+        self._root = f"/registry/{resource.plural}/"
+
+    # -- keys and encoding ----------------------------------------------------------------------
+
+    def _prefix(self, namespace: str | None) -> str:
+        if self.resource.namespaced and namespace:
+            return f"{self._root}{namespace}/"
+        return self._root
+
+    def _key(self, namespace: str | None, name: str) -> str:
+        return self._prefix(namespace) + name
+
+    def _decode(self, kv: KeyValue) -> dict[str, Any]:
+        obj: dict[str, Any] = json.loads(kv.value)
+        metadata(obj)["resourceVersion"] = str(kv.mod_revision)
+        return obj
+
+    @staticmethod
+    def _encode(obj: dict[str, Any]) -> bytes:
+        stored = dict(obj)
+        meta = dict(metadata(stored))
+        meta.pop("resourceVersion", None)
+        stored["metadata"] = meta
+        return json.dumps(stored, separators=(",", ":")).encode()
+
+    def _not_found(self, name: str) -> errors.APIError:
+        return errors.not_found(self.resource.plural, self.resource.group, name)
+
+    # -- validation -----------------------------------------------------------------------------
+
+    def check(self, obj: dict[str, Any], *, strict: bool, warnings: list[str]) -> None:
+        """Typed decoding and validation; raises 400 or 422 as upstream would."""
+        name = metadata(obj).get("name") or metadata(obj).get("generateName") or ""
+        unknown: list[str] = []
+        try:
+            from_dict(obj, self.resource.model, strict=strict, unknown=unknown)
+        except DecodeError as exc:
+            causes = decode_causes(exc)
+            if all(c.reason == "FieldValueInvalid" for c in causes):  # unknown fields, strict
+                raise errors.bad_request(
+                    "strict decoding error: "
+                    + ", ".join(f'unknown field "{c.field}"' for c in causes),
+                    causes,
+                ) from None
+            if all(c.reason == "FieldValueNotSupported" for c in causes):
+                raise errors.invalid(
+                    self.resource.kind, self.resource.group, name, causes
+                ) from None
+            raise errors.bad_request(
+                f'{self.resource.kind} in version "{self.resource.version}" cannot be handled '
+                f"as a {self.resource.kind}: {exc}",
+                causes,
+            ) from None
+        warnings.extend(f'unknown field "{p}"' for p in unknown)
+        causes = self.strategy.validate(obj)
+        if causes:
+            raise errors.invalid(self.resource.kind, self.resource.group, name, causes)
+
+    def _check_identity(self, obj: dict[str, Any], namespace: str | None) -> None:
+        if obj.get("kind") not in (None, "", self.resource.kind) or obj.get("apiVersion") not in (
+            None,
+            "",
+            self.resource.api_version,
+        ):
+            raise errors.bad_request(
+                f"the API version in the data ({obj.get('apiVersion')}) does not match the "
+                f"expected API version ({self.resource.api_version})"
+                if obj.get("apiVersion") != self.resource.api_version
+                else f'kind "{obj.get("kind")}" does not match "{self.resource.kind}"'
+            )
+        obj["apiVersion"], obj["kind"] = self.resource.api_version, self.resource.kind
+        meta = metadata(obj)
+        if self.resource.namespaced:
+            body_ns = meta.get("namespace")
+            if body_ns and namespace and body_ns != namespace:
+                raise errors.bad_request(
+                    "the namespace of the provided object does not match the namespace sent on "
+                    "the request"
+                )
+            meta["namespace"] = namespace or body_ns or "default"
+        else:
+            meta.pop("namespace", None)
+
+    # -- verbs ----------------------------------------------------------------------------------
+
+    async def create(
+        self,
+        obj: dict[str, Any],
+        namespace: str | None,
+        *,
+        strict: bool = False,
+        dry_run: bool = False,
+        warnings: list[str] | None = None,
+    ) -> dict[str, Any]:
+        warnings = warnings if warnings is not None else []
+        obj = stamp_create(obj)
+        self._check_identity(obj, namespace)
+        meta = metadata(obj)
+        if not meta.get("name"):
+            if not meta.get("generateName"):
+                raise errors.invalid(
+                    self.resource.kind,
+                    self.resource.group,
+                    "",
+                    [
+                        Cause(
+                            "metadata.name",
+                            "Required value: name or generateName is required",
+                            "FieldValueRequired",
+                        )
+                    ],
+                )
+            meta["name"] = generate_name(meta["generateName"])
+        self.strategy.prepare_for_create(obj)
+        self.check(obj, strict=strict, warnings=warnings)
+        if dry_run:
+            return obj
+        key = self._key(meta.get("namespace"), meta["name"])
+        try:
+            kv = await self.store.create(key, self._encode(obj))
+        except KeyExistsError:
+            raise errors.already_exists(
+                self.resource.plural, self.resource.group, meta["name"]
+            ) from None
+        return self._decode(kv)
+
+    async def get(self, namespace: str | None, name: str) -> dict[str, Any]:
+        kv = await self.store.get(self._key(namespace, name))
+        if kv is None:
+            raise self._not_found(name)
+        return self._decode(kv)
+
+    async def update(
+        self,
+        obj: dict[str, Any],
+        namespace: str | None,
+        name: str,
+        *,
+        subresource: str = "",
+        strict: bool = False,
+        dry_run: bool = False,
+        warnings: list[str] | None = None,
+    ) -> dict[str, Any]:
+        """Replace the object (or its status); a stale resourceVersion is a 409 Conflict."""
+        warnings = warnings if warnings is not None else []
+        key = self._key(namespace, name)
+        obj = dict(obj)
+        obj["metadata"] = dict(metadata(obj))
+        self._check_identity(obj, namespace)
+        meta = metadata(obj)
+        if meta.get("name") not in (None, name):
+            raise errors.bad_request(
+                f"the name of the object ({meta.get('name')}) does not match the name on the URL "
+                f"({name})"
+            )
+        current = await self.store.get(key)
+        if current is None:
+            raise self._not_found(name)
+        expected = meta.get("resourceVersion")
+        if expected and expected != str(current.mod_revision):
+            raise errors.conflict(
+                self.resource.plural, self.resource.group, name, errors.OPTIMISTIC_LOCK_MESSAGE
+            )
+        old = self._decode(current)
+        old_meta = metadata(old)
+        for owned in (
+            "uid",
+            "creationTimestamp",
+            "deletionTimestamp",
+            "deletionGracePeriodSeconds",
+            "generation",
+        ):
+            if owned in old_meta:
+                meta[owned] = old_meta[owned]
+            else:
+                meta.pop(owned, None)
+        meta["name"] = name
+        if subresource == "status":
+            self.strategy.prepare_for_status_update(obj, old)
+            metadata(obj)["resourceVersion"] = old_meta["resourceVersion"]
+        else:
+            self.strategy.prepare_for_update(obj, old)
+        self.check(obj, strict=strict, warnings=warnings)
+        if dry_run:
+            return obj
+        new_meta = metadata(obj)
+        if new_meta.get("deletionTimestamp") and not new_meta.get("finalizers"):
+            # The last finalizer is gone: the deletion that was waiting for it happens now.
+            return await self._remove(key, current.mod_revision, name)
+        try:
+            kv = await self.store.update(
+                key, self._encode(obj), expected_revision=current.mod_revision
+            )
+        except ConflictError:
+            raise errors.conflict(
+                self.resource.plural, self.resource.group, name, errors.OPTIMISTIC_LOCK_MESSAGE
+            ) from None
+        except KeyNotFoundError:
+            raise self._not_found(name) from None
+        return self._decode(kv)
+
+    async def delete(
+        self,
+        namespace: str | None,
+        name: str,
+        *,
+        preconditions: dict[str, Any] | None = None,
+        propagation: str | None = None,
+        dry_run: bool = False,
+    ) -> dict[str, Any]:
+        """Delete now, or mark for deletion while finalizers remain (returns the object)."""
+        key = self._key(namespace, name)
+        current = await self.store.get(key)
+        if current is None:
+            raise self._not_found(name)
+        obj = self._decode(current)
+        meta = metadata(obj)
+        for field, actual in (
+            ("uid", meta.get("uid")),
+            ("resourceVersion", meta.get("resourceVersion")),
+        ):
+            wanted = (preconditions or {}).get(field)
+            if wanted and wanted != actual:
+                raise errors.conflict(
+                    self.resource.plural,
+                    self.resource.group,
+                    name,
+                    f"Precondition failed: {field.capitalize() if field == 'uid' else field} in "
+                    f"precondition: {wanted}, {field} in object meta: {actual}",
+                )
+        finalizers = list(meta.get("finalizers") or [])
+        # Upstream records foreground/orphan propagation as a finalizer for the garbage collector.
+        extra = {"Foreground": "foregroundDeletion", "Orphan": "orphan"}.get(propagation or "")
+        if extra and extra not in finalizers:
+            finalizers.append(extra)
+        if dry_run:
+            return obj
+        if finalizers:
+            if meta.get("deletionTimestamp") and finalizers == meta.get("finalizers"):
+                return obj
+            meta["finalizers"] = finalizers
+            meta.setdefault("deletionTimestamp", now_rfc3339())
+            meta.setdefault("deletionGracePeriodSeconds", 0)
+            try:
+                kv = await self.store.update(
+                    key, self._encode(obj), expected_revision=current.mod_revision
+                )
+            except (ConflictError, KeyNotFoundError):
+                return await self.delete(
+                    namespace, name, preconditions=preconditions, propagation=propagation
+                )
+            return self._decode(kv)
+        return await self._remove(key, current.mod_revision, name)
+
+    async def _remove(self, key: str, revision: int, name: str) -> dict[str, Any]:
+        try:
+            deleted = await self.store.delete(key, expected_revision=revision)
+        except ConflictError:
+            raise errors.conflict(
+                self.resource.plural, self.resource.group, name, errors.OPTIMISTIC_LOCK_MESSAGE
+            ) from None
+        except KeyNotFoundError:
+            raise self._not_found(name) from None
+        return self._decode(deleted)
+
+    # -- list and watch -------------------------------------------------------------------------
+
+    def matches(self, obj: dict[str, Any], options: ListOptions) -> bool:
+        labels = metadata(obj).get("labels") or {}
+        if not options.label_selector.matches(labels):
+            return False
+        if options.field_selector.empty():
+            return True
+        return options.field_selector.matches(object_fields(self.resource, obj))
+
+    async def list(self, namespace: str | None, options: ListOptions) -> dict[str, Any]:
+        prefix = self._prefix(namespace)
+        revision: int | None = None
+        start = prefix
+        if options.continue_token:
+            revision, relative = decode_continue(options.continue_token)
+            start = prefix + relative
+        elif options.resource_version not in ("", "0"):
+            wanted = _parse_rv(options.resource_version)
+            if options.resource_version_match == "Exact":
+                revision = wanted
+            elif await self.store.revision() < wanted:
+                raise errors.APIError(
+                    504,
+                    "Timeout",
+                    f"Too large resource version: {wanted}, current: {await self.store.revision()}",
+                )
+        items: list[dict[str, Any]] = []
+        more = False
+        next_start = ""
+        limit = options.limit if options.limit > 0 else None
+        try:
+            while True:
+                page = await self.store.list(
+                    prefix,
+                    start=start,
+                    revision=revision,
+                    limit=(limit - len(items)) if limit else None,
+                )
+                revision = page.revision
+                for kv in page.items:
+                    obj = self._decode(kv)
+                    if self.matches(obj, options):
+                        items.append(obj)
+                if not page.more:
+                    break
+                start = page.items[-1].key + "\x00"
+                if limit and len(items) >= limit:
+                    more = True
+                    next_start = start[len(prefix) :]
+                    break
+        except CompactedError:
+            raise errors.expired(
+                _CONTINUE_EXPIRED
+                if options.continue_token
+                else f"too old resource version: {revision}"
+            ) from None
+        except FutureRevisionError as exc:
+            raise errors.APIError(
+                504,
+                "Timeout",
+                f"Too large resource version: {exc.requested}, current: {exc.current}",
+            ) from None
+        list_meta: dict[str, Any] = {"resourceVersion": str(revision)}
+        if more:
+            list_meta["continue"] = encode_continue(revision, next_start)
+            list_meta["remainingItemCount"] = (
+                max(0, await self.store.count(prefix) - len(items))
+                if options.label_selector.empty() and options.field_selector.empty()
+                else None
+            )
+            if list_meta["remainingItemCount"] is None:
+                del list_meta["remainingItemCount"]
+        return {
+            "apiVersion": self.resource.api_version,
+            "kind": self.resource.list_kind,
+            "metadata": list_meta,
+            "items": items,
+        }
+
+    async def watch(
+        self, namespace: str | None, options: ListOptions, *, send_initial: bool
+    ) -> AsyncIterator[WatchEvent]:
+        """Events after ``options.resource_version``; with ``send_initial``, first an ADDED for
+        every current object. Selectors apply to both old and new state, so an object that
+        stops matching is DELETED and one that starts matching is ADDED, as upstream."""
+        prefix = self._prefix(namespace)
+        if send_initial or options.resource_version in ("", "0"):
+            page = await self.store.list(prefix)
+            start = page.revision + 1
+            initial = [self._decode(kv) for kv in page.items]
+        else:
+            start = _parse_rv(options.resource_version) + 1
+            initial = []
+        watch = self.store.watch(prefix, start_revision=start)
+        try:
+            for obj in initial:
+                if self.matches(obj, options):
+                    yield WatchEvent("ADDED", obj, start - 1)
+            if send_initial:
+                yield WatchEvent(INITIAL_EVENTS_END, {}, start - 1)
+            async for event in watch:
+                new = self._decode(event.kv) if event.type == "PUT" else None
+                old = self._decode(event.prev_kv) if event.prev_kv else None
+                new_ok = new is not None and self.matches(new, options)
+                old_ok = old is not None and self.matches(old, options)
+                if new is not None and new_ok:
+                    yield WatchEvent("MODIFIED" if old_ok else "ADDED", new, event.revision)
+                elif old is not None and old_ok:
+                    gone = new if new is not None else old
+                    metadata(gone)["resourceVersion"] = str(event.revision)
+                    yield WatchEvent("DELETED", gone, event.revision)
+        except CompactedError as exc:
+            raise errors.expired(
+                f"too old resource version: {start - 1} ({exc.compacted})"
+            ) from None
+        finally:
+            await watch.close()
+
+
+_CONTINUE_EXPIRED = (
+    "The provided continue parameter is too old to display a consistent list result. You can "
+    "start a new list without the continue parameter, or use the continue token in this "
+    "response to retrieve the remainder of the results. Continuing with the provided token "
+    "results in an inconsistent list - objects that were created, modified, or deleted between "
+    "the time the first chunk was returned and now may show up in the list."
+)
+
+
+def _parse_rv(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise errors.bad_request(f'invalid resource version "{text}"') from None
+    if value < 0:
+        raise errors.bad_request(f'invalid resource version "{text}"')
+    return value

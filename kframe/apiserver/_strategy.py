@@ -1,0 +1,150 @@
+"""Per-kind behaviour of the generic REST storage: defaulting, validation, status handling.
+
+:class:`Strategy` is what most kinds need; kinds with their own rules subclass it (as upstream's
+per-kind ``strategy.go`` files do) and are listed in ``STRATEGIES``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kframe.api import (
+    DecodeError,
+    is_dns1035_label,
+    is_dns1123_label,
+    is_dns1123_subdomain,
+    is_qualified_name,
+    is_valid_label_value,
+)
+from kframe.apiserver._errors import Cause
+from kframe.apiserver._meta import metadata, name_causes
+
+__all__ = ["STRATEGIES", "Strategy", "decode_causes"]
+
+
+def decode_causes(error: DecodeError) -> list[Cause]:
+    return [Cause(p, r, _reason(r)) for p, r in error.errors]
+
+
+def _reason(message: str) -> str:
+    if message.startswith("Unsupported value"):
+        return "FieldValueNotSupported"
+    if message.startswith("Required value"):
+        return "FieldValueRequired"
+    if message == "unknown field":
+        return "FieldValueInvalid"
+    return "FieldValueTypeInvalid"
+
+
+class Strategy:
+    """Defaults to the behaviour upstream gives most kinds."""
+
+    #: Validator of metadata.name (most kinds: a DNS-1123 subdomain).
+    name_validator: Any = staticmethod(is_dns1123_subdomain)
+    #: metadata.generation starts at 1 and grows on every spec change.
+    tracks_generation = True
+
+    def __init__(self, has_status: bool) -> None:
+        self.has_status = has_status
+
+    def prepare_for_create(self, obj: dict[str, Any]) -> None:
+        """Clear or set what the server owns before the first write."""
+        if self.tracks_generation:
+            metadata(obj)["generation"] = 1
+        if self.has_status:
+            obj.pop("status", None)
+
+    def prepare_for_update(self, new: dict[str, Any], old: dict[str, Any]) -> None:
+        """Keep what a main-resource update may not change; bump the generation on spec change."""
+        if self.has_status:
+            if "status" in old:
+                new["status"] = old["status"]
+            else:
+                new.pop("status", None)
+        if self.tracks_generation:
+            generation = metadata(old).get("generation", 1)
+            changed = {k: v for k, v in new.items() if k not in ("metadata", "status")} != {
+                k: v for k, v in old.items() if k not in ("metadata", "status")
+            }
+            metadata(new)["generation"] = generation + 1 if changed else generation
+
+    def prepare_for_status_update(self, new: dict[str, Any], old: dict[str, Any]) -> None:
+        """A status update changes status only (and metadata the status writer owns)."""
+        status = new.get("status")
+        new.clear()
+        new.update({k: v for k, v in old.items() if k != "status"})
+        if status is not None:
+            new["status"] = status
+
+    def validate(self, obj: dict[str, Any]) -> list[Cause]:
+        """Metadata rules common to every kind (name, labels, annotations)."""
+        meta = metadata(obj)
+        causes: list[Cause] = []
+        name = meta.get("name")
+        if name:
+            causes += name_causes(name, validator=self.name_validator)
+        for key, value in (meta.get("labels") or {}).items():
+            causes += [
+                Cause("metadata.labels", f'Invalid value: "{key}": {m}')
+                for m in is_qualified_name(key)
+            ]
+            causes += [
+                Cause("metadata.labels", f'Invalid value: "{value}": {m}')
+                for m in is_valid_label_value(value)
+            ]
+        for key in meta.get("annotations") or {}:
+            causes += [
+                Cause("metadata.annotations", f'Invalid value: "{key}": {m}')
+                for m in is_qualified_name(key.lower())
+            ]
+        return causes
+
+
+class NamespaceStrategy(Strategy):
+    name_validator = staticmethod(is_dns1123_label)
+    tracks_generation = False
+
+    def prepare_for_create(self, obj: dict[str, Any]) -> None:
+        super().prepare_for_create(obj)
+        obj["status"] = {"phase": "Active"}
+        # Upstream adds the kubernetes finalizer so the namespace controller can empty it.
+        spec = obj.setdefault("spec", {})
+        finalizers = spec.setdefault("finalizers", [])
+        if "kubernetes" not in finalizers:
+            finalizers.append("kubernetes")
+
+
+class ServiceStrategy(Strategy):
+    name_validator = staticmethod(is_dns1035_label)
+    tracks_generation = False
+
+
+class NoGenerationStrategy(Strategy):
+    tracks_generation = False
+
+
+#: plural -> strategy class, for kinds whose rules differ from the default.
+STRATEGIES: dict[str, type[Strategy]] = {
+    "namespaces": NamespaceStrategy,
+    "services": ServiceStrategy,
+    "pods": NoGenerationStrategy,
+    "nodes": NoGenerationStrategy,
+    "configmaps": NoGenerationStrategy,
+    "secrets": NoGenerationStrategy,
+    "serviceaccounts": NoGenerationStrategy,
+    "events": NoGenerationStrategy,
+    "endpoints": NoGenerationStrategy,
+    "endpointslices": NoGenerationStrategy,
+    "leases": NoGenerationStrategy,
+    "persistentvolumes": NoGenerationStrategy,
+    "persistentvolumeclaims": NoGenerationStrategy,
+    "limitranges": NoGenerationStrategy,
+    "resourcequotas": NoGenerationStrategy,
+    "controllerrevisions": NoGenerationStrategy,
+    "roles": NoGenerationStrategy,
+    "clusterroles": NoGenerationStrategy,
+    "rolebindings": NoGenerationStrategy,
+    "clusterrolebindings": NoGenerationStrategy,
+    "priorityclasses": NoGenerationStrategy,
+    "runtimeclasses": NoGenerationStrategy,
+}

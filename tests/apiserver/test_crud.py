@@ -1,0 +1,179 @@
+"""The verbs over HTTP with Kubernetes' status codes, messages and metadata semantics."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the fixtures' types; pytest imports conftest itself
+    from tests.apiserver.conftest import Api, Scenario
+
+CM = "/api/v1/namespaces/default/configmaps"
+
+
+def configmap(name: str, **data: str) -> dict[str, Any]:
+    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}, "data": data}
+
+
+def test_create_get_update_delete(run_api: Callable[[Scenario], None]) -> None:
+    async def scenario(api: Api) -> None:
+        code, created = await api.call("POST", CM, configmap("a", k="v"))
+        assert code == 201
+        meta = created["metadata"]
+        assert meta["namespace"] == "default" and meta["uid"] and meta["creationTimestamp"]
+        assert int(meta["resourceVersion"]) > 0
+        code, got = await api.call("GET", f"{CM}/a")
+        assert code == 200 and got == created
+        got["data"] = {"k": "v2"}
+        code, updated = await api.call("PUT", f"{CM}/a", got)
+        assert code == 200 and updated["data"] == {"k": "v2"}
+        assert int(updated["metadata"]["resourceVersion"]) > int(meta["resourceVersion"])
+        assert updated["metadata"]["uid"] == meta["uid"]
+        code, deleted = await api.call("DELETE", f"{CM}/a")
+        assert code == 200 and deleted["metadata"]["name"] == "a"
+        code, status = await api.call("GET", f"{CM}/a")
+        assert code == 404
+        assert status["kind"] == "Status" and status["reason"] == "NotFound"
+        assert status["message"] == 'configmaps "a" not found'
+        assert status["details"] == {"name": "a", "kind": "configmaps"}
+
+    run_api(scenario)
+
+
+def test_errors_users_see(run_api: Callable[[Scenario], None]) -> None:
+    async def scenario(api: Api) -> None:
+        await api.call("POST", CM, configmap("a"))
+        code, status = await api.call("POST", CM, configmap("a"))
+        assert (code, status["reason"], status["message"]) == (
+            409,
+            "AlreadyExists",
+            'configmaps "a" already exists',
+        )
+        code, status = await api.call(
+            "POST", "/api/v1/namespaces/missing/configmaps", configmap("b")
+        )
+        assert (code, status["message"]) == (404, 'namespaces "missing" not found')
+        code, status = await api.call("POST", CM, configmap("Bad_Name"))
+        assert code == 422 and status["reason"] == "Invalid"
+        assert status["message"].startswith(
+            'ConfigMap "Bad_Name" is invalid: metadata.name: '
+            'Invalid value: "Bad_Name": a lowercase RFC 1123'
+        )
+        assert status["details"]["causes"][0]["field"] == "metadata.name"
+        code, status = await api.call(
+            "POST",
+            CM,
+            {"kind": "ConfigMap", "apiVersion": "v1", "metadata": {"name": "c"}, "data": 5},
+        )
+        assert code == 400 and status["reason"] == "BadRequest"
+        assert "data: expected object, got int" in status["message"]
+        code, status = await api.call(
+            "POST", CM, {**configmap("d"), "bogus": 1}, params={"fieldValidation": "Strict"}
+        )
+        assert (code, status["message"]) == (400, 'strict decoding error: unknown field "bogus"')
+        code, status = await api.call("POST", CM, "{not json")
+        assert code == 400
+        code, status = await api.call("POST", CM, b"\x00", content_type="application/cbor")
+        assert code == 415 and status["reason"] == "UnsupportedMediaType"
+        code, status = await api.call("GET", "/api/v1/namespaces/default/widgets")
+        assert code == 404
+        code, listed = await api.call("GET", CM)
+        assert [i["metadata"]["name"] for i in listed["items"]] == ["a"]  # nothing else stored
+
+    run_api(scenario)
+
+
+def test_stale_update_conflicts(run_api: Callable[[Scenario], None]) -> None:
+    async def scenario(api: Api) -> None:
+        _, first = await api.call("POST", CM, configmap("a"))
+        await api.call("PUT", f"{CM}/a", {**first, "data": {"x": "1"}})
+        code, status = await api.call("PUT", f"{CM}/a", {**first, "data": {"x": "2"}})
+        assert code == 409 and status["reason"] == "Conflict"
+        assert status["message"] == (
+            'Operation cannot be fulfilled on configmaps "a": the object has been modified; '
+            "please apply your changes to the latest version and try again"
+        )
+
+    run_api(scenario)
+
+
+def test_generate_name_and_generation(run_api: Callable[[Scenario], None]) -> None:
+    async def scenario(api: Api) -> None:
+        deploy = {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {"generateName": "web-"},
+            "spec": {
+                "replicas": 1,
+                "selector": {"matchLabels": {"a": "b"}},
+                "template": {
+                    "metadata": {"labels": {"a": "b"}},
+                    "spec": {"containers": [{"name": "c", "image": "i"}]},
+                },
+            },
+        }
+        path = "/apis/apps/v1/namespaces/default/deployments"
+        code, created = await api.call("POST", path, deploy)
+        assert code == 201
+        name = created["metadata"]["name"]
+        assert name.startswith("web-") and len(name) == len("web-") + 5
+        assert created["metadata"]["generation"] == 1
+        code, patched = await api.call(
+            "PATCH",
+            f"{path}/{name}",
+            {"metadata": {"labels": {"x": "y"}}},
+            content_type="application/merge-patch+json",
+        )
+        assert patched["metadata"]["generation"] == 1  # metadata only: no new generation
+        code, patched = await api.call(
+            "PATCH",
+            f"{path}/{name}",
+            {"spec": {"replicas": 3}},
+            content_type="application/merge-patch+json",
+        )
+        assert patched["metadata"]["generation"] == 2
+
+    run_api(scenario)
+
+
+def test_status_subresource_is_separate(run_api: Callable[[Scenario], None]) -> None:
+    async def scenario(api: Api) -> None:
+        path = "/apis/apps/v1/namespaces/default/replicasets"
+        rs = {
+            "apiVersion": "apps/v1",
+            "kind": "ReplicaSet",
+            "metadata": {"name": "r"},
+            "spec": {"replicas": 1, "selector": {"matchLabels": {"a": "b"}}},
+            "status": {"replicas": 9},
+        }
+        _, created = await api.call("POST", path, rs)
+        assert "status" not in created  # status is not settable on create
+        code, with_status = await api.call(
+            "PUT",
+            f"{path}/r/status",
+            {**created, "spec": {"replicas": 5}, "status": {"replicas": 1}},
+        )
+        assert code == 200
+        assert with_status["status"] == {"replicas": 1} and with_status["spec"]["replicas"] == 1
+        _, main = await api.call("PUT", f"{path}/r", {**with_status, "status": {"replicas": 7}})
+        assert main["status"] == {"replicas": 1}  # the main resource cannot change status
+
+    run_api(scenario)
+
+
+def test_finalizers_delay_deletion(run_api: Callable[[Scenario], None]) -> None:
+    async def scenario(api: Api) -> None:
+        cm = configmap("f")
+        cm["metadata"]["finalizers"] = ["example.com/hold"]
+        await api.call("POST", CM, cm)
+        code, marked = await api.call("DELETE", f"{CM}/f")
+        assert code == 200 and marked["metadata"]["deletionTimestamp"]
+        code, still = await api.call("GET", f"{CM}/f")
+        assert code == 200
+        released = {**still, "metadata": {**still["metadata"], "finalizers": []}}
+        code, _ = await api.call("PUT", f"{CM}/f", released)
+        assert code == 200
+        code, _ = await api.call("GET", f"{CM}/f")
+        assert code == 404
+
+    run_api(scenario)
