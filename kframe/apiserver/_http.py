@@ -27,13 +27,6 @@ from kframe.apiserver._discovery import (
     group_versions,
 )
 from kframe.apiserver._meta import metadata
-from kframe.apiserver._patch import (
-    PatchError,
-    json_patch,
-    merge_patch,
-    patch_error,
-    strategic_merge_patch,
-)
 from kframe.apiserver._paths import Target, parse_resource_path
 from kframe.apiserver._resources import Resource
 from kframe.apiserver._storage import INITIAL_EVENTS_END, ListOptions, ObjectStorage, WatchEvent
@@ -49,6 +42,11 @@ PATCH_TYPES = (
     "application/strategic-merge-patch+json",
 )
 BODY_TYPES = ("application/json", "application/yaml")
+_PATCH_KINDS = {
+    "application/json-patch+json": "json",
+    "application/merge-patch+json": "merge",
+    "application/strategic-merge-patch+json": "strategic",
+}
 # How often an idle watch with allowWatchBookmarks gets a BOOKMARK (upstream: about a minute).
 BOOKMARK_INTERVAL = 30.0
 
@@ -81,7 +79,7 @@ class Handlers:
         for r in self.resources:
             self._by_gv.setdefault((r.group, r.version), {})[r.plural] = r
         self._server_address = server_address
-        self._namespace_check = namespace_check
+        self.check_namespace = namespace_check
         #: Set when the server shuts down: open watches end so the shutdown can drain.
         self.stopping = asyncio.Event()
 
@@ -250,7 +248,7 @@ class Handlers:
         namespace = target.namespace
         if storage.resource.namespaced:
             namespace = namespace or metadata(body).get("namespace") or "default"
-            await self._namespace_check(namespace)
+            await self.check_namespace(namespace)
         warnings: list[str] = []
         created = await storage.create(
             body,
@@ -286,44 +284,18 @@ class Handlers:
             raise errors.unsupported_media_type(patch_type, PATCH_TYPES)
         patch = await self._body(request, PATCH_TYPES)
         assert target.name is not None
-        for _attempt in range(5):  # retry on a write that raced with ours, as upstream
-            current = await storage.get(target.namespace, target.name)
-            try:
-                if patch_type == "application/json-patch+json":
-                    patched = json_patch(current, patch)
-                elif patch_type == "application/merge-patch+json":
-                    patched = merge_patch(current, patch)
-                else:
-                    patched = strategic_merge_patch(current, patch, storage.resource.model)
-            except PatchError as exc:
-                raise patch_error(exc) from None
-            if not isinstance(patched, dict):
-                raise errors.bad_request("the patched object is not a JSON object")
-            explicit_rv = isinstance(patch, dict) and metadata(patch).get("resourceVersion")
-            if not explicit_rv:
-                metadata(patched)["resourceVersion"] = metadata(current)["resourceVersion"]
-            try:
-                warnings: list[str] = []
-                updated = await storage.update(
-                    patched,
-                    target.namespace,
-                    target.name,
-                    subresource=target.subresource,
-                    strict=self._validation(request),
-                    dry_run=request.query.get("dryRun") == "All",
-                    warnings=warnings,
-                )
-            except errors.APIError as exc:
-                if exc.reason == "Conflict" and not explicit_rv:
-                    continue
-                raise
-            return self._object_response(request, storage, updated, 200, warnings)
-        raise errors.conflict(
-            storage.resource.plural,
-            storage.resource.group,
+        warnings: list[str] = []
+        updated = await storage.patch(
+            target.namespace,
             target.name,
-            errors.OPTIMISTIC_LOCK_MESSAGE,
+            patch,
+            _PATCH_KINDS[patch_type],
+            subresource=target.subresource,
+            strict=self._validation(request),
+            dry_run=request.query.get("dryRun") == "All",
+            warnings=warnings,
         )
+        return self._object_response(request, storage, updated, 200, warnings)
 
     async def _delete_options(self, request: web.Request) -> dict[str, Any]:
         options: dict[str, Any] = {}

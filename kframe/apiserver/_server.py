@@ -56,7 +56,7 @@ class APIServer:
         for path in ("/healthz", "/livez", "/readyz"):
             self.app.router.add_get(path, self._health)
         add_openapi_routes(self.app)
-        self._handlers = Handlers(self.storages, self.server_address, self._namespace_check)
+        self._handlers = Handlers(self.storages, self.server_address, self.check_namespace)
         self._handlers.routes(self.app)
 
     def storage(self, group: str, version: str, plural: str) -> ObjectStorage:
@@ -105,8 +105,8 @@ class APIServer:
             await self._runner.cleanup()
             self._runner = None
 
-    async def _namespace_check(self, namespace: str) -> None:
-        # NamespaceLifecycle admission: no creates in a missing or terminating namespace.
+    async def check_namespace(self, namespace: str) -> None:
+        """NamespaceLifecycle admission: no creates in a missing or terminating namespace."""
         try:
             ns = await self.storage("", "v1", "namespaces").get(None, namespace)
         except errors.APIError as exc:

@@ -6,9 +6,26 @@ later components add theirs here.
 
 from __future__ import annotations
 
+import argparse
+from collections.abc import Callable
+from typing import Protocol
+
+from kframe.bench._apiserver import ApiserverBench
 from kframe.bench._store import StoreBench
 
-__all__ = ["TARGETS"]
+__all__ = ["TARGETS", "BenchTarget"]
+
+
+class BenchTarget(Protocol):
+    help: str
+
+    def configure(self, parser: argparse.ArgumentParser) -> None: ...
+
+    def run(self, args: argparse.Namespace) -> int: ...
+
 
 #: Target name -> factory of its command.
-TARGETS = {"store": StoreBench}
+TARGETS: dict[str, Callable[[], BenchTarget]] = {
+    "store": StoreBench,
+    "apiserver": ApiserverBench,
+}

@@ -17,7 +17,7 @@ import time
 import uuid
 from typing import Any
 
-from kframe.bench._stats import percentile, rate
+from kframe.bench._stats import percentile, positive_int, rate
 from kframe.store import Store, Watch, open_store
 
 __all__ = ["StoreBench"]
@@ -103,16 +103,6 @@ async def _watch_latency(
     return latencies
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
 _COLUMNS = (
     ("create_per_s", "create/s"),
     ("update_per_s", "update/s"),
@@ -152,7 +142,7 @@ class StoreBench:
             metavar="URL",
             help="a store URL (repeat to compare stores side by side)",
         )
-        count = _positive_int
+        count = positive_int
         parser.add_argument("--keys", type=count, default=10_000, help="keys created and listed")
         parser.add_argument("--gets", type=count, default=100_000, help="sequential gets")
         parser.add_argument("--watchers", type=count, default=100, help="concurrent watches")

@@ -55,3 +55,38 @@ def test_bench_store_bad_url_is_one_line() -> None:
     assert result.returncode == 1
     assert result.stderr.startswith("kframe: error: unknown store scheme 'nope'")
     assert result.stderr.count("\n") == 1
+
+
+def test_bench_apiserver_smoke() -> None:
+    result = subprocess.run(
+        [
+            KFRAME,
+            "bench",
+            "apiserver",
+            "--pods",
+            "50",
+            "--list-pods",
+            "100",
+            "--rate",
+            "20",
+            "--seconds",
+            "1",
+            "--concurrency",
+            "4",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["mode"] for r in rows] == ["in-process", "http"]
+    for row in rows:
+        assert {
+            "creates_per_s",
+            "gets_per_s",
+            "list_pods_ms",
+            "mutating_p99_ms",
+            "watch_p99_ms",
+        } <= set(row)

@@ -1,0 +1,11 @@
+"""The Client every component uses to reach the API server, in-process or over HTTP.
+
+Both implementations have the same semantics: a component written against :class:`Client` runs
+inside ``kframe up`` (in-process, no HTTP) and alone against a remote API server (HTTP).
+"""
+
+from kframe.client._http import HttpClient
+from kframe.client._inprocess import InProcessClient
+from kframe.client._interface import Client, ObjectList, PatchType, WatchEvent
+
+__all__ = ["Client", "HttpClient", "InProcessClient", "ObjectList", "PatchType", "WatchEvent"]

@@ -1,0 +1,145 @@
+"""The in-process Client: calls the API server's storage directly, same semantics, no HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from typing import Any, TypeVar
+
+from kframe.api import SelectorError, parse_field_selector, parse_label_selector
+from kframe.apiserver import APIServer, ListOptions
+from kframe.apiserver._errors import bad_request
+from kframe.client._common import decode, encode, namespace_of, resource_of
+from kframe.client._interface import ObjectList, PatchType, WatchEvent
+
+__all__ = ["InProcessClient"]
+
+T = TypeVar("T")
+
+
+class InProcessClient:
+    """A Client for components hosted in the API server's process (``kframe up``)."""
+
+    def __init__(self, server: APIServer) -> None:
+        self._server = server
+
+    def _storage(self, cls: type) -> Any:
+        r = resource_of(cls)
+        return self._server.storage(r.group, r.version, r.plural)
+
+    async def create(self, obj: T, *, namespace: str | None = None, dry_run: bool = False) -> T:
+        storage = self._storage(type(obj))
+        body = encode(obj)
+        ns = namespace_of(storage.resource, body, namespace)
+        if ns is not None:
+            await self._server.check_namespace(ns)
+        created = await storage.create(body, ns, dry_run=dry_run)
+        return decode(created, type(obj))
+
+    async def get(self, cls: type[T], name: str, *, namespace: str | None = None) -> T:
+        storage = self._storage(cls)
+        ns = namespace_of(storage.resource, {}, namespace)
+        return decode(await storage.get(ns, name), cls)
+
+    async def list(
+        self,
+        cls: type[T],
+        *,
+        namespace: str | None = None,
+        label_selector: str = "",
+        field_selector: str = "",
+        limit: int = 0,
+        continue_token: str = "",
+        resource_version: str = "",
+    ) -> ObjectList[T]:
+        storage = self._storage(cls)
+        result = await storage.list(
+            namespace,
+            _options(label_selector, field_selector, limit, continue_token, resource_version),
+        )
+        meta = result["metadata"]
+        return ObjectList(
+            tuple(decode(i, cls) for i in result["items"]),
+            meta["resourceVersion"],
+            meta.get("continue", ""),
+        )
+
+    async def update(self, obj: T, *, subresource: str = "") -> T:
+        storage = self._storage(type(obj))
+        body = encode(obj)
+        name = (body.get("metadata") or {}).get("name")
+        if not name:
+            raise bad_request("update needs metadata.name")
+        ns = namespace_of(storage.resource, body, None)
+        return decode(await storage.update(body, ns, name, subresource=subresource), type(obj))
+
+    async def patch(
+        self,
+        cls: type[T],
+        name: str,
+        patch: Any,
+        *,
+        namespace: str | None = None,
+        patch_type: PatchType = "strategic",
+        subresource: str = "",
+    ) -> T:
+        storage = self._storage(cls)
+        ns = namespace_of(storage.resource, {}, namespace)
+        patched = await storage.patch(ns, name, patch, patch_type, subresource=subresource)
+        return decode(patched, cls)
+
+    async def delete(
+        self,
+        cls: type[T],
+        name: str,
+        *,
+        namespace: str | None = None,
+        propagation_policy: str | None = None,
+        preconditions: Mapping[str, str] | None = None,
+    ) -> T:
+        storage = self._storage(cls)
+        ns = namespace_of(storage.resource, {}, namespace)
+        deleted = await storage.delete(
+            ns, name, preconditions=dict(preconditions or {}), propagation=propagation_policy
+        )
+        return decode(deleted, cls)
+
+    async def watch(
+        self,
+        cls: type[T],
+        *,
+        namespace: str | None = None,
+        label_selector: str = "",
+        field_selector: str = "",
+        resource_version: str = "",
+        allow_bookmarks: bool = True,
+        timeout_seconds: int = 0,
+    ) -> AsyncIterator[WatchEvent[T]]:
+        storage = self._storage(cls)
+        options = _options(label_selector, field_selector, 0, "", resource_version)
+        events = storage.watch(namespace, options, send_initial=False)
+        try:
+            async for event in events:
+                rv = str(event.revision)
+                yield WatchEvent(event.type, decode(event.object, cls), rv, event.object)
+        finally:
+            await events.aclose()
+
+    async def close(self) -> None:
+        return None
+
+
+def _options(
+    label_selector: str, field_selector: str, limit: int, continue_token: str, resource_version: str
+) -> ListOptions:
+    try:
+        labels = parse_label_selector(label_selector)
+        fields = parse_field_selector(field_selector)
+    except SelectorError as exc:
+        raise bad_request(str(exc)) from None
+    return ListOptions(
+        label_selector=labels,
+        field_selector=fields,
+        limit=limit,
+        continue_token=continue_token,
+        resource_version=resource_version,
+    )
