@@ -2,7 +2,7 @@
 
 Backends register by URL scheme through the ``kframe_store_backends`` hook; open one with
 :func:`open_store`. The semantics every backend shares are in ``docs/store.md`` and are checked
-by the conformance suite, :mod:`kframe.store.conformance`.
+by the conformance suite, :mod:`kframe.testing.store`.
 """
 
 from kframe.store._errors import (

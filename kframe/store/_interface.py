@@ -1,6 +1,6 @@
 """The Store interface: the subset of etcd v3 that the API server needs, as an async Protocol.
 
-Semantics every backend must have (the conformance suite in ``kframe.store.conformance`` checks
+Semantics every backend must have (the conformance suite in ``kframe.testing.store`` checks
 them):
 
 - One cluster-wide revision, starting at 1 on an empty store, growing by exactly one per
@@ -11,7 +11,14 @@ them):
   the key's mod_revision equals it, else ConflictError carrying the current value.
 - watch(prefix, start_revision=r) yields every change to keys under prefix with revision >= r,
   exactly once, in revision order, each with its previous value; r must be above the compacted
-  revision. Without start_revision it starts after the current revision.
+  revision. Without start_revision it starts after the current revision. watch() itself returns
+  at once; a backend may read history when the watch is first iterated.
+- compact(r) raises CompactedError if r is not above the compacted revision and
+  FutureRevisionError if r is above the current one.
+- A revision of None (or 0 and below) in get/list means "now".
+- Leases survive a restart of a durable backend with their full TTL granted again, as etcd does
+  (deadlines are not persisted).
+- Watch queues are unbounded: a watcher that stops reading holds memory until it is closed.
 """
 
 from __future__ import annotations

@@ -49,10 +49,9 @@ def parse_store_url(url: str) -> StoreURL:
     scheme, rest = url.split("://", 1)
     if not scheme or not scheme.replace("+", "").replace("-", "").isalnum():
         raise StoreURLError(f"invalid store URL {url!r}: bad scheme {scheme!r}")
-    authority, _, path_query = rest.partition("/")
-    path, _, query = ("/" + path_query if path_query else "").partition("?")
-    if "?" in authority:
-        authority, _, query = authority.partition("?")
+    rest, _, query = rest.partition("?")  # first: a query may itself contain "/"
+    authority, slash, path = rest.partition("/")
+    path = slash + path
     hosts = tuple(h for h in authority.split(",") if h)
     try:
         options = dict(urllib.parse.parse_qsl(query, strict_parsing=bool(query)))

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import shutil
-import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +13,7 @@ from typing import Any
 import pytest
 
 from kframe.testing import require
+from kframe.testing.cluster import running_apiserver
 
 KFRAME = str(Path(sys.executable).with_name("kframe"))
 
@@ -41,42 +39,6 @@ class Kubectl:
 
     def json(self, *args: str) -> Any:
         return json.loads(self.run(*args, "-o", "json").stdout)
-
-
-@contextlib.contextmanager
-def running_apiserver(data: Path, *flags: str) -> Iterator[Path]:
-    """``kframe apiserver`` on a free port over a memory store; yields its kubeconfig."""
-    proc = subprocess.Popen(
-        [
-            KFRAME,
-            "apiserver",
-            "--store",
-            "memory://",
-            "--port",
-            "0",
-            "--data-dir",
-            str(data),
-            *flags,
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stdout is not None
-    deadline = time.monotonic() + 30
-    line = ""
-    while time.monotonic() < deadline and "listening on" not in line:
-        line = proc.stdout.readline()
-        if not line and proc.poll() is not None:
-            _, err = proc.communicate()
-            raise AssertionError(f"kframe apiserver exited: {err}")
-    try:
-        yield data / "kubeconfig"
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-        _, err = proc.communicate(timeout=30)  # also closes the pipes
-    assert proc.returncode == 0, f"kframe apiserver did not shut down cleanly: {err}"
 
 
 @pytest.fixture(scope="module")

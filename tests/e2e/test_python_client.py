@@ -10,7 +10,7 @@ import pytest
 kubernetes = pytest.importorskip("kubernetes", reason="pip install kubernetes (a dev dependency)")
 from kubernetes import client, config, watch  # noqa: E402
 
-from tests.e2e.conftest import running_apiserver  # noqa: E402
+from kframe.testing.cluster import running_apiserver  # noqa: E402
 
 pytestmark = pytest.mark.e2e
 

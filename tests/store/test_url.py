@@ -27,6 +27,7 @@ from kframe.store import Store, StoreURL, StoreURLError, open_store, parse_store
             {"durability": "relaxed"},
         ),
         ("SQLite:///a%20b.db", "sqlite", (), "/a b.db", {}),
+        ("etcd://h:2379?cacert=/etc/ca.pem", "etcd", ("h:2379",), "", {"cacert": "/etc/ca.pem"}),
     ],
 )
 def test_parse(
