@@ -10,6 +10,8 @@ from typing import Any
 
 from kframe.api import (
     DecodeError,
+    Quantity,
+    QuantityError,
     is_dns1035_label,
     is_dns1123_label,
     is_dns1123_subdomain,
@@ -123,11 +125,52 @@ class NoGenerationStrategy(Strategy):
     tracks_generation = False
 
 
+class PodStrategy(NoGenerationStrategy):
+    def prepare_for_create(self, obj: dict[str, Any]) -> None:
+        # Upstream's PrepareForCreate: a new pod is Pending, with its QoS class computed.
+        super().prepare_for_create(obj)
+        obj["status"] = {"phase": "Pending", "qosClass": qos_class(obj.get("spec") or {})}
+
+
+_QOS_RESOURCES = ("cpu", "memory")
+
+
+def qos_class(spec: dict[str, Any]) -> str:
+    """Guaranteed, Burstable or BestEffort, as upstream's GetPodQOS computes it."""
+    containers = list(spec.get("containers") or []) + list(spec.get("initContainers") or [])
+    requested = limited = False
+    guaranteed = True
+    for container in containers:
+        resources = container.get("resources") or {}
+        requests = {
+            k: v for k, v in (resources.get("requests") or {}).items() if k in _QOS_RESOURCES
+        }
+        limits = {k: v for k, v in (resources.get("limits") or {}).items() if k in _QOS_RESOURCES}
+        requested = requested or any(_nonzero(v) for v in requests.values())
+        limited = limited or any(_nonzero(v) for v in limits.values())
+        # Requests default to limits, so only a differing explicit request breaks Guaranteed.
+        if set(limits) != set(_QOS_RESOURCES) or any(
+            k in requests and Quantity.parse(requests[k]) != Quantity.parse(limits[k])
+            for k in limits
+        ):
+            guaranteed = False
+    if not requested and not limited:
+        return "BestEffort"
+    return "Guaranteed" if guaranteed and containers else "Burstable"
+
+
+def _nonzero(value: Any) -> bool:
+    try:
+        return not Quantity.parse(value).is_zero()
+    except (QuantityError, TypeError):
+        return False
+
+
 #: plural -> strategy class, for kinds whose rules differ from the default.
 STRATEGIES: dict[str, type[Strategy]] = {
     "namespaces": NamespaceStrategy,
     "services": ServiceStrategy,
-    "pods": NoGenerationStrategy,
+    "pods": PodStrategy,
     "nodes": NoGenerationStrategy,
     "configmaps": NoGenerationStrategy,
     "secrets": NoGenerationStrategy,

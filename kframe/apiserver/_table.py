@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from kframe.api import parse_time
+from kframe.apiserver import _cells
 from kframe.apiserver._resources import PRINT_COLUMNS, Resource
 
 __all__ = ["age", "table"]
@@ -24,8 +25,10 @@ def age(timestamp: str | None, now: _dt.datetime | None = None) -> str:
     except ValueError:
         return "<unknown>"
     seconds = int(((now or _dt.datetime.now(_dt.UTC)) - then).total_seconds())
-    if seconds < 0:
+    if seconds < -1:
         return "<invalid>"
+    if seconds < 0:  # up to 2s in the future is clock skew: "almost now"
+        return "0s"
     if seconds < 120:
         return f"{seconds}s"
     minutes = seconds // 60
@@ -49,49 +52,10 @@ def age(timestamp: str | None, now: _dt.datetime | None = None) -> str:
     return f"{years}y"
 
 
-def _cell(obj: dict[str, Any], column: str) -> Any:
-    meta = obj.get("metadata") or {}
+def _cell(plural: str, obj: dict[str, Any], column: str, now: _dt.datetime) -> Any:
     if column == "Name":
-        return meta.get("name", "")
-    if column == "Age":
-        return age(meta.get("creationTimestamp"))
-    if column == "Created At":
-        return meta.get("creationTimestamp", "")
-    cell = _CELLS.get(column)
-    return cell(obj) if cell is not None else "<unknown>"
-
-
-def _pod_ready(pod: dict[str, Any]) -> str:
-    statuses = (pod.get("status") or {}).get("containerStatuses") or []
-    total = len((pod.get("spec") or {}).get("containers") or [])
-    return f"{sum(1 for s in statuses if s.get('ready'))}/{total}"
-
-
-def _pod_status(pod: dict[str, Any]) -> str:
-    meta, status = pod.get("metadata") or {}, pod.get("status") or {}
-    if meta.get("deletionTimestamp"):
-        return "Terminating"
-    for s in status.get("containerStatuses") or []:
-        waiting = (s.get("state") or {}).get("waiting")
-        if waiting and waiting.get("reason"):
-            return str(waiting["reason"])
-    return str(status.get("reason") or status.get("phase") or "Pending")
-
-
-_CELLS: dict[str, Callable[[dict[str, Any]], Any]] = {
-    "Ready": _pod_ready,
-    "Status": _pod_status,
-    "Restarts": lambda p: sum(
-        s.get("restartCount", 0) for s in (p.get("status") or {}).get("containerStatuses") or []
-    ),
-    "IP": lambda p: (p.get("status") or {}).get("podIP") or "<none>",
-    "Node": lambda p: (p.get("spec") or {}).get("nodeName") or "<none>",
-    "Nominated Node": lambda p: (p.get("status") or {}).get("nominatedNodeName") or "<none>",
-    "Readiness Gates": lambda p: "<none>",
-    "Type": lambda o: (o.get("spec") or {}).get("type") or o.get("type") or "<none>",
-    "Cluster-IP": lambda s: (s.get("spec") or {}).get("clusterIP") or "<none>",
-    "Data": lambda c: len(c.get("data") or {}) + len(c.get("binaryData") or {}),
-}
+        return (obj.get("metadata") or {}).get("name", "")
+    return _cells.cell(plural, column, obj, now)
 
 
 def table(
@@ -131,8 +95,9 @@ def table(
         },
     ]
     rows = []
+    now = _dt.datetime.now(_dt.UTC)
     for obj in objects:
-        row: dict[str, Any] = {"cells": [_cell(obj, n) for n in names]}
+        row: dict[str, Any] = {"cells": [_cell(resource.plural, obj, n, now) for n in names]}
         if include_object == "Object":
             row["object"] = obj
         elif include_object != "None":

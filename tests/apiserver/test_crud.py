@@ -177,3 +177,31 @@ def test_finalizers_delay_deletion(run_api: Callable[[Scenario], None]) -> None:
         assert code == 404
 
     run_api(scenario)
+
+
+def test_new_pods_are_pending_with_their_qos_class(run_api: Callable[[Scenario], None]) -> None:
+    def pod(name: str, resources: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": name},
+            "spec": {"containers": [{"name": "c", "image": "i", "resources": resources}]},
+        }
+
+    async def scenario(api: Api) -> None:
+        path = "/api/v1/namespaces/default/pods"
+        cases = {
+            "best": ({}, "BestEffort"),
+            "burst": ({"requests": {"cpu": "100m"}}, "Burstable"),
+            "guaranteed": ({"limits": {"cpu": "1", "memory": "1Gi"}}, "Guaranteed"),
+            "unequal": (
+                {"limits": {"cpu": "1", "memory": "1Gi"}, "requests": {"cpu": "500m"}},
+                "Burstable",
+            ),
+        }
+        for name, (resources, qos) in cases.items():
+            code, created = await api.call("POST", path, pod(name, resources))
+            assert code == 201
+            assert created["status"] == {"phase": "Pending", "qosClass": qos}, name
+
+    run_api(scenario)
