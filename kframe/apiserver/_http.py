@@ -27,9 +27,11 @@ from kframe.apiserver._discovery import (
     group_versions,
 )
 from kframe.apiserver._meta import metadata
+from kframe.apiserver._patch import PatchError, json_patch, merge_patch, patch_error
 from kframe.apiserver._paths import Target, parse_resource_path
 from kframe.apiserver._resources import Resource
 from kframe.apiserver._storage import INITIAL_EVENTS_END, ListOptions, ObjectStorage, WatchEvent
+from kframe.apiserver._subresources import bind, evict, get_scale, update_scale
 from kframe.apiserver._table import table
 
 __all__ = ["Handlers"]
@@ -78,6 +80,8 @@ class Handlers:
         self._by_gv: dict[tuple[str, str], dict[str, Resource]] = {}
         for r in self.resources:
             self._by_gv.setdefault((r.group, r.version), {})[r.plural] = r
+        self._pods = storages[("", "v1", "pods")]
+        self._budgets = storages[("policy", "v1", "poddisruptionbudgets")]
         self._server_address = server_address
         self.check_namespace = namespace_check
         #: Set when the server shuts down: open watches end so the shutdown can drain.
@@ -168,11 +172,19 @@ class Handlers:
                 if _flag(request, "watch"):
                     return await self._watch(request, storage, target)
                 return await self._list(request, storage, target)
+            if method == "POST" and target.resource.plural == "bindings":
+                assert target.namespace is not None
+                return web.json_response(
+                    await bind(self._pods, target.namespace, await self._object_body(request)),
+                    status=201,
+                )
             if method == "POST":
                 return await self._create(request, storage, target)
             if method == "DELETE":
                 return await self._delete_collection(request, storage, target)
             raise errors.method_not_allowed()
+        if target.subresource in ("scale", "binding", "eviction"):
+            return await self._special_subresource(request, storage, target)
         if target.subresource not in ("", "status"):
             raise errors.APIError(
                 501,
@@ -191,6 +203,35 @@ class Handlers:
         if method == "DELETE" and not target.subresource:
             return await self._delete(request, storage, target)
         raise errors.method_not_allowed()
+
+    async def _special_subresource(
+        self, request: web.Request, storage: ObjectStorage, target: Target
+    ) -> web.StreamResponse:
+        assert target.name is not None
+        method, ns, name = request.method, target.namespace, target.name
+        if target.subresource == "scale":
+            if method == "GET":
+                return web.json_response(await get_scale(storage, ns, name))
+            if method == "PUT":
+                scale = await self._object_body(request)
+            elif method == "PATCH":
+                patch_type = request.content_type if "Content-Type" in request.headers else ""
+                if patch_type not in PATCH_TYPES:
+                    raise errors.unsupported_media_type(patch_type, PATCH_TYPES)
+                current = await get_scale(storage, ns, name)
+                scale = _apply_plain_patch(
+                    current, await self._body(request, PATCH_TYPES), _PATCH_KINDS[patch_type]
+                )
+                metadata(scale)["resourceVersion"] = metadata(current)["resourceVersion"]
+            else:
+                raise errors.method_not_allowed()
+            return web.json_response(await update_scale(storage, ns, name, scale))
+        if method != "POST" or ns is None:
+            raise errors.method_not_allowed()
+        body = await self._object_body(request)
+        if target.subresource == "binding":
+            return web.json_response(await bind(storage, ns, body, name), status=201)
+        return web.json_response(await evict(storage, self._budgets, ns, name, body), status=201)
 
     def _object_response(
         self,
@@ -485,6 +526,19 @@ class Handlers:
                     await pending
             await events.aclose()  # type: ignore[attr-defined]
         return response
+
+
+def _apply_plain_patch(current: dict[str, Any], patch: Any, patch_type: str) -> dict[str, Any]:
+    # A Scale has no strategic patch metadata worth the name: merge and strategic are the same.
+    try:
+        patched = (
+            json_patch(current, patch) if patch_type == "json" else merge_patch(current, patch)
+        )
+    except PatchError as exc:
+        raise patch_error(exc) from None
+    if not isinstance(patched, dict):
+        raise errors.bad_request("the patched object is not a JSON object")
+    return patched
 
 
 def _int_query(request: web.Request, name: str) -> int:

@@ -273,6 +273,29 @@ class ObjectStorage:
             raise self._not_found(name) from None
         return self._decode(kv)
 
+    async def system_update(
+        self, obj: dict[str, Any], namespace: str | None, name: str
+    ) -> dict[str, Any]:
+        """Write ``obj`` as is if its resourceVersion is still current (409 otherwise).
+
+        For subresources that own parts of the object no user verb may write together (binding
+        sets spec.nodeName and the PodScheduled condition), as upstream's registries write
+        through their storage directly.
+        """
+        key = self._key(namespace, name)
+        expected = metadata(obj).get("resourceVersion")
+        try:
+            kv = await self.store.update(
+                key, self._encode(obj), expected_revision=int(expected or 0)
+            )
+        except ConflictError:
+            raise errors.conflict(
+                self.resource.plural, self.resource.group, name, errors.OPTIMISTIC_LOCK_MESSAGE
+            ) from None
+        except KeyNotFoundError:
+            raise self._not_found(name) from None
+        return self._decode(kv)
+
     async def patch(
         self,
         namespace: str | None,

@@ -63,6 +63,7 @@ def test_create_get_apply_patch_delete(kubectl: Kubectl) -> None:
         "-p",
         '{"spec":{"template":{"spec":{"containers":[{"name":"web","image":"nginx:2"}]}}}}',
     )
+    kubectl.run("scale", "deploy", "web", "--replicas=5")
     got = kubectl.json("get", "deploy", "-l", "tier=frontend")["items"][0]
     assert got["spec"]["replicas"] == 5
     assert got["metadata"]["annotations"]["note"] == "hello"
