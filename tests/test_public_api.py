@@ -20,6 +20,8 @@ PUBLIC = {
         "load_yaml",
         "load_yaml_documents",
         "dump_yaml",
+        "decode_protobuf",
+        "encode_protobuf",
         "Quantity",
         "QuantityError",
         "IntOrString",

@@ -25,6 +25,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from enums import ENUMS
+from proto_fields import PROTO_BYTES, PROTO_FIELDS, PROTO_INLINE, PROTO_POINTERS
 
 SCHEMA_VERSION = "1.33.0"
 OUT_DIR = Path(__file__).resolve().parent.parent / "kframe" / "api" / "models"
@@ -274,6 +275,15 @@ class Emitter:
             seen.add(attr)
             tp = self.py_type(name, prop_name, prop, module)
             meta: dict[str, Any] = {"json": prop_name}
+            # Protobuf: field number, the embedded message it sits in, presence, bytes.
+            if (number := PROTO_FIELDS.get(name, {}).get(prop_name)) is not None:
+                meta["proto"] = number
+                if prop_name in PROTO_INLINE.get(name, {}):
+                    meta["proto_inline"] = PROTO_INLINE[name][prop_name]
+                if prop_name in PROTO_POINTERS.get(name, ()):
+                    meta["proto_pointer"] = True
+                if prop_name in PROTO_BYTES.get(name, ()):
+                    meta["proto_bytes"] = True
             if prop_name in required:
                 meta["required"] = True
             for key, short in (

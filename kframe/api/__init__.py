@@ -23,6 +23,7 @@ from kframe.api._labels import (
     selector_from_set,
 )
 from kframe.api._objects import from_dict, to_dict
+from kframe.api._protobuf import decode_protobuf, encode_protobuf
 from kframe.api._quantity import Quantity, QuantityError
 from kframe.api._types import (
     IntOrString,
@@ -60,6 +61,8 @@ __all__ = [
     "load_yaml",
     "load_yaml_documents",
     "dump_yaml",
+    "decode_protobuf",
+    "encode_protobuf",
     # values
     "Quantity",
     "QuantityError",

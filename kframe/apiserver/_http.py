@@ -17,7 +17,13 @@ from typing import Any
 import yaml
 from aiohttp import web
 
-from kframe.api import SelectorError, parse_field_selector, parse_label_selector
+from kframe.api import (
+    DecodeError,
+    SelectorError,
+    decode_protobuf,
+    parse_field_selector,
+    parse_label_selector,
+)
 from kframe.apiserver import _errors as errors
 from kframe.apiserver._discovery import (
     api_group,
@@ -43,7 +49,9 @@ PATCH_TYPES = (
     "application/merge-patch+json",
     "application/strategic-merge-patch+json",
 )
-BODY_TYPES = ("application/json", "application/yaml")
+PROTOBUF = "application/vnd.kubernetes.protobuf"
+# kubectl 1.32+ sends protobuf bodies for its typed commands (create deployment, ...).
+BODY_TYPES = ("application/json", "application/yaml", PROTOBUF)
 _PATCH_KINDS = {
     "application/json-patch+json": "json",
     "application/merge-patch+json": "merge",
@@ -259,9 +267,15 @@ class Handlers:
             raise errors.unsupported_media_type(content_type, allowed)
         raw = await request.read()
         try:
+            if content_type == PROTOBUF:
+                return decode_protobuf(raw)
             if content_type == "application/yaml":
                 return yaml.safe_load(raw)
             return json.loads(raw)
+        except DecodeError as exc:
+            raise errors.bad_request(f"the body of the request could not be decoded: {exc}") from (
+                None
+            )
         except (ValueError, yaml.YAMLError) as exc:
             raise errors.bad_request(f"the body of the request could not be decoded: {exc}") from (
                 None

@@ -162,3 +162,23 @@ def test_watch_sees_changes(kubectl: Kubectl) -> None:
     finally:
         watcher.send_signal(signal.SIGINT)
         watcher.communicate(timeout=10)
+
+
+def test_typed_create_commands_send_protobuf_and_work(kubectl: Kubectl) -> None:
+    # kubectl 1.32+ encodes these bodies as Kubernetes protobuf.
+    kubectl.run("create", "namespace", "typed")
+    for args in (
+        ("deployment", "web", "--image=nginx:1.27", "--replicas=3"),
+        ("configmap", "cfg", "--from-literal=a=b"),
+        ("secret", "generic", "pw", "--from-literal=password=x"),
+        ("service", "clusterip", "web", "--tcp=80:8080"),
+        ("job", "once", "--image=busybox", "--", "echo", "hi"),
+        ("serviceaccount", "robot"),
+    ):
+        kubectl.run("create", *args, "-n", "typed")
+    deployment = kubectl.json("get", "deploy", "web", "-n", "typed")
+    assert deployment["spec"]["replicas"] == 3
+    assert deployment["spec"]["template"]["spec"]["containers"][0]["image"] == "nginx:1.27"
+    assert kubectl.json("get", "cm", "cfg", "-n", "typed")["data"] == {"a": "b"}
+    service = kubectl.json("get", "svc", "web", "-n", "typed")
+    assert service["spec"]["ports"][0]["targetPort"] == 8080

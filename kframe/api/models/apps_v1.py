@@ -57,10 +57,10 @@ class ControllerRevision:
     KIND: ClassVar[str] = "ControllerRevision"
 
     api_version: str = attrs.field(default="apps/v1", metadata={'json': 'apiVersion', 'always': True})
-    data: JSONObject | None = attrs.field(default=None, metadata={'json': 'data'})
+    data: JSONObject | None = attrs.field(default=None, metadata={'json': 'data', 'proto': 2})
     kind: str = attrs.field(default="ControllerRevision", metadata={'json': 'kind', 'always': True})
-    metadata: meta_v1.ObjectMeta | None = attrs.field(default=None, metadata={'json': 'metadata'})
-    revision: int | None = attrs.field(default=None, metadata={'json': 'revision', 'required': True})
+    metadata: meta_v1.ObjectMeta | None = attrs.field(default=None, metadata={'json': 'metadata', 'proto': 1})
+    revision: int | None = attrs.field(default=None, metadata={'json': 'revision', 'proto': 3, 'required': True})
 
 
 @attrs.frozen(kw_only=True)
@@ -71,9 +71,9 @@ class ControllerRevisionList:
     KIND: ClassVar[str] = "ControllerRevisionList"
 
     api_version: str = attrs.field(default="apps/v1", metadata={'json': 'apiVersion', 'always': True})
-    items: tuple[ControllerRevision, ...] = attrs.field(default=(), metadata={'json': 'items', 'required': True, 'always': True})
+    items: tuple[ControllerRevision, ...] = attrs.field(default=(), metadata={'json': 'items', 'proto': 2, 'required': True, 'always': True})
     kind: str = attrs.field(default="ControllerRevisionList", metadata={'json': 'kind', 'always': True})
-    metadata: meta_v1.ListMeta | None = attrs.field(default=None, metadata={'json': 'metadata'})
+    metadata: meta_v1.ListMeta | None = attrs.field(default=None, metadata={'json': 'metadata', 'proto': 1})
 
 
 @attrs.frozen(kw_only=True)
@@ -85,20 +85,20 @@ class DaemonSet:
 
     api_version: str = attrs.field(default="apps/v1", metadata={'json': 'apiVersion', 'always': True})
     kind: str = attrs.field(default="DaemonSet", metadata={'json': 'kind', 'always': True})
-    metadata: meta_v1.ObjectMeta | None = attrs.field(default=None, metadata={'json': 'metadata'})
-    spec: DaemonSetSpec | None = attrs.field(default=None, metadata={'json': 'spec'})
-    status: DaemonSetStatus | None = attrs.field(default=None, metadata={'json': 'status'})
+    metadata: meta_v1.ObjectMeta | None = attrs.field(default=None, metadata={'json': 'metadata', 'proto': 1})
+    spec: DaemonSetSpec | None = attrs.field(default=None, metadata={'json': 'spec', 'proto': 2})
+    status: DaemonSetStatus | None = attrs.field(default=None, metadata={'json': 'status', 'proto': 3})
 
 
 @attrs.frozen(kw_only=True)
 class DaemonSetCondition:
     """DaemonSetCondition describes the state of a DaemonSet at a certain point."""
 
-    last_transition_time: Time | None = attrs.field(default=None, metadata={'json': 'lastTransitionTime'})
-    message: str | None = attrs.field(default=None, metadata={'json': 'message'})
-    reason: str | None = attrs.field(default=None, metadata={'json': 'reason'})
-    status: str | None = attrs.field(default=None, metadata={'json': 'status', 'required': True})
-    type: str | None = attrs.field(default=None, metadata={'json': 'type', 'required': True})
+    last_transition_time: Time | None = attrs.field(default=None, metadata={'json': 'lastTransitionTime', 'proto': 3})
+    message: str | None = attrs.field(default=None, metadata={'json': 'message', 'proto': 5})
+    reason: str | None = attrs.field(default=None, metadata={'json': 'reason', 'proto': 4})
+    status: str | None = attrs.field(default=None, metadata={'json': 'status', 'proto': 2, 'required': True})
+    type: str | None = attrs.field(default=None, metadata={'json': 'type', 'proto': 1, 'required': True})
 
 
 @attrs.frozen(kw_only=True)
@@ -109,44 +109,44 @@ class DaemonSetList:
     KIND: ClassVar[str] = "DaemonSetList"
 
     api_version: str = attrs.field(default="apps/v1", metadata={'json': 'apiVersion', 'always': True})
-    items: tuple[DaemonSet, ...] = attrs.field(default=(), metadata={'json': 'items', 'required': True, 'always': True})
+    items: tuple[DaemonSet, ...] = attrs.field(default=(), metadata={'json': 'items', 'proto': 2, 'required': True, 'always': True})
     kind: str = attrs.field(default="DaemonSetList", metadata={'json': 'kind', 'always': True})
-    metadata: meta_v1.ListMeta | None = attrs.field(default=None, metadata={'json': 'metadata'})
+    metadata: meta_v1.ListMeta | None = attrs.field(default=None, metadata={'json': 'metadata', 'proto': 1})
 
 
 @attrs.frozen(kw_only=True)
 class DaemonSetSpec:
     """DaemonSetSpec is the specification of a daemon set."""
 
-    min_ready_seconds: int | None = attrs.field(default=None, metadata={'json': 'minReadySeconds'})
-    revision_history_limit: int | None = attrs.field(default=None, metadata={'json': 'revisionHistoryLimit'})
-    selector: meta_v1.LabelSelector | None = attrs.field(default=None, metadata={'json': 'selector', 'required': True})
-    template: core_v1.PodTemplateSpec | None = attrs.field(default=None, metadata={'json': 'template', 'required': True})
-    update_strategy: DaemonSetUpdateStrategy | None = attrs.field(default=None, metadata={'json': 'updateStrategy'})
+    min_ready_seconds: int | None = attrs.field(default=None, metadata={'json': 'minReadySeconds', 'proto': 4})
+    revision_history_limit: int | None = attrs.field(default=None, metadata={'json': 'revisionHistoryLimit', 'proto': 6, 'proto_pointer': True})
+    selector: meta_v1.LabelSelector | None = attrs.field(default=None, metadata={'json': 'selector', 'proto': 1, 'required': True})
+    template: core_v1.PodTemplateSpec | None = attrs.field(default=None, metadata={'json': 'template', 'proto': 2, 'required': True})
+    update_strategy: DaemonSetUpdateStrategy | None = attrs.field(default=None, metadata={'json': 'updateStrategy', 'proto': 3})
 
 
 @attrs.frozen(kw_only=True)
 class DaemonSetStatus:
     """DaemonSetStatus represents the current status of a daemon set."""
 
-    collision_count: int | None = attrs.field(default=None, metadata={'json': 'collisionCount'})
-    conditions: tuple[DaemonSetCondition, ...] = attrs.field(default=(), metadata={'json': 'conditions', 'patch_strategy': 'merge', 'patch_merge_key': 'type', 'list_type': 'map', 'list_map_keys': ('type',)})
-    current_number_scheduled: int | None = attrs.field(default=None, metadata={'json': 'currentNumberScheduled', 'required': True})
-    desired_number_scheduled: int | None = attrs.field(default=None, metadata={'json': 'desiredNumberScheduled', 'required': True})
-    number_available: int | None = attrs.field(default=None, metadata={'json': 'numberAvailable'})
-    number_misscheduled: int | None = attrs.field(default=None, metadata={'json': 'numberMisscheduled', 'required': True})
-    number_ready: int | None = attrs.field(default=None, metadata={'json': 'numberReady', 'required': True})
-    number_unavailable: int | None = attrs.field(default=None, metadata={'json': 'numberUnavailable'})
-    observed_generation: int | None = attrs.field(default=None, metadata={'json': 'observedGeneration'})
-    updated_number_scheduled: int | None = attrs.field(default=None, metadata={'json': 'updatedNumberScheduled'})
+    collision_count: int | None = attrs.field(default=None, metadata={'json': 'collisionCount', 'proto': 9, 'proto_pointer': True})
+    conditions: tuple[DaemonSetCondition, ...] = attrs.field(default=(), metadata={'json': 'conditions', 'proto': 10, 'patch_strategy': 'merge', 'patch_merge_key': 'type', 'list_type': 'map', 'list_map_keys': ('type',)})
+    current_number_scheduled: int | None = attrs.field(default=None, metadata={'json': 'currentNumberScheduled', 'proto': 1, 'required': True})
+    desired_number_scheduled: int | None = attrs.field(default=None, metadata={'json': 'desiredNumberScheduled', 'proto': 3, 'required': True})
+    number_available: int | None = attrs.field(default=None, metadata={'json': 'numberAvailable', 'proto': 7})
+    number_misscheduled: int | None = attrs.field(default=None, metadata={'json': 'numberMisscheduled', 'proto': 2, 'required': True})
+    number_ready: int | None = attrs.field(default=None, metadata={'json': 'numberReady', 'proto': 4, 'required': True})
+    number_unavailable: int | None = attrs.field(default=None, metadata={'json': 'numberUnavailable', 'proto': 8})
+    observed_generation: int | None = attrs.field(default=None, metadata={'json': 'observedGeneration', 'proto': 5})
+    updated_number_scheduled: int | None = attrs.field(default=None, metadata={'json': 'updatedNumberScheduled', 'proto': 6})
 
 
 @attrs.frozen(kw_only=True)
 class DaemonSetUpdateStrategy:
     """DaemonSetUpdateStrategy is a struct used to control the update strategy for a DaemonSet."""
 
-    rolling_update: RollingUpdateDaemonSet | None = attrs.field(default=None, metadata={'json': 'rollingUpdate'})
-    type: Literal["RollingUpdate", "OnDelete"] | None = attrs.field(default=None, metadata={'json': 'type'})
+    rolling_update: RollingUpdateDaemonSet | None = attrs.field(default=None, metadata={'json': 'rollingUpdate', 'proto': 2})
+    type: Literal["RollingUpdate", "OnDelete"] | None = attrs.field(default=None, metadata={'json': 'type', 'proto': 1})
 
 
 @attrs.frozen(kw_only=True)
@@ -158,21 +158,21 @@ class Deployment:
 
     api_version: str = attrs.field(default="apps/v1", metadata={'json': 'apiVersion', 'always': True})
     kind: str = attrs.field(default="Deployment", metadata={'json': 'kind', 'always': True})
-    metadata: meta_v1.ObjectMeta | None = attrs.field(default=None, metadata={'json': 'metadata'})
-    spec: DeploymentSpec | None = attrs.field(default=None, metadata={'json': 'spec'})
-    status: DeploymentStatus | None = attrs.field(default=None, metadata={'json': 'status'})
+    metadata: meta_v1.ObjectMeta | None = attrs.field(default=None, metadata={'json': 'metadata', 'proto': 1})
+    spec: DeploymentSpec | None = attrs.field(default=None, metadata={'json': 'spec', 'proto': 2})
+    status: DeploymentStatus | None = attrs.field(default=None, metadata={'json': 'status', 'proto': 3})
 
 
 @attrs.frozen(kw_only=True)
 class DeploymentCondition:
     """DeploymentCondition describes the state of a deployment at a certain point."""
 
-    last_transition_time: Time | None = attrs.field(default=None, metadata={'json': 'lastTransitionTime'})
-    last_update_time: Time | None = attrs.field(default=None, metadata={'json': 'lastUpdateTime'})
-    message: str | None = attrs.field(default=None, metadata={'json': 'message'})
-    reason: str | None = attrs.field(default=None, metadata={'json': 'reason'})
-    status: str | None = attrs.field(default=None, metadata={'json': 'status', 'required': True})
-    type: str | None = attrs.field(default=None, metadata={'json': 'type', 'required': True})
+    last_transition_time: Time | None = attrs.field(default=None, metadata={'json': 'lastTransitionTime', 'proto': 7})
+    last_update_time: Time | None = attrs.field(default=None, metadata={'json': 'lastUpdateTime', 'proto': 6})
+    message: str | None = attrs.field(default=None, metadata={'json': 'message', 'proto': 5})
+    reason: str | None = attrs.field(default=None, metadata={'json': 'reason', 'proto': 4})
+    status: str | None = attrs.field(default=None, metadata={'json': 'status', 'proto': 2, 'required': True})
+    type: str | None = attrs.field(default=None, metadata={'json': 'type', 'proto': 1, 'required': True})
 
 
 @attrs.frozen(kw_only=True)
@@ -183,46 +183,46 @@ class DeploymentList:
     KIND: ClassVar[str] = "DeploymentList"
 
     api_version: str = attrs.field(default="apps/v1", metadata={'json': 'apiVersion', 'always': True})
-    items: tuple[Deployment, ...] = attrs.field(default=(), metadata={'json': 'items', 'required': True, 'always': True})
+    items: tuple[Deployment, ...] = attrs.field(default=(), metadata={'json': 'items', 'proto': 2, 'required': True, 'always': True})
     kind: str = attrs.field(default="DeploymentList", metadata={'json': 'kind', 'always': True})
-    metadata: meta_v1.ListMeta | None = attrs.field(default=None, metadata={'json': 'metadata'})
+    metadata: meta_v1.ListMeta | None = attrs.field(default=None, metadata={'json': 'metadata', 'proto': 1})
 
 
 @attrs.frozen(kw_only=True)
 class DeploymentSpec:
     """DeploymentSpec is the specification of the desired behavior of the Deployment."""
 
-    min_ready_seconds: int | None = attrs.field(default=None, metadata={'json': 'minReadySeconds'})
-    paused: bool | None = attrs.field(default=None, metadata={'json': 'paused'})
-    progress_deadline_seconds: int | None = attrs.field(default=None, metadata={'json': 'progressDeadlineSeconds'})
-    replicas: int | None = attrs.field(default=None, metadata={'json': 'replicas'})
-    revision_history_limit: int | None = attrs.field(default=None, metadata={'json': 'revisionHistoryLimit'})
-    selector: meta_v1.LabelSelector | None = attrs.field(default=None, metadata={'json': 'selector', 'required': True})
-    strategy: DeploymentStrategy | None = attrs.field(default=None, metadata={'json': 'strategy', 'patch_strategy': 'retainKeys'})
-    template: core_v1.PodTemplateSpec | None = attrs.field(default=None, metadata={'json': 'template', 'required': True})
+    min_ready_seconds: int | None = attrs.field(default=None, metadata={'json': 'minReadySeconds', 'proto': 5})
+    paused: bool | None = attrs.field(default=None, metadata={'json': 'paused', 'proto': 7})
+    progress_deadline_seconds: int | None = attrs.field(default=None, metadata={'json': 'progressDeadlineSeconds', 'proto': 9, 'proto_pointer': True})
+    replicas: int | None = attrs.field(default=None, metadata={'json': 'replicas', 'proto': 1, 'proto_pointer': True})
+    revision_history_limit: int | None = attrs.field(default=None, metadata={'json': 'revisionHistoryLimit', 'proto': 6, 'proto_pointer': True})
+    selector: meta_v1.LabelSelector | None = attrs.field(default=None, metadata={'json': 'selector', 'proto': 2, 'required': True})
+    strategy: DeploymentStrategy | None = attrs.field(default=None, metadata={'json': 'strategy', 'proto': 4, 'patch_strategy': 'retainKeys'})
+    template: core_v1.PodTemplateSpec | None = attrs.field(default=None, metadata={'json': 'template', 'proto': 3, 'required': True})
 
 
 @attrs.frozen(kw_only=True)
 class DeploymentStatus:
     """DeploymentStatus is the most recently observed status of the Deployment."""
 
-    available_replicas: int | None = attrs.field(default=None, metadata={'json': 'availableReplicas'})
-    collision_count: int | None = attrs.field(default=None, metadata={'json': 'collisionCount'})
-    conditions: tuple[DeploymentCondition, ...] = attrs.field(default=(), metadata={'json': 'conditions', 'patch_strategy': 'merge', 'patch_merge_key': 'type', 'list_type': 'map', 'list_map_keys': ('type',)})
-    observed_generation: int | None = attrs.field(default=None, metadata={'json': 'observedGeneration'})
-    ready_replicas: int | None = attrs.field(default=None, metadata={'json': 'readyReplicas'})
-    replicas: int | None = attrs.field(default=None, metadata={'json': 'replicas'})
-    terminating_replicas: int | None = attrs.field(default=None, metadata={'json': 'terminatingReplicas'})
-    unavailable_replicas: int | None = attrs.field(default=None, metadata={'json': 'unavailableReplicas'})
-    updated_replicas: int | None = attrs.field(default=None, metadata={'json': 'updatedReplicas'})
+    available_replicas: int | None = attrs.field(default=None, metadata={'json': 'availableReplicas', 'proto': 4})
+    collision_count: int | None = attrs.field(default=None, metadata={'json': 'collisionCount', 'proto': 8, 'proto_pointer': True})
+    conditions: tuple[DeploymentCondition, ...] = attrs.field(default=(), metadata={'json': 'conditions', 'proto': 6, 'patch_strategy': 'merge', 'patch_merge_key': 'type', 'list_type': 'map', 'list_map_keys': ('type',)})
+    observed_generation: int | None = attrs.field(default=None, metadata={'json': 'observedGeneration', 'proto': 1})
+    ready_replicas: int | None = attrs.field(default=None, metadata={'json': 'readyReplicas', 'proto': 7})
+    replicas: int | None = attrs.field(default=None, metadata={'json': 'replicas', 'proto': 2})
+    terminating_replicas: int | None = attrs.field(default=None, metadata={'json': 'terminatingReplicas', 'proto': 9, 'proto_pointer': True})
+    unavailable_replicas: int | None = attrs.field(default=None, metadata={'json': 'unavailableReplicas', 'proto': 5})
+    updated_replicas: int | None = attrs.field(default=None, metadata={'json': 'updatedReplicas', 'proto': 3})
 
 
 @attrs.frozen(kw_only=True)
 class DeploymentStrategy:
     """DeploymentStrategy describes how to replace existing pods with new ones."""
 
-    rolling_update: RollingUpdateDeployment | None = attrs.field(default=None, metadata={'json': 'rollingUpdate'})
-    type: Literal["Recreate", "RollingUpdate"] | None = attrs.field(default=None, metadata={'json': 'type'})
+    rolling_update: RollingUpdateDeployment | None = attrs.field(default=None, metadata={'json': 'rollingUpdate', 'proto': 2})
+    type: Literal["Recreate", "RollingUpdate"] | None = attrs.field(default=None, metadata={'json': 'type', 'proto': 1})
 
 
 @attrs.frozen(kw_only=True)
@@ -234,20 +234,20 @@ class ReplicaSet:
 
     api_version: str = attrs.field(default="apps/v1", metadata={'json': 'apiVersion', 'always': True})
     kind: str = attrs.field(default="ReplicaSet", metadata={'json': 'kind', 'always': True})
-    metadata: meta_v1.ObjectMeta | None = attrs.field(default=None, metadata={'json': 'metadata'})
-    spec: ReplicaSetSpec | None = attrs.field(default=None, metadata={'json': 'spec'})
-    status: ReplicaSetStatus | None = attrs.field(default=None, metadata={'json': 'status'})
+    metadata: meta_v1.ObjectMeta | None = attrs.field(default=None, metadata={'json': 'metadata', 'proto': 1})
+    spec: ReplicaSetSpec | None = attrs.field(default=None, metadata={'json': 'spec', 'proto': 2})
+    status: ReplicaSetStatus | None = attrs.field(default=None, metadata={'json': 'status', 'proto': 3})
 
 
 @attrs.frozen(kw_only=True)
 class ReplicaSetCondition:
     """ReplicaSetCondition describes the state of a replica set at a certain point."""
 
-    last_transition_time: Time | None = attrs.field(default=None, metadata={'json': 'lastTransitionTime'})
-    message: str | None = attrs.field(default=None, metadata={'json': 'message'})
-    reason: str | None = attrs.field(default=None, metadata={'json': 'reason'})
-    status: str | None = attrs.field(default=None, metadata={'json': 'status', 'required': True})
-    type: str | None = attrs.field(default=None, metadata={'json': 'type', 'required': True})
+    last_transition_time: Time | None = attrs.field(default=None, metadata={'json': 'lastTransitionTime', 'proto': 3})
+    message: str | None = attrs.field(default=None, metadata={'json': 'message', 'proto': 5})
+    reason: str | None = attrs.field(default=None, metadata={'json': 'reason', 'proto': 4})
+    status: str | None = attrs.field(default=None, metadata={'json': 'status', 'proto': 2, 'required': True})
+    type: str | None = attrs.field(default=None, metadata={'json': 'type', 'proto': 1, 'required': True})
 
 
 @attrs.frozen(kw_only=True)
@@ -258,56 +258,56 @@ class ReplicaSetList:
     KIND: ClassVar[str] = "ReplicaSetList"
 
     api_version: str = attrs.field(default="apps/v1", metadata={'json': 'apiVersion', 'always': True})
-    items: tuple[ReplicaSet, ...] = attrs.field(default=(), metadata={'json': 'items', 'required': True, 'always': True})
+    items: tuple[ReplicaSet, ...] = attrs.field(default=(), metadata={'json': 'items', 'proto': 2, 'required': True, 'always': True})
     kind: str = attrs.field(default="ReplicaSetList", metadata={'json': 'kind', 'always': True})
-    metadata: meta_v1.ListMeta | None = attrs.field(default=None, metadata={'json': 'metadata'})
+    metadata: meta_v1.ListMeta | None = attrs.field(default=None, metadata={'json': 'metadata', 'proto': 1})
 
 
 @attrs.frozen(kw_only=True)
 class ReplicaSetSpec:
     """ReplicaSetSpec is the specification of a ReplicaSet."""
 
-    min_ready_seconds: int | None = attrs.field(default=None, metadata={'json': 'minReadySeconds'})
-    replicas: int | None = attrs.field(default=None, metadata={'json': 'replicas'})
-    selector: meta_v1.LabelSelector | None = attrs.field(default=None, metadata={'json': 'selector', 'required': True})
-    template: core_v1.PodTemplateSpec | None = attrs.field(default=None, metadata={'json': 'template'})
+    min_ready_seconds: int | None = attrs.field(default=None, metadata={'json': 'minReadySeconds', 'proto': 4})
+    replicas: int | None = attrs.field(default=None, metadata={'json': 'replicas', 'proto': 1, 'proto_pointer': True})
+    selector: meta_v1.LabelSelector | None = attrs.field(default=None, metadata={'json': 'selector', 'proto': 2, 'required': True})
+    template: core_v1.PodTemplateSpec | None = attrs.field(default=None, metadata={'json': 'template', 'proto': 3})
 
 
 @attrs.frozen(kw_only=True)
 class ReplicaSetStatus:
     """ReplicaSetStatus represents the current status of a ReplicaSet."""
 
-    available_replicas: int | None = attrs.field(default=None, metadata={'json': 'availableReplicas'})
-    conditions: tuple[ReplicaSetCondition, ...] = attrs.field(default=(), metadata={'json': 'conditions', 'patch_strategy': 'merge', 'patch_merge_key': 'type', 'list_type': 'map', 'list_map_keys': ('type',)})
-    fully_labeled_replicas: int | None = attrs.field(default=None, metadata={'json': 'fullyLabeledReplicas'})
-    observed_generation: int | None = attrs.field(default=None, metadata={'json': 'observedGeneration'})
-    ready_replicas: int | None = attrs.field(default=None, metadata={'json': 'readyReplicas'})
-    replicas: int | None = attrs.field(default=None, metadata={'json': 'replicas', 'required': True})
-    terminating_replicas: int | None = attrs.field(default=None, metadata={'json': 'terminatingReplicas'})
+    available_replicas: int | None = attrs.field(default=None, metadata={'json': 'availableReplicas', 'proto': 5})
+    conditions: tuple[ReplicaSetCondition, ...] = attrs.field(default=(), metadata={'json': 'conditions', 'proto': 6, 'patch_strategy': 'merge', 'patch_merge_key': 'type', 'list_type': 'map', 'list_map_keys': ('type',)})
+    fully_labeled_replicas: int | None = attrs.field(default=None, metadata={'json': 'fullyLabeledReplicas', 'proto': 2})
+    observed_generation: int | None = attrs.field(default=None, metadata={'json': 'observedGeneration', 'proto': 3})
+    ready_replicas: int | None = attrs.field(default=None, metadata={'json': 'readyReplicas', 'proto': 4})
+    replicas: int | None = attrs.field(default=None, metadata={'json': 'replicas', 'proto': 1, 'required': True})
+    terminating_replicas: int | None = attrs.field(default=None, metadata={'json': 'terminatingReplicas', 'proto': 7, 'proto_pointer': True})
 
 
 @attrs.frozen(kw_only=True)
 class RollingUpdateDaemonSet:
     """Spec to control the desired behavior of daemon set rolling update."""
 
-    max_surge: IntOrString | None = attrs.field(default=None, metadata={'json': 'maxSurge'})
-    max_unavailable: IntOrString | None = attrs.field(default=None, metadata={'json': 'maxUnavailable'})
+    max_surge: IntOrString | None = attrs.field(default=None, metadata={'json': 'maxSurge', 'proto': 2})
+    max_unavailable: IntOrString | None = attrs.field(default=None, metadata={'json': 'maxUnavailable', 'proto': 1})
 
 
 @attrs.frozen(kw_only=True)
 class RollingUpdateDeployment:
     """Spec to control the desired behavior of rolling update."""
 
-    max_surge: IntOrString | None = attrs.field(default=None, metadata={'json': 'maxSurge'})
-    max_unavailable: IntOrString | None = attrs.field(default=None, metadata={'json': 'maxUnavailable'})
+    max_surge: IntOrString | None = attrs.field(default=None, metadata={'json': 'maxSurge', 'proto': 2})
+    max_unavailable: IntOrString | None = attrs.field(default=None, metadata={'json': 'maxUnavailable', 'proto': 1})
 
 
 @attrs.frozen(kw_only=True)
 class RollingUpdateStatefulSetStrategy:
     """RollingUpdateStatefulSetStrategy is used to communicate parameter for RollingUpdateStatefulSetStrategyType."""
 
-    max_unavailable: IntOrString | None = attrs.field(default=None, metadata={'json': 'maxUnavailable'})
-    partition: int | None = attrs.field(default=None, metadata={'json': 'partition'})
+    max_unavailable: IntOrString | None = attrs.field(default=None, metadata={'json': 'maxUnavailable', 'proto': 2})
+    partition: int | None = attrs.field(default=None, metadata={'json': 'partition', 'proto': 1, 'proto_pointer': True})
 
 
 @attrs.frozen(kw_only=True)
@@ -321,20 +321,20 @@ class StatefulSet:
 
     api_version: str = attrs.field(default="apps/v1", metadata={'json': 'apiVersion', 'always': True})
     kind: str = attrs.field(default="StatefulSet", metadata={'json': 'kind', 'always': True})
-    metadata: meta_v1.ObjectMeta | None = attrs.field(default=None, metadata={'json': 'metadata'})
-    spec: StatefulSetSpec | None = attrs.field(default=None, metadata={'json': 'spec'})
-    status: StatefulSetStatus | None = attrs.field(default=None, metadata={'json': 'status'})
+    metadata: meta_v1.ObjectMeta | None = attrs.field(default=None, metadata={'json': 'metadata', 'proto': 1})
+    spec: StatefulSetSpec | None = attrs.field(default=None, metadata={'json': 'spec', 'proto': 2})
+    status: StatefulSetStatus | None = attrs.field(default=None, metadata={'json': 'status', 'proto': 3})
 
 
 @attrs.frozen(kw_only=True)
 class StatefulSetCondition:
     """StatefulSetCondition describes the state of a statefulset at a certain point."""
 
-    last_transition_time: Time | None = attrs.field(default=None, metadata={'json': 'lastTransitionTime'})
-    message: str | None = attrs.field(default=None, metadata={'json': 'message'})
-    reason: str | None = attrs.field(default=None, metadata={'json': 'reason'})
-    status: str | None = attrs.field(default=None, metadata={'json': 'status', 'required': True})
-    type: str | None = attrs.field(default=None, metadata={'json': 'type', 'required': True})
+    last_transition_time: Time | None = attrs.field(default=None, metadata={'json': 'lastTransitionTime', 'proto': 3})
+    message: str | None = attrs.field(default=None, metadata={'json': 'message', 'proto': 5})
+    reason: str | None = attrs.field(default=None, metadata={'json': 'reason', 'proto': 4})
+    status: str | None = attrs.field(default=None, metadata={'json': 'status', 'proto': 2, 'required': True})
+    type: str | None = attrs.field(default=None, metadata={'json': 'type', 'proto': 1, 'required': True})
 
 
 @attrs.frozen(kw_only=True)
@@ -345,65 +345,65 @@ class StatefulSetList:
     KIND: ClassVar[str] = "StatefulSetList"
 
     api_version: str = attrs.field(default="apps/v1", metadata={'json': 'apiVersion', 'always': True})
-    items: tuple[StatefulSet, ...] = attrs.field(default=(), metadata={'json': 'items', 'required': True, 'always': True})
+    items: tuple[StatefulSet, ...] = attrs.field(default=(), metadata={'json': 'items', 'proto': 2, 'required': True, 'always': True})
     kind: str = attrs.field(default="StatefulSetList", metadata={'json': 'kind', 'always': True})
-    metadata: meta_v1.ListMeta | None = attrs.field(default=None, metadata={'json': 'metadata'})
+    metadata: meta_v1.ListMeta | None = attrs.field(default=None, metadata={'json': 'metadata', 'proto': 1})
 
 
 @attrs.frozen(kw_only=True)
 class StatefulSetOrdinals:
     """StatefulSetOrdinals describes the policy used for replica ordinal assignment in this StatefulSet."""
 
-    start: int | None = attrs.field(default=None, metadata={'json': 'start'})
+    start: int | None = attrs.field(default=None, metadata={'json': 'start', 'proto': 1})
 
 
 @attrs.frozen(kw_only=True)
 class StatefulSetPersistentVolumeClaimRetentionPolicy:
     """StatefulSetPersistentVolumeClaimRetentionPolicy describes the policy used for PVCs created from the StatefulSet VolumeClaimTemplates."""
 
-    when_deleted: Literal["Retain", "Delete"] | None = attrs.field(default=None, metadata={'json': 'whenDeleted'})
-    when_scaled: Literal["Retain", "Delete"] | None = attrs.field(default=None, metadata={'json': 'whenScaled'})
+    when_deleted: Literal["Retain", "Delete"] | None = attrs.field(default=None, metadata={'json': 'whenDeleted', 'proto': 1})
+    when_scaled: Literal["Retain", "Delete"] | None = attrs.field(default=None, metadata={'json': 'whenScaled', 'proto': 2})
 
 
 @attrs.frozen(kw_only=True)
 class StatefulSetSpec:
     """A StatefulSetSpec is the specification of a StatefulSet."""
 
-    min_ready_seconds: int | None = attrs.field(default=None, metadata={'json': 'minReadySeconds'})
-    ordinals: StatefulSetOrdinals | None = attrs.field(default=None, metadata={'json': 'ordinals'})
-    persistent_volume_claim_retention_policy: StatefulSetPersistentVolumeClaimRetentionPolicy | None = attrs.field(default=None, metadata={'json': 'persistentVolumeClaimRetentionPolicy'})
-    pod_management_policy: Literal["OrderedReady", "Parallel"] | None = attrs.field(default=None, metadata={'json': 'podManagementPolicy'})
-    replicas: int | None = attrs.field(default=None, metadata={'json': 'replicas'})
-    revision_history_limit: int | None = attrs.field(default=None, metadata={'json': 'revisionHistoryLimit'})
-    selector: meta_v1.LabelSelector | None = attrs.field(default=None, metadata={'json': 'selector', 'required': True})
-    service_name: str | None = attrs.field(default=None, metadata={'json': 'serviceName'})
-    template: core_v1.PodTemplateSpec | None = attrs.field(default=None, metadata={'json': 'template', 'required': True})
-    update_strategy: StatefulSetUpdateStrategy | None = attrs.field(default=None, metadata={'json': 'updateStrategy'})
-    volume_claim_templates: tuple[core_v1.PersistentVolumeClaim, ...] = attrs.field(default=(), metadata={'json': 'volumeClaimTemplates', 'list_type': 'atomic'})
+    min_ready_seconds: int | None = attrs.field(default=None, metadata={'json': 'minReadySeconds', 'proto': 9})
+    ordinals: StatefulSetOrdinals | None = attrs.field(default=None, metadata={'json': 'ordinals', 'proto': 11})
+    persistent_volume_claim_retention_policy: StatefulSetPersistentVolumeClaimRetentionPolicy | None = attrs.field(default=None, metadata={'json': 'persistentVolumeClaimRetentionPolicy', 'proto': 10})
+    pod_management_policy: Literal["OrderedReady", "Parallel"] | None = attrs.field(default=None, metadata={'json': 'podManagementPolicy', 'proto': 6})
+    replicas: int | None = attrs.field(default=None, metadata={'json': 'replicas', 'proto': 1, 'proto_pointer': True})
+    revision_history_limit: int | None = attrs.field(default=None, metadata={'json': 'revisionHistoryLimit', 'proto': 8, 'proto_pointer': True})
+    selector: meta_v1.LabelSelector | None = attrs.field(default=None, metadata={'json': 'selector', 'proto': 2, 'required': True})
+    service_name: str | None = attrs.field(default=None, metadata={'json': 'serviceName', 'proto': 5})
+    template: core_v1.PodTemplateSpec | None = attrs.field(default=None, metadata={'json': 'template', 'proto': 3, 'required': True})
+    update_strategy: StatefulSetUpdateStrategy | None = attrs.field(default=None, metadata={'json': 'updateStrategy', 'proto': 7})
+    volume_claim_templates: tuple[core_v1.PersistentVolumeClaim, ...] = attrs.field(default=(), metadata={'json': 'volumeClaimTemplates', 'proto': 4, 'list_type': 'atomic'})
 
 
 @attrs.frozen(kw_only=True)
 class StatefulSetStatus:
     """StatefulSetStatus represents the current state of a StatefulSet."""
 
-    available_replicas: int | None = attrs.field(default=None, metadata={'json': 'availableReplicas'})
-    collision_count: int | None = attrs.field(default=None, metadata={'json': 'collisionCount'})
-    conditions: tuple[StatefulSetCondition, ...] = attrs.field(default=(), metadata={'json': 'conditions', 'patch_strategy': 'merge', 'patch_merge_key': 'type', 'list_type': 'map', 'list_map_keys': ('type',)})
-    current_replicas: int | None = attrs.field(default=None, metadata={'json': 'currentReplicas'})
-    current_revision: str | None = attrs.field(default=None, metadata={'json': 'currentRevision'})
-    observed_generation: int | None = attrs.field(default=None, metadata={'json': 'observedGeneration'})
-    ready_replicas: int | None = attrs.field(default=None, metadata={'json': 'readyReplicas'})
-    replicas: int | None = attrs.field(default=None, metadata={'json': 'replicas', 'required': True})
-    update_revision: str | None = attrs.field(default=None, metadata={'json': 'updateRevision'})
-    updated_replicas: int | None = attrs.field(default=None, metadata={'json': 'updatedReplicas'})
+    available_replicas: int | None = attrs.field(default=None, metadata={'json': 'availableReplicas', 'proto': 11})
+    collision_count: int | None = attrs.field(default=None, metadata={'json': 'collisionCount', 'proto': 9, 'proto_pointer': True})
+    conditions: tuple[StatefulSetCondition, ...] = attrs.field(default=(), metadata={'json': 'conditions', 'proto': 10, 'patch_strategy': 'merge', 'patch_merge_key': 'type', 'list_type': 'map', 'list_map_keys': ('type',)})
+    current_replicas: int | None = attrs.field(default=None, metadata={'json': 'currentReplicas', 'proto': 4})
+    current_revision: str | None = attrs.field(default=None, metadata={'json': 'currentRevision', 'proto': 6})
+    observed_generation: int | None = attrs.field(default=None, metadata={'json': 'observedGeneration', 'proto': 1})
+    ready_replicas: int | None = attrs.field(default=None, metadata={'json': 'readyReplicas', 'proto': 3})
+    replicas: int | None = attrs.field(default=None, metadata={'json': 'replicas', 'proto': 2, 'required': True})
+    update_revision: str | None = attrs.field(default=None, metadata={'json': 'updateRevision', 'proto': 7})
+    updated_replicas: int | None = attrs.field(default=None, metadata={'json': 'updatedReplicas', 'proto': 5})
 
 
 @attrs.frozen(kw_only=True)
 class StatefulSetUpdateStrategy:
     """StatefulSetUpdateStrategy indicates the strategy that the StatefulSet controller will use to perform updates. It includes any additional parameters necessary to perform the update for the indicated strategy."""
 
-    rolling_update: RollingUpdateStatefulSetStrategy | None = attrs.field(default=None, metadata={'json': 'rollingUpdate'})
-    type: Literal["RollingUpdate", "OnDelete"] | None = attrs.field(default=None, metadata={'json': 'type'})
+    rolling_update: RollingUpdateStatefulSetStrategy | None = attrs.field(default=None, metadata={'json': 'rollingUpdate', 'proto': 2})
+    type: Literal["RollingUpdate", "OnDelete"] | None = attrs.field(default=None, metadata={'json': 'type', 'proto': 1})
 
 
 # (apiVersion, kind) -> class, for the kinds this module defines.

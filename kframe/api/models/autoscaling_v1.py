@@ -29,24 +29,24 @@ class Scale:
 
     api_version: str = attrs.field(default="autoscaling/v1", metadata={'json': 'apiVersion', 'always': True})
     kind: str = attrs.field(default="Scale", metadata={'json': 'kind', 'always': True})
-    metadata: meta_v1.ObjectMeta | None = attrs.field(default=None, metadata={'json': 'metadata'})
-    spec: ScaleSpec | None = attrs.field(default=None, metadata={'json': 'spec'})
-    status: ScaleStatus | None = attrs.field(default=None, metadata={'json': 'status'})
+    metadata: meta_v1.ObjectMeta | None = attrs.field(default=None, metadata={'json': 'metadata', 'proto': 1})
+    spec: ScaleSpec | None = attrs.field(default=None, metadata={'json': 'spec', 'proto': 2})
+    status: ScaleStatus | None = attrs.field(default=None, metadata={'json': 'status', 'proto': 3})
 
 
 @attrs.frozen(kw_only=True)
 class ScaleSpec:
     """ScaleSpec describes the attributes of a scale subresource."""
 
-    replicas: int | None = attrs.field(default=None, metadata={'json': 'replicas'})
+    replicas: int | None = attrs.field(default=None, metadata={'json': 'replicas', 'proto': 1})
 
 
 @attrs.frozen(kw_only=True)
 class ScaleStatus:
     """ScaleStatus represents the current status of a scale subresource."""
 
-    replicas: int | None = attrs.field(default=None, metadata={'json': 'replicas', 'required': True})
-    selector: str | None = attrs.field(default=None, metadata={'json': 'selector'})
+    replicas: int | None = attrs.field(default=None, metadata={'json': 'replicas', 'proto': 1, 'required': True})
+    selector: str | None = attrs.field(default=None, metadata={'json': 'selector', 'proto': 2})
 
 
 # (apiVersion, kind) -> class, for the kinds this module defines.

@@ -46,62 +46,62 @@ __all__ = [
 class ContainerResourceMetricSource:
     """ContainerResourceMetricSource indicates how to scale on a resource metric known to Kubernetes, as specified in requests and limits, describing each pod in the current scale target (e.g. CPU or memory).  The values will be averaged together before being compared to the target.  Such metrics are built in to Kubernetes, and have special scaling options on top of those available to normal per-pod metrics using the "pods" source.  Only one "target" type should be set."""
 
-    container: str | None = attrs.field(default=None, metadata={'json': 'container', 'required': True})
-    name: str | None = attrs.field(default=None, metadata={'json': 'name', 'required': True})
-    target: MetricTarget | None = attrs.field(default=None, metadata={'json': 'target', 'required': True})
+    container: str | None = attrs.field(default=None, metadata={'json': 'container', 'proto': 3, 'required': True})
+    name: str | None = attrs.field(default=None, metadata={'json': 'name', 'proto': 1, 'required': True})
+    target: MetricTarget | None = attrs.field(default=None, metadata={'json': 'target', 'proto': 2, 'required': True})
 
 
 @attrs.frozen(kw_only=True)
 class ContainerResourceMetricStatus:
     """ContainerResourceMetricStatus indicates the current value of a resource metric known to Kubernetes, as specified in requests and limits, describing a single container in each pod in the current scale target (e.g. CPU or memory).  Such metrics are built in to Kubernetes, and have special scaling options on top of those available to normal per-pod metrics using the "pods" source."""
 
-    container: str | None = attrs.field(default=None, metadata={'json': 'container', 'required': True})
-    current: MetricValueStatus | None = attrs.field(default=None, metadata={'json': 'current', 'required': True})
-    name: str | None = attrs.field(default=None, metadata={'json': 'name', 'required': True})
+    container: str | None = attrs.field(default=None, metadata={'json': 'container', 'proto': 3, 'required': True})
+    current: MetricValueStatus | None = attrs.field(default=None, metadata={'json': 'current', 'proto': 2, 'required': True})
+    name: str | None = attrs.field(default=None, metadata={'json': 'name', 'proto': 1, 'required': True})
 
 
 @attrs.frozen(kw_only=True)
 class CrossVersionObjectReference:
     """CrossVersionObjectReference contains enough information to let you identify the referred resource."""
 
-    api_version: str | None = attrs.field(default=None, metadata={'json': 'apiVersion'})
-    kind: str | None = attrs.field(default=None, metadata={'json': 'kind', 'required': True})
-    name: str | None = attrs.field(default=None, metadata={'json': 'name', 'required': True})
+    api_version: str | None = attrs.field(default=None, metadata={'json': 'apiVersion', 'proto': 3})
+    kind: str | None = attrs.field(default=None, metadata={'json': 'kind', 'proto': 1, 'required': True})
+    name: str | None = attrs.field(default=None, metadata={'json': 'name', 'proto': 2, 'required': True})
 
 
 @attrs.frozen(kw_only=True)
 class ExternalMetricSource:
     """ExternalMetricSource indicates how to scale on a metric not associated with any Kubernetes object (for example length of queue in cloud messaging service, or QPS from loadbalancer running outside of cluster)."""
 
-    metric: MetricIdentifier | None = attrs.field(default=None, metadata={'json': 'metric', 'required': True})
-    target: MetricTarget | None = attrs.field(default=None, metadata={'json': 'target', 'required': True})
+    metric: MetricIdentifier | None = attrs.field(default=None, metadata={'json': 'metric', 'proto': 1, 'required': True})
+    target: MetricTarget | None = attrs.field(default=None, metadata={'json': 'target', 'proto': 2, 'required': True})
 
 
 @attrs.frozen(kw_only=True)
 class ExternalMetricStatus:
     """ExternalMetricStatus indicates the current value of a global metric not associated with any Kubernetes object."""
 
-    current: MetricValueStatus | None = attrs.field(default=None, metadata={'json': 'current', 'required': True})
-    metric: MetricIdentifier | None = attrs.field(default=None, metadata={'json': 'metric', 'required': True})
+    current: MetricValueStatus | None = attrs.field(default=None, metadata={'json': 'current', 'proto': 2, 'required': True})
+    metric: MetricIdentifier | None = attrs.field(default=None, metadata={'json': 'metric', 'proto': 1, 'required': True})
 
 
 @attrs.frozen(kw_only=True)
 class HPAScalingPolicy:
     """HPAScalingPolicy is a single policy which must hold true for a specified past interval."""
 
-    period_seconds: int | None = attrs.field(default=None, metadata={'json': 'periodSeconds', 'required': True})
-    type: Literal["Pods", "Percent"] | None = attrs.field(default=None, metadata={'json': 'type', 'required': True})
-    value: int | None = attrs.field(default=None, metadata={'json': 'value', 'required': True})
+    period_seconds: int | None = attrs.field(default=None, metadata={'json': 'periodSeconds', 'proto': 3, 'required': True})
+    type: Literal["Pods", "Percent"] | None = attrs.field(default=None, metadata={'json': 'type', 'proto': 1, 'required': True})
+    value: int | None = attrs.field(default=None, metadata={'json': 'value', 'proto': 2, 'required': True})
 
 
 @attrs.frozen(kw_only=True)
 class HPAScalingRules:
     """HPAScalingRules configures the scaling behavior for one direction via scaling Policy Rules and a configurable metric tolerance."""
 
-    policies: tuple[HPAScalingPolicy, ...] = attrs.field(default=(), metadata={'json': 'policies', 'list_type': 'atomic'})
-    select_policy: Literal["Max", "Min", "Disabled"] | None = attrs.field(default=None, metadata={'json': 'selectPolicy'})
-    stabilization_window_seconds: int | None = attrs.field(default=None, metadata={'json': 'stabilizationWindowSeconds'})
-    tolerance: Quantity | None = attrs.field(default=None, metadata={'json': 'tolerance'})
+    policies: tuple[HPAScalingPolicy, ...] = attrs.field(default=(), metadata={'json': 'policies', 'proto': 2, 'list_type': 'atomic'})
+    select_policy: Literal["Max", "Min", "Disabled"] | None = attrs.field(default=None, metadata={'json': 'selectPolicy', 'proto': 1, 'proto_pointer': True})
+    stabilization_window_seconds: int | None = attrs.field(default=None, metadata={'json': 'stabilizationWindowSeconds', 'proto': 3, 'proto_pointer': True})
+    tolerance: Quantity | None = attrs.field(default=None, metadata={'json': 'tolerance', 'proto': 4})
 
 
 @attrs.frozen(kw_only=True)
@@ -113,28 +113,28 @@ class HorizontalPodAutoscaler:
 
     api_version: str = attrs.field(default="autoscaling/v2", metadata={'json': 'apiVersion', 'always': True})
     kind: str = attrs.field(default="HorizontalPodAutoscaler", metadata={'json': 'kind', 'always': True})
-    metadata: meta_v1.ObjectMeta | None = attrs.field(default=None, metadata={'json': 'metadata'})
-    spec: HorizontalPodAutoscalerSpec | None = attrs.field(default=None, metadata={'json': 'spec'})
-    status: HorizontalPodAutoscalerStatus | None = attrs.field(default=None, metadata={'json': 'status'})
+    metadata: meta_v1.ObjectMeta | None = attrs.field(default=None, metadata={'json': 'metadata', 'proto': 1})
+    spec: HorizontalPodAutoscalerSpec | None = attrs.field(default=None, metadata={'json': 'spec', 'proto': 2})
+    status: HorizontalPodAutoscalerStatus | None = attrs.field(default=None, metadata={'json': 'status', 'proto': 3})
 
 
 @attrs.frozen(kw_only=True)
 class HorizontalPodAutoscalerBehavior:
     """HorizontalPodAutoscalerBehavior configures the scaling behavior of the target in both Up and Down directions (scaleUp and scaleDown fields respectively)."""
 
-    scale_down: HPAScalingRules | None = attrs.field(default=None, metadata={'json': 'scaleDown'})
-    scale_up: HPAScalingRules | None = attrs.field(default=None, metadata={'json': 'scaleUp'})
+    scale_down: HPAScalingRules | None = attrs.field(default=None, metadata={'json': 'scaleDown', 'proto': 2})
+    scale_up: HPAScalingRules | None = attrs.field(default=None, metadata={'json': 'scaleUp', 'proto': 1})
 
 
 @attrs.frozen(kw_only=True)
 class HorizontalPodAutoscalerCondition:
     """HorizontalPodAutoscalerCondition describes the state of a HorizontalPodAutoscaler at a certain point."""
 
-    last_transition_time: Time | None = attrs.field(default=None, metadata={'json': 'lastTransitionTime'})
-    message: str | None = attrs.field(default=None, metadata={'json': 'message'})
-    reason: str | None = attrs.field(default=None, metadata={'json': 'reason'})
-    status: str | None = attrs.field(default=None, metadata={'json': 'status', 'required': True})
-    type: str | None = attrs.field(default=None, metadata={'json': 'type', 'required': True})
+    last_transition_time: Time | None = attrs.field(default=None, metadata={'json': 'lastTransitionTime', 'proto': 3})
+    message: str | None = attrs.field(default=None, metadata={'json': 'message', 'proto': 5})
+    reason: str | None = attrs.field(default=None, metadata={'json': 'reason', 'proto': 4})
+    status: str | None = attrs.field(default=None, metadata={'json': 'status', 'proto': 2, 'required': True})
+    type: str | None = attrs.field(default=None, metadata={'json': 'type', 'proto': 1, 'required': True})
 
 
 @attrs.frozen(kw_only=True)
@@ -145,133 +145,133 @@ class HorizontalPodAutoscalerList:
     KIND: ClassVar[str] = "HorizontalPodAutoscalerList"
 
     api_version: str = attrs.field(default="autoscaling/v2", metadata={'json': 'apiVersion', 'always': True})
-    items: tuple[HorizontalPodAutoscaler, ...] = attrs.field(default=(), metadata={'json': 'items', 'required': True, 'always': True})
+    items: tuple[HorizontalPodAutoscaler, ...] = attrs.field(default=(), metadata={'json': 'items', 'proto': 2, 'required': True, 'always': True})
     kind: str = attrs.field(default="HorizontalPodAutoscalerList", metadata={'json': 'kind', 'always': True})
-    metadata: meta_v1.ListMeta | None = attrs.field(default=None, metadata={'json': 'metadata'})
+    metadata: meta_v1.ListMeta | None = attrs.field(default=None, metadata={'json': 'metadata', 'proto': 1})
 
 
 @attrs.frozen(kw_only=True)
 class HorizontalPodAutoscalerSpec:
     """HorizontalPodAutoscalerSpec describes the desired functionality of the HorizontalPodAutoscaler."""
 
-    behavior: HorizontalPodAutoscalerBehavior | None = attrs.field(default=None, metadata={'json': 'behavior'})
-    max_replicas: int | None = attrs.field(default=None, metadata={'json': 'maxReplicas', 'required': True})
-    metrics: tuple[MetricSpec, ...] = attrs.field(default=(), metadata={'json': 'metrics', 'list_type': 'atomic'})
-    min_replicas: int | None = attrs.field(default=None, metadata={'json': 'minReplicas'})
-    scale_target_ref: CrossVersionObjectReference | None = attrs.field(default=None, metadata={'json': 'scaleTargetRef', 'required': True})
+    behavior: HorizontalPodAutoscalerBehavior | None = attrs.field(default=None, metadata={'json': 'behavior', 'proto': 5})
+    max_replicas: int | None = attrs.field(default=None, metadata={'json': 'maxReplicas', 'proto': 3, 'required': True})
+    metrics: tuple[MetricSpec, ...] = attrs.field(default=(), metadata={'json': 'metrics', 'proto': 4, 'list_type': 'atomic'})
+    min_replicas: int | None = attrs.field(default=None, metadata={'json': 'minReplicas', 'proto': 2, 'proto_pointer': True})
+    scale_target_ref: CrossVersionObjectReference | None = attrs.field(default=None, metadata={'json': 'scaleTargetRef', 'proto': 1, 'required': True})
 
 
 @attrs.frozen(kw_only=True)
 class HorizontalPodAutoscalerStatus:
     """HorizontalPodAutoscalerStatus describes the current status of a horizontal pod autoscaler."""
 
-    conditions: tuple[HorizontalPodAutoscalerCondition, ...] = attrs.field(default=(), metadata={'json': 'conditions', 'patch_strategy': 'merge', 'patch_merge_key': 'type', 'list_type': 'map', 'list_map_keys': ('type',)})
-    current_metrics: tuple[MetricStatus, ...] = attrs.field(default=(), metadata={'json': 'currentMetrics', 'list_type': 'atomic'})
-    current_replicas: int | None = attrs.field(default=None, metadata={'json': 'currentReplicas'})
-    desired_replicas: int | None = attrs.field(default=None, metadata={'json': 'desiredReplicas', 'required': True})
-    last_scale_time: Time | None = attrs.field(default=None, metadata={'json': 'lastScaleTime'})
-    observed_generation: int | None = attrs.field(default=None, metadata={'json': 'observedGeneration'})
+    conditions: tuple[HorizontalPodAutoscalerCondition, ...] = attrs.field(default=(), metadata={'json': 'conditions', 'proto': 6, 'patch_strategy': 'merge', 'patch_merge_key': 'type', 'list_type': 'map', 'list_map_keys': ('type',)})
+    current_metrics: tuple[MetricStatus, ...] = attrs.field(default=(), metadata={'json': 'currentMetrics', 'proto': 5, 'list_type': 'atomic'})
+    current_replicas: int | None = attrs.field(default=None, metadata={'json': 'currentReplicas', 'proto': 3})
+    desired_replicas: int | None = attrs.field(default=None, metadata={'json': 'desiredReplicas', 'proto': 4, 'required': True})
+    last_scale_time: Time | None = attrs.field(default=None, metadata={'json': 'lastScaleTime', 'proto': 2})
+    observed_generation: int | None = attrs.field(default=None, metadata={'json': 'observedGeneration', 'proto': 1, 'proto_pointer': True})
 
 
 @attrs.frozen(kw_only=True)
 class MetricIdentifier:
     """MetricIdentifier defines the name and optionally selector for a metric"""
 
-    name: str | None = attrs.field(default=None, metadata={'json': 'name', 'required': True})
-    selector: meta_v1.LabelSelector | None = attrs.field(default=None, metadata={'json': 'selector'})
+    name: str | None = attrs.field(default=None, metadata={'json': 'name', 'proto': 1, 'required': True})
+    selector: meta_v1.LabelSelector | None = attrs.field(default=None, metadata={'json': 'selector', 'proto': 2})
 
 
 @attrs.frozen(kw_only=True)
 class MetricSpec:
     """MetricSpec specifies how to scale based on a single metric (only `type` and one other matching field should be set at once)."""
 
-    container_resource: ContainerResourceMetricSource | None = attrs.field(default=None, metadata={'json': 'containerResource'})
-    external: ExternalMetricSource | None = attrs.field(default=None, metadata={'json': 'external'})
-    object: ObjectMetricSource | None = attrs.field(default=None, metadata={'json': 'object'})
-    pods: PodsMetricSource | None = attrs.field(default=None, metadata={'json': 'pods'})
-    resource: ResourceMetricSource | None = attrs.field(default=None, metadata={'json': 'resource'})
-    type: Literal["Object", "Pods", "Resource", "ContainerResource", "External"] | None = attrs.field(default=None, metadata={'json': 'type', 'required': True})
+    container_resource: ContainerResourceMetricSource | None = attrs.field(default=None, metadata={'json': 'containerResource', 'proto': 7})
+    external: ExternalMetricSource | None = attrs.field(default=None, metadata={'json': 'external', 'proto': 5})
+    object: ObjectMetricSource | None = attrs.field(default=None, metadata={'json': 'object', 'proto': 2})
+    pods: PodsMetricSource | None = attrs.field(default=None, metadata={'json': 'pods', 'proto': 3})
+    resource: ResourceMetricSource | None = attrs.field(default=None, metadata={'json': 'resource', 'proto': 4})
+    type: Literal["Object", "Pods", "Resource", "ContainerResource", "External"] | None = attrs.field(default=None, metadata={'json': 'type', 'proto': 1, 'required': True})
 
 
 @attrs.frozen(kw_only=True)
 class MetricStatus:
     """MetricStatus describes the last-read state of a single metric."""
 
-    container_resource: ContainerResourceMetricStatus | None = attrs.field(default=None, metadata={'json': 'containerResource'})
-    external: ExternalMetricStatus | None = attrs.field(default=None, metadata={'json': 'external'})
-    object: ObjectMetricStatus | None = attrs.field(default=None, metadata={'json': 'object'})
-    pods: PodsMetricStatus | None = attrs.field(default=None, metadata={'json': 'pods'})
-    resource: ResourceMetricStatus | None = attrs.field(default=None, metadata={'json': 'resource'})
-    type: Literal["Object", "Pods", "Resource", "ContainerResource", "External"] | None = attrs.field(default=None, metadata={'json': 'type', 'required': True})
+    container_resource: ContainerResourceMetricStatus | None = attrs.field(default=None, metadata={'json': 'containerResource', 'proto': 7})
+    external: ExternalMetricStatus | None = attrs.field(default=None, metadata={'json': 'external', 'proto': 5})
+    object: ObjectMetricStatus | None = attrs.field(default=None, metadata={'json': 'object', 'proto': 2})
+    pods: PodsMetricStatus | None = attrs.field(default=None, metadata={'json': 'pods', 'proto': 3})
+    resource: ResourceMetricStatus | None = attrs.field(default=None, metadata={'json': 'resource', 'proto': 4})
+    type: Literal["Object", "Pods", "Resource", "ContainerResource", "External"] | None = attrs.field(default=None, metadata={'json': 'type', 'proto': 1, 'required': True})
 
 
 @attrs.frozen(kw_only=True)
 class MetricTarget:
     """MetricTarget defines the target value, average value, or average utilization of a specific metric"""
 
-    average_utilization: int | None = attrs.field(default=None, metadata={'json': 'averageUtilization'})
-    average_value: Quantity | None = attrs.field(default=None, metadata={'json': 'averageValue'})
-    type: Literal["Utilization", "Value", "AverageValue"] | None = attrs.field(default=None, metadata={'json': 'type', 'required': True})
-    value: Quantity | None = attrs.field(default=None, metadata={'json': 'value'})
+    average_utilization: int | None = attrs.field(default=None, metadata={'json': 'averageUtilization', 'proto': 4, 'proto_pointer': True})
+    average_value: Quantity | None = attrs.field(default=None, metadata={'json': 'averageValue', 'proto': 3})
+    type: Literal["Utilization", "Value", "AverageValue"] | None = attrs.field(default=None, metadata={'json': 'type', 'proto': 1, 'required': True})
+    value: Quantity | None = attrs.field(default=None, metadata={'json': 'value', 'proto': 2})
 
 
 @attrs.frozen(kw_only=True)
 class MetricValueStatus:
     """MetricValueStatus holds the current value for a metric"""
 
-    average_utilization: int | None = attrs.field(default=None, metadata={'json': 'averageUtilization'})
-    average_value: Quantity | None = attrs.field(default=None, metadata={'json': 'averageValue'})
-    value: Quantity | None = attrs.field(default=None, metadata={'json': 'value'})
+    average_utilization: int | None = attrs.field(default=None, metadata={'json': 'averageUtilization', 'proto': 3, 'proto_pointer': True})
+    average_value: Quantity | None = attrs.field(default=None, metadata={'json': 'averageValue', 'proto': 2})
+    value: Quantity | None = attrs.field(default=None, metadata={'json': 'value', 'proto': 1})
 
 
 @attrs.frozen(kw_only=True)
 class ObjectMetricSource:
     """ObjectMetricSource indicates how to scale on a metric describing a kubernetes object (for example, hits-per-second on an Ingress object)."""
 
-    described_object: CrossVersionObjectReference | None = attrs.field(default=None, metadata={'json': 'describedObject', 'required': True})
-    metric: MetricIdentifier | None = attrs.field(default=None, metadata={'json': 'metric', 'required': True})
-    target: MetricTarget | None = attrs.field(default=None, metadata={'json': 'target', 'required': True})
+    described_object: CrossVersionObjectReference | None = attrs.field(default=None, metadata={'json': 'describedObject', 'proto': 1, 'required': True})
+    metric: MetricIdentifier | None = attrs.field(default=None, metadata={'json': 'metric', 'proto': 3, 'required': True})
+    target: MetricTarget | None = attrs.field(default=None, metadata={'json': 'target', 'proto': 2, 'required': True})
 
 
 @attrs.frozen(kw_only=True)
 class ObjectMetricStatus:
     """ObjectMetricStatus indicates the current value of a metric describing a kubernetes object (for example, hits-per-second on an Ingress object)."""
 
-    current: MetricValueStatus | None = attrs.field(default=None, metadata={'json': 'current', 'required': True})
-    described_object: CrossVersionObjectReference | None = attrs.field(default=None, metadata={'json': 'describedObject', 'required': True})
-    metric: MetricIdentifier | None = attrs.field(default=None, metadata={'json': 'metric', 'required': True})
+    current: MetricValueStatus | None = attrs.field(default=None, metadata={'json': 'current', 'proto': 2, 'required': True})
+    described_object: CrossVersionObjectReference | None = attrs.field(default=None, metadata={'json': 'describedObject', 'proto': 3, 'required': True})
+    metric: MetricIdentifier | None = attrs.field(default=None, metadata={'json': 'metric', 'proto': 1, 'required': True})
 
 
 @attrs.frozen(kw_only=True)
 class PodsMetricSource:
     """PodsMetricSource indicates how to scale on a metric describing each pod in the current scale target (for example, transactions-processed-per-second). The values will be averaged together before being compared to the target value."""
 
-    metric: MetricIdentifier | None = attrs.field(default=None, metadata={'json': 'metric', 'required': True})
-    target: MetricTarget | None = attrs.field(default=None, metadata={'json': 'target', 'required': True})
+    metric: MetricIdentifier | None = attrs.field(default=None, metadata={'json': 'metric', 'proto': 1, 'required': True})
+    target: MetricTarget | None = attrs.field(default=None, metadata={'json': 'target', 'proto': 2, 'required': True})
 
 
 @attrs.frozen(kw_only=True)
 class PodsMetricStatus:
     """PodsMetricStatus indicates the current value of a metric describing each pod in the current scale target (for example, transactions-processed-per-second)."""
 
-    current: MetricValueStatus | None = attrs.field(default=None, metadata={'json': 'current', 'required': True})
-    metric: MetricIdentifier | None = attrs.field(default=None, metadata={'json': 'metric', 'required': True})
+    current: MetricValueStatus | None = attrs.field(default=None, metadata={'json': 'current', 'proto': 2, 'required': True})
+    metric: MetricIdentifier | None = attrs.field(default=None, metadata={'json': 'metric', 'proto': 1, 'required': True})
 
 
 @attrs.frozen(kw_only=True)
 class ResourceMetricSource:
     """ResourceMetricSource indicates how to scale on a resource metric known to Kubernetes, as specified in requests and limits, describing each pod in the current scale target (e.g. CPU or memory).  The values will be averaged together before being compared to the target.  Such metrics are built in to Kubernetes, and have special scaling options on top of those available to normal per-pod metrics using the "pods" source.  Only one "target" type should be set."""
 
-    name: str | None = attrs.field(default=None, metadata={'json': 'name', 'required': True})
-    target: MetricTarget | None = attrs.field(default=None, metadata={'json': 'target', 'required': True})
+    name: str | None = attrs.field(default=None, metadata={'json': 'name', 'proto': 1, 'required': True})
+    target: MetricTarget | None = attrs.field(default=None, metadata={'json': 'target', 'proto': 2, 'required': True})
 
 
 @attrs.frozen(kw_only=True)
 class ResourceMetricStatus:
     """ResourceMetricStatus indicates the current value of a resource metric known to Kubernetes, as specified in requests and limits, describing each pod in the current scale target (e.g. CPU or memory).  Such metrics are built in to Kubernetes, and have special scaling options on top of those available to normal per-pod metrics using the "pods" source."""
 
-    current: MetricValueStatus | None = attrs.field(default=None, metadata={'json': 'current', 'required': True})
-    name: str | None = attrs.field(default=None, metadata={'json': 'name', 'required': True})
+    current: MetricValueStatus | None = attrs.field(default=None, metadata={'json': 'current', 'proto': 2, 'required': True})
+    name: str | None = attrs.field(default=None, metadata={'json': 'name', 'proto': 1, 'required': True})
 
 
 # (apiVersion, kind) -> class, for the kinds this module defines.

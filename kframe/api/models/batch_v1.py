@@ -45,9 +45,9 @@ class CronJob:
 
     api_version: str = attrs.field(default="batch/v1", metadata={'json': 'apiVersion', 'always': True})
     kind: str = attrs.field(default="CronJob", metadata={'json': 'kind', 'always': True})
-    metadata: meta_v1.ObjectMeta | None = attrs.field(default=None, metadata={'json': 'metadata'})
-    spec: CronJobSpec | None = attrs.field(default=None, metadata={'json': 'spec'})
-    status: CronJobStatus | None = attrs.field(default=None, metadata={'json': 'status'})
+    metadata: meta_v1.ObjectMeta | None = attrs.field(default=None, metadata={'json': 'metadata', 'proto': 1})
+    spec: CronJobSpec | None = attrs.field(default=None, metadata={'json': 'spec', 'proto': 2})
+    status: CronJobStatus | None = attrs.field(default=None, metadata={'json': 'status', 'proto': 3})
 
 
 @attrs.frozen(kw_only=True)
@@ -58,32 +58,32 @@ class CronJobList:
     KIND: ClassVar[str] = "CronJobList"
 
     api_version: str = attrs.field(default="batch/v1", metadata={'json': 'apiVersion', 'always': True})
-    items: tuple[CronJob, ...] = attrs.field(default=(), metadata={'json': 'items', 'required': True, 'always': True})
+    items: tuple[CronJob, ...] = attrs.field(default=(), metadata={'json': 'items', 'proto': 2, 'required': True, 'always': True})
     kind: str = attrs.field(default="CronJobList", metadata={'json': 'kind', 'always': True})
-    metadata: meta_v1.ListMeta | None = attrs.field(default=None, metadata={'json': 'metadata'})
+    metadata: meta_v1.ListMeta | None = attrs.field(default=None, metadata={'json': 'metadata', 'proto': 1})
 
 
 @attrs.frozen(kw_only=True)
 class CronJobSpec:
     """CronJobSpec describes how the job execution will look like and when it will actually run."""
 
-    concurrency_policy: Literal["Allow", "Forbid", "Replace"] | None = attrs.field(default=None, metadata={'json': 'concurrencyPolicy'})
-    failed_jobs_history_limit: int | None = attrs.field(default=None, metadata={'json': 'failedJobsHistoryLimit'})
-    job_template: JobTemplateSpec | None = attrs.field(default=None, metadata={'json': 'jobTemplate', 'required': True})
-    schedule: str | None = attrs.field(default=None, metadata={'json': 'schedule', 'required': True})
-    starting_deadline_seconds: int | None = attrs.field(default=None, metadata={'json': 'startingDeadlineSeconds'})
-    successful_jobs_history_limit: int | None = attrs.field(default=None, metadata={'json': 'successfulJobsHistoryLimit'})
-    suspend: bool | None = attrs.field(default=None, metadata={'json': 'suspend'})
-    time_zone: str | None = attrs.field(default=None, metadata={'json': 'timeZone'})
+    concurrency_policy: Literal["Allow", "Forbid", "Replace"] | None = attrs.field(default=None, metadata={'json': 'concurrencyPolicy', 'proto': 3})
+    failed_jobs_history_limit: int | None = attrs.field(default=None, metadata={'json': 'failedJobsHistoryLimit', 'proto': 7, 'proto_pointer': True})
+    job_template: JobTemplateSpec | None = attrs.field(default=None, metadata={'json': 'jobTemplate', 'proto': 5, 'required': True})
+    schedule: str | None = attrs.field(default=None, metadata={'json': 'schedule', 'proto': 1, 'required': True})
+    starting_deadline_seconds: int | None = attrs.field(default=None, metadata={'json': 'startingDeadlineSeconds', 'proto': 2, 'proto_pointer': True})
+    successful_jobs_history_limit: int | None = attrs.field(default=None, metadata={'json': 'successfulJobsHistoryLimit', 'proto': 6, 'proto_pointer': True})
+    suspend: bool | None = attrs.field(default=None, metadata={'json': 'suspend', 'proto': 4, 'proto_pointer': True})
+    time_zone: str | None = attrs.field(default=None, metadata={'json': 'timeZone', 'proto': 8, 'proto_pointer': True})
 
 
 @attrs.frozen(kw_only=True)
 class CronJobStatus:
     """CronJobStatus represents the current state of a cron job."""
 
-    active: tuple[core_v1.ObjectReference, ...] = attrs.field(default=(), metadata={'json': 'active', 'list_type': 'atomic'})
-    last_schedule_time: Time | None = attrs.field(default=None, metadata={'json': 'lastScheduleTime'})
-    last_successful_time: Time | None = attrs.field(default=None, metadata={'json': 'lastSuccessfulTime'})
+    active: tuple[core_v1.ObjectReference, ...] = attrs.field(default=(), metadata={'json': 'active', 'proto': 1, 'list_type': 'atomic'})
+    last_schedule_time: Time | None = attrs.field(default=None, metadata={'json': 'lastScheduleTime', 'proto': 4})
+    last_successful_time: Time | None = attrs.field(default=None, metadata={'json': 'lastSuccessfulTime', 'proto': 5})
 
 
 @attrs.frozen(kw_only=True)
@@ -95,21 +95,21 @@ class Job:
 
     api_version: str = attrs.field(default="batch/v1", metadata={'json': 'apiVersion', 'always': True})
     kind: str = attrs.field(default="Job", metadata={'json': 'kind', 'always': True})
-    metadata: meta_v1.ObjectMeta | None = attrs.field(default=None, metadata={'json': 'metadata'})
-    spec: JobSpec | None = attrs.field(default=None, metadata={'json': 'spec'})
-    status: JobStatus | None = attrs.field(default=None, metadata={'json': 'status'})
+    metadata: meta_v1.ObjectMeta | None = attrs.field(default=None, metadata={'json': 'metadata', 'proto': 1})
+    spec: JobSpec | None = attrs.field(default=None, metadata={'json': 'spec', 'proto': 2})
+    status: JobStatus | None = attrs.field(default=None, metadata={'json': 'status', 'proto': 3})
 
 
 @attrs.frozen(kw_only=True)
 class JobCondition:
     """JobCondition describes current state of a job."""
 
-    last_probe_time: Time | None = attrs.field(default=None, metadata={'json': 'lastProbeTime'})
-    last_transition_time: Time | None = attrs.field(default=None, metadata={'json': 'lastTransitionTime'})
-    message: str | None = attrs.field(default=None, metadata={'json': 'message'})
-    reason: str | None = attrs.field(default=None, metadata={'json': 'reason'})
-    status: str | None = attrs.field(default=None, metadata={'json': 'status', 'required': True})
-    type: str | None = attrs.field(default=None, metadata={'json': 'type', 'required': True})
+    last_probe_time: Time | None = attrs.field(default=None, metadata={'json': 'lastProbeTime', 'proto': 3})
+    last_transition_time: Time | None = attrs.field(default=None, metadata={'json': 'lastTransitionTime', 'proto': 4})
+    message: str | None = attrs.field(default=None, metadata={'json': 'message', 'proto': 6})
+    reason: str | None = attrs.field(default=None, metadata={'json': 'reason', 'proto': 5})
+    status: str | None = attrs.field(default=None, metadata={'json': 'status', 'proto': 2, 'required': True})
+    type: str | None = attrs.field(default=None, metadata={'json': 'type', 'proto': 1, 'required': True})
 
 
 @attrs.frozen(kw_only=True)
@@ -120,112 +120,112 @@ class JobList:
     KIND: ClassVar[str] = "JobList"
 
     api_version: str = attrs.field(default="batch/v1", metadata={'json': 'apiVersion', 'always': True})
-    items: tuple[Job, ...] = attrs.field(default=(), metadata={'json': 'items', 'required': True, 'always': True})
+    items: tuple[Job, ...] = attrs.field(default=(), metadata={'json': 'items', 'proto': 2, 'required': True, 'always': True})
     kind: str = attrs.field(default="JobList", metadata={'json': 'kind', 'always': True})
-    metadata: meta_v1.ListMeta | None = attrs.field(default=None, metadata={'json': 'metadata'})
+    metadata: meta_v1.ListMeta | None = attrs.field(default=None, metadata={'json': 'metadata', 'proto': 1})
 
 
 @attrs.frozen(kw_only=True)
 class JobSpec:
     """JobSpec describes how the job execution will look like."""
 
-    active_deadline_seconds: int | None = attrs.field(default=None, metadata={'json': 'activeDeadlineSeconds'})
-    backoff_limit: int | None = attrs.field(default=None, metadata={'json': 'backoffLimit'})
-    backoff_limit_per_index: int | None = attrs.field(default=None, metadata={'json': 'backoffLimitPerIndex'})
-    completion_mode: Literal["NonIndexed", "Indexed"] | None = attrs.field(default=None, metadata={'json': 'completionMode'})
-    completions: int | None = attrs.field(default=None, metadata={'json': 'completions'})
-    managed_by: str | None = attrs.field(default=None, metadata={'json': 'managedBy'})
-    manual_selector: bool | None = attrs.field(default=None, metadata={'json': 'manualSelector'})
-    max_failed_indexes: int | None = attrs.field(default=None, metadata={'json': 'maxFailedIndexes'})
-    parallelism: int | None = attrs.field(default=None, metadata={'json': 'parallelism'})
-    pod_failure_policy: PodFailurePolicy | None = attrs.field(default=None, metadata={'json': 'podFailurePolicy'})
-    pod_replacement_policy: Literal["TerminatingOrFailed", "Failed"] | None = attrs.field(default=None, metadata={'json': 'podReplacementPolicy'})
-    selector: meta_v1.LabelSelector | None = attrs.field(default=None, metadata={'json': 'selector'})
-    success_policy: SuccessPolicy | None = attrs.field(default=None, metadata={'json': 'successPolicy'})
-    suspend: bool | None = attrs.field(default=None, metadata={'json': 'suspend'})
-    template: core_v1.PodTemplateSpec | None = attrs.field(default=None, metadata={'json': 'template', 'required': True})
-    ttl_seconds_after_finished: int | None = attrs.field(default=None, metadata={'json': 'ttlSecondsAfterFinished'})
+    active_deadline_seconds: int | None = attrs.field(default=None, metadata={'json': 'activeDeadlineSeconds', 'proto': 3, 'proto_pointer': True})
+    backoff_limit: int | None = attrs.field(default=None, metadata={'json': 'backoffLimit', 'proto': 7, 'proto_pointer': True})
+    backoff_limit_per_index: int | None = attrs.field(default=None, metadata={'json': 'backoffLimitPerIndex', 'proto': 12, 'proto_pointer': True})
+    completion_mode: Literal["NonIndexed", "Indexed"] | None = attrs.field(default=None, metadata={'json': 'completionMode', 'proto': 9, 'proto_pointer': True})
+    completions: int | None = attrs.field(default=None, metadata={'json': 'completions', 'proto': 2, 'proto_pointer': True})
+    managed_by: str | None = attrs.field(default=None, metadata={'json': 'managedBy', 'proto': 15, 'proto_pointer': True})
+    manual_selector: bool | None = attrs.field(default=None, metadata={'json': 'manualSelector', 'proto': 5, 'proto_pointer': True})
+    max_failed_indexes: int | None = attrs.field(default=None, metadata={'json': 'maxFailedIndexes', 'proto': 13, 'proto_pointer': True})
+    parallelism: int | None = attrs.field(default=None, metadata={'json': 'parallelism', 'proto': 1, 'proto_pointer': True})
+    pod_failure_policy: PodFailurePolicy | None = attrs.field(default=None, metadata={'json': 'podFailurePolicy', 'proto': 11})
+    pod_replacement_policy: Literal["TerminatingOrFailed", "Failed"] | None = attrs.field(default=None, metadata={'json': 'podReplacementPolicy', 'proto': 14, 'proto_pointer': True})
+    selector: meta_v1.LabelSelector | None = attrs.field(default=None, metadata={'json': 'selector', 'proto': 4})
+    success_policy: SuccessPolicy | None = attrs.field(default=None, metadata={'json': 'successPolicy', 'proto': 16})
+    suspend: bool | None = attrs.field(default=None, metadata={'json': 'suspend', 'proto': 10, 'proto_pointer': True})
+    template: core_v1.PodTemplateSpec | None = attrs.field(default=None, metadata={'json': 'template', 'proto': 6, 'required': True})
+    ttl_seconds_after_finished: int | None = attrs.field(default=None, metadata={'json': 'ttlSecondsAfterFinished', 'proto': 8, 'proto_pointer': True})
 
 
 @attrs.frozen(kw_only=True)
 class JobStatus:
     """JobStatus represents the current state of a Job."""
 
-    active: int | None = attrs.field(default=None, metadata={'json': 'active'})
-    completed_indexes: str | None = attrs.field(default=None, metadata={'json': 'completedIndexes'})
-    completion_time: Time | None = attrs.field(default=None, metadata={'json': 'completionTime'})
-    conditions: tuple[JobCondition, ...] = attrs.field(default=(), metadata={'json': 'conditions', 'patch_strategy': 'merge', 'patch_merge_key': 'type', 'list_type': 'atomic'})
-    failed: int | None = attrs.field(default=None, metadata={'json': 'failed'})
-    failed_indexes: str | None = attrs.field(default=None, metadata={'json': 'failedIndexes'})
-    ready: int | None = attrs.field(default=None, metadata={'json': 'ready'})
-    start_time: Time | None = attrs.field(default=None, metadata={'json': 'startTime'})
-    succeeded: int | None = attrs.field(default=None, metadata={'json': 'succeeded'})
-    terminating: int | None = attrs.field(default=None, metadata={'json': 'terminating'})
-    uncounted_terminated_pods: UncountedTerminatedPods | None = attrs.field(default=None, metadata={'json': 'uncountedTerminatedPods'})
+    active: int | None = attrs.field(default=None, metadata={'json': 'active', 'proto': 4})
+    completed_indexes: str | None = attrs.field(default=None, metadata={'json': 'completedIndexes', 'proto': 7})
+    completion_time: Time | None = attrs.field(default=None, metadata={'json': 'completionTime', 'proto': 3})
+    conditions: tuple[JobCondition, ...] = attrs.field(default=(), metadata={'json': 'conditions', 'proto': 1, 'patch_strategy': 'merge', 'patch_merge_key': 'type', 'list_type': 'atomic'})
+    failed: int | None = attrs.field(default=None, metadata={'json': 'failed', 'proto': 6})
+    failed_indexes: str | None = attrs.field(default=None, metadata={'json': 'failedIndexes', 'proto': 10, 'proto_pointer': True})
+    ready: int | None = attrs.field(default=None, metadata={'json': 'ready', 'proto': 9, 'proto_pointer': True})
+    start_time: Time | None = attrs.field(default=None, metadata={'json': 'startTime', 'proto': 2})
+    succeeded: int | None = attrs.field(default=None, metadata={'json': 'succeeded', 'proto': 5})
+    terminating: int | None = attrs.field(default=None, metadata={'json': 'terminating', 'proto': 11, 'proto_pointer': True})
+    uncounted_terminated_pods: UncountedTerminatedPods | None = attrs.field(default=None, metadata={'json': 'uncountedTerminatedPods', 'proto': 8})
 
 
 @attrs.frozen(kw_only=True)
 class JobTemplateSpec:
     """JobTemplateSpec describes the data a Job should have when created from a template"""
 
-    metadata: meta_v1.ObjectMeta | None = attrs.field(default=None, metadata={'json': 'metadata'})
-    spec: JobSpec | None = attrs.field(default=None, metadata={'json': 'spec'})
+    metadata: meta_v1.ObjectMeta | None = attrs.field(default=None, metadata={'json': 'metadata', 'proto': 1})
+    spec: JobSpec | None = attrs.field(default=None, metadata={'json': 'spec', 'proto': 2})
 
 
 @attrs.frozen(kw_only=True)
 class PodFailurePolicy:
     """PodFailurePolicy describes how failed pods influence the backoffLimit."""
 
-    rules: tuple[PodFailurePolicyRule, ...] = attrs.field(default=(), metadata={'json': 'rules', 'required': True, 'list_type': 'atomic', 'always': True})
+    rules: tuple[PodFailurePolicyRule, ...] = attrs.field(default=(), metadata={'json': 'rules', 'proto': 1, 'required': True, 'list_type': 'atomic', 'always': True})
 
 
 @attrs.frozen(kw_only=True)
 class PodFailurePolicyOnExitCodesRequirement:
     """PodFailurePolicyOnExitCodesRequirement describes the requirement for handling a failed pod based on its container exit codes. In particular, it lookups the .state.terminated.exitCode for each app container and init container status, represented by the .status.containerStatuses and .status.initContainerStatuses fields in the Pod status, respectively. Containers completed with success (exit code 0) are excluded from the requirement check."""
 
-    container_name: str | None = attrs.field(default=None, metadata={'json': 'containerName'})
-    operator: Literal["In", "NotIn"] | None = attrs.field(default=None, metadata={'json': 'operator', 'required': True})
-    values: tuple[int, ...] = attrs.field(default=(), metadata={'json': 'values', 'required': True, 'list_type': 'set', 'always': True})
+    container_name: str | None = attrs.field(default=None, metadata={'json': 'containerName', 'proto': 1, 'proto_pointer': True})
+    operator: Literal["In", "NotIn"] | None = attrs.field(default=None, metadata={'json': 'operator', 'proto': 2, 'required': True})
+    values: tuple[int, ...] = attrs.field(default=(), metadata={'json': 'values', 'proto': 3, 'required': True, 'list_type': 'set', 'always': True})
 
 
 @attrs.frozen(kw_only=True)
 class PodFailurePolicyOnPodConditionsPattern:
     """PodFailurePolicyOnPodConditionsPattern describes a pattern for matching an actual pod condition type."""
 
-    status: str | None = attrs.field(default=None, metadata={'json': 'status', 'required': True})
-    type: str | None = attrs.field(default=None, metadata={'json': 'type', 'required': True})
+    status: str | None = attrs.field(default=None, metadata={'json': 'status', 'proto': 2, 'required': True})
+    type: str | None = attrs.field(default=None, metadata={'json': 'type', 'proto': 1, 'required': True})
 
 
 @attrs.frozen(kw_only=True)
 class PodFailurePolicyRule:
     """PodFailurePolicyRule describes how a pod failure is handled when the requirements are met. One of onExitCodes and onPodConditions, but not both, can be used in each rule."""
 
-    action: Literal["FailJob", "FailIndex", "Ignore", "Count"] | None = attrs.field(default=None, metadata={'json': 'action', 'required': True})
-    on_exit_codes: PodFailurePolicyOnExitCodesRequirement | None = attrs.field(default=None, metadata={'json': 'onExitCodes'})
-    on_pod_conditions: tuple[PodFailurePolicyOnPodConditionsPattern, ...] = attrs.field(default=(), metadata={'json': 'onPodConditions', 'list_type': 'atomic'})
+    action: Literal["FailJob", "FailIndex", "Ignore", "Count"] | None = attrs.field(default=None, metadata={'json': 'action', 'proto': 1, 'required': True})
+    on_exit_codes: PodFailurePolicyOnExitCodesRequirement | None = attrs.field(default=None, metadata={'json': 'onExitCodes', 'proto': 2})
+    on_pod_conditions: tuple[PodFailurePolicyOnPodConditionsPattern, ...] = attrs.field(default=(), metadata={'json': 'onPodConditions', 'proto': 3, 'list_type': 'atomic'})
 
 
 @attrs.frozen(kw_only=True)
 class SuccessPolicy:
     """SuccessPolicy describes when a Job can be declared as succeeded based on the success of some indexes."""
 
-    rules: tuple[SuccessPolicyRule, ...] = attrs.field(default=(), metadata={'json': 'rules', 'required': True, 'list_type': 'atomic', 'always': True})
+    rules: tuple[SuccessPolicyRule, ...] = attrs.field(default=(), metadata={'json': 'rules', 'proto': 1, 'required': True, 'list_type': 'atomic', 'always': True})
 
 
 @attrs.frozen(kw_only=True)
 class SuccessPolicyRule:
     """SuccessPolicyRule describes rule for declaring a Job as succeeded. Each rule must have at least one of the "succeededIndexes" or "succeededCount" specified."""
 
-    succeeded_count: int | None = attrs.field(default=None, metadata={'json': 'succeededCount'})
-    succeeded_indexes: str | None = attrs.field(default=None, metadata={'json': 'succeededIndexes'})
+    succeeded_count: int | None = attrs.field(default=None, metadata={'json': 'succeededCount', 'proto': 2, 'proto_pointer': True})
+    succeeded_indexes: str | None = attrs.field(default=None, metadata={'json': 'succeededIndexes', 'proto': 1, 'proto_pointer': True})
 
 
 @attrs.frozen(kw_only=True)
 class UncountedTerminatedPods:
     """UncountedTerminatedPods holds UIDs of Pods that have terminated but haven't been accounted in Job status counters."""
 
-    failed: tuple[str, ...] = attrs.field(default=(), metadata={'json': 'failed', 'list_type': 'set'})
-    succeeded: tuple[str, ...] = attrs.field(default=(), metadata={'json': 'succeeded', 'list_type': 'set'})
+    failed: tuple[str, ...] = attrs.field(default=(), metadata={'json': 'failed', 'proto': 2, 'list_type': 'set'})
+    succeeded: tuple[str, ...] = attrs.field(default=(), metadata={'json': 'succeeded', 'proto': 1, 'list_type': 'set'})
 
 
 # (apiVersion, kind) -> class, for the kinds this module defines.

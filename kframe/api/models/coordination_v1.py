@@ -30,8 +30,8 @@ class Lease:
 
     api_version: str = attrs.field(default="coordination.k8s.io/v1", metadata={'json': 'apiVersion', 'always': True})
     kind: str = attrs.field(default="Lease", metadata={'json': 'kind', 'always': True})
-    metadata: meta_v1.ObjectMeta | None = attrs.field(default=None, metadata={'json': 'metadata'})
-    spec: LeaseSpec | None = attrs.field(default=None, metadata={'json': 'spec'})
+    metadata: meta_v1.ObjectMeta | None = attrs.field(default=None, metadata={'json': 'metadata', 'proto': 1})
+    spec: LeaseSpec | None = attrs.field(default=None, metadata={'json': 'spec', 'proto': 2})
 
 
 @attrs.frozen(kw_only=True)
@@ -42,22 +42,22 @@ class LeaseList:
     KIND: ClassVar[str] = "LeaseList"
 
     api_version: str = attrs.field(default="coordination.k8s.io/v1", metadata={'json': 'apiVersion', 'always': True})
-    items: tuple[Lease, ...] = attrs.field(default=(), metadata={'json': 'items', 'required': True, 'always': True})
+    items: tuple[Lease, ...] = attrs.field(default=(), metadata={'json': 'items', 'proto': 2, 'required': True, 'always': True})
     kind: str = attrs.field(default="LeaseList", metadata={'json': 'kind', 'always': True})
-    metadata: meta_v1.ListMeta | None = attrs.field(default=None, metadata={'json': 'metadata'})
+    metadata: meta_v1.ListMeta | None = attrs.field(default=None, metadata={'json': 'metadata', 'proto': 1})
 
 
 @attrs.frozen(kw_only=True)
 class LeaseSpec:
     """LeaseSpec is a specification of a Lease."""
 
-    acquire_time: MicroTime | None = attrs.field(default=None, metadata={'json': 'acquireTime'})
-    holder_identity: str | None = attrs.field(default=None, metadata={'json': 'holderIdentity'})
-    lease_duration_seconds: int | None = attrs.field(default=None, metadata={'json': 'leaseDurationSeconds'})
-    lease_transitions: int | None = attrs.field(default=None, metadata={'json': 'leaseTransitions'})
-    preferred_holder: str | None = attrs.field(default=None, metadata={'json': 'preferredHolder'})
-    renew_time: MicroTime | None = attrs.field(default=None, metadata={'json': 'renewTime'})
-    strategy: str | None = attrs.field(default=None, metadata={'json': 'strategy'})
+    acquire_time: MicroTime | None = attrs.field(default=None, metadata={'json': 'acquireTime', 'proto': 3})
+    holder_identity: str | None = attrs.field(default=None, metadata={'json': 'holderIdentity', 'proto': 1, 'proto_pointer': True})
+    lease_duration_seconds: int | None = attrs.field(default=None, metadata={'json': 'leaseDurationSeconds', 'proto': 2, 'proto_pointer': True})
+    lease_transitions: int | None = attrs.field(default=None, metadata={'json': 'leaseTransitions', 'proto': 5, 'proto_pointer': True})
+    preferred_holder: str | None = attrs.field(default=None, metadata={'json': 'preferredHolder', 'proto': 7, 'proto_pointer': True})
+    renew_time: MicroTime | None = attrs.field(default=None, metadata={'json': 'renewTime', 'proto': 4})
+    strategy: str | None = attrs.field(default=None, metadata={'json': 'strategy', 'proto': 6, 'proto_pointer': True})
 
 
 # (apiVersion, kind) -> class, for the kinds this module defines.

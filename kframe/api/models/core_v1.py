@@ -222,66 +222,66 @@ __all__ = [
 class AWSElasticBlockStoreVolumeSource:
     """Represents a Persistent Disk resource in AWS."""
 
-    fs_type: str | None = attrs.field(default=None, metadata={'json': 'fsType'})
-    partition: int | None = attrs.field(default=None, metadata={'json': 'partition'})
-    read_only: bool | None = attrs.field(default=None, metadata={'json': 'readOnly'})
-    volume_id: str | None = attrs.field(default=None, metadata={'json': 'volumeID', 'required': True})
+    fs_type: str | None = attrs.field(default=None, metadata={'json': 'fsType', 'proto': 2})
+    partition: int | None = attrs.field(default=None, metadata={'json': 'partition', 'proto': 3})
+    read_only: bool | None = attrs.field(default=None, metadata={'json': 'readOnly', 'proto': 4})
+    volume_id: str | None = attrs.field(default=None, metadata={'json': 'volumeID', 'proto': 1, 'required': True})
 
 
 @attrs.frozen(kw_only=True)
 class Affinity:
     """Affinity is a group of affinity scheduling rules."""
 
-    node_affinity: NodeAffinity | None = attrs.field(default=None, metadata={'json': 'nodeAffinity'})
-    pod_affinity: PodAffinity | None = attrs.field(default=None, metadata={'json': 'podAffinity'})
-    pod_anti_affinity: PodAntiAffinity | None = attrs.field(default=None, metadata={'json': 'podAntiAffinity'})
+    node_affinity: NodeAffinity | None = attrs.field(default=None, metadata={'json': 'nodeAffinity', 'proto': 1})
+    pod_affinity: PodAffinity | None = attrs.field(default=None, metadata={'json': 'podAffinity', 'proto': 2})
+    pod_anti_affinity: PodAntiAffinity | None = attrs.field(default=None, metadata={'json': 'podAntiAffinity', 'proto': 3})
 
 
 @attrs.frozen(kw_only=True)
 class AppArmorProfile:
     """AppArmorProfile defines a pod or container's AppArmor settings."""
 
-    localhost_profile: str | None = attrs.field(default=None, metadata={'json': 'localhostProfile'})
-    type: Literal["Unconfined", "RuntimeDefault", "Localhost"] | None = attrs.field(default=None, metadata={'json': 'type', 'required': True})
+    localhost_profile: str | None = attrs.field(default=None, metadata={'json': 'localhostProfile', 'proto': 2, 'proto_pointer': True})
+    type: Literal["Unconfined", "RuntimeDefault", "Localhost"] | None = attrs.field(default=None, metadata={'json': 'type', 'proto': 1, 'required': True})
 
 
 @attrs.frozen(kw_only=True)
 class AttachedVolume:
     """AttachedVolume describes a volume attached to a node"""
 
-    device_path: str | None = attrs.field(default=None, metadata={'json': 'devicePath', 'required': True})
-    name: str | None = attrs.field(default=None, metadata={'json': 'name', 'required': True})
+    device_path: str | None = attrs.field(default=None, metadata={'json': 'devicePath', 'proto': 2, 'required': True})
+    name: str | None = attrs.field(default=None, metadata={'json': 'name', 'proto': 1, 'required': True})
 
 
 @attrs.frozen(kw_only=True)
 class AzureDiskVolumeSource:
     """AzureDisk represents an Azure Data Disk mount on the host and bind mount to the pod."""
 
-    caching_mode: Literal["None", "ReadOnly", "ReadWrite"] | None = attrs.field(default=None, metadata={'json': 'cachingMode'})
-    disk_name: str | None = attrs.field(default=None, metadata={'json': 'diskName', 'required': True})
-    disk_uri: str | None = attrs.field(default=None, metadata={'json': 'diskURI', 'required': True})
-    fs_type: str | None = attrs.field(default=None, metadata={'json': 'fsType'})
-    kind: Literal["Shared", "Dedicated", "Managed"] | None = attrs.field(default=None, metadata={'json': 'kind'})
-    read_only: bool | None = attrs.field(default=None, metadata={'json': 'readOnly'})
+    caching_mode: Literal["None", "ReadOnly", "ReadWrite"] | None = attrs.field(default=None, metadata={'json': 'cachingMode', 'proto': 3, 'proto_pointer': True})
+    disk_name: str | None = attrs.field(default=None, metadata={'json': 'diskName', 'proto': 1, 'required': True})
+    disk_uri: str | None = attrs.field(default=None, metadata={'json': 'diskURI', 'proto': 2, 'required': True})
+    fs_type: str | None = attrs.field(default=None, metadata={'json': 'fsType', 'proto': 4, 'proto_pointer': True})
+    kind: Literal["Shared", "Dedicated", "Managed"] | None = attrs.field(default=None, metadata={'json': 'kind', 'proto': 6, 'proto_pointer': True})
+    read_only: bool | None = attrs.field(default=None, metadata={'json': 'readOnly', 'proto': 5, 'proto_pointer': True})
 
 
 @attrs.frozen(kw_only=True)
 class AzureFilePersistentVolumeSource:
     """AzureFile represents an Azure File Service mount on the host and bind mount to the pod."""
 
-    read_only: bool | None = attrs.field(default=None, metadata={'json': 'readOnly'})
-    secret_name: str | None = attrs.field(default=None, metadata={'json': 'secretName', 'required': True})
-    secret_namespace: str | None = attrs.field(default=None, metadata={'json': 'secretNamespace'})
-    share_name: str | None = attrs.field(default=None, metadata={'json': 'shareName', 'required': True})
+    read_only: bool | None = attrs.field(default=None, metadata={'json': 'readOnly', 'proto': 3})
+    secret_name: str | None = attrs.field(default=None, metadata={'json': 'secretName', 'proto': 1, 'required': True})
+    secret_namespace: str | None = attrs.field(default=None, metadata={'json': 'secretNamespace', 'proto': 4, 'proto_pointer': True})
+    share_name: str | None = attrs.field(default=None, metadata={'json': 'shareName', 'proto': 2, 'required': True})
 
 
 @attrs.frozen(kw_only=True)
 class AzureFileVolumeSource:
     """AzureFile represents an Azure File Service mount on the host and bind mount to the pod."""
 
-    read_only: bool | None = attrs.field(default=None, metadata={'json': 'readOnly'})
-    secret_name: str | None = attrs.field(default=None, metadata={'json': 'secretName', 'required': True})
-    share_name: str | None = attrs.field(default=None, metadata={'json': 'shareName', 'required': True})
+    read_only: bool | None = attrs.field(default=None, metadata={'json': 'readOnly', 'proto': 3})
+    secret_name: str | None = attrs.field(default=None, metadata={'json': 'secretName', 'proto': 1, 'required': True})
+    share_name: str | None = attrs.field(default=None, metadata={'json': 'shareName', 'proto': 2, 'required': True})
 
 
 @attrs.frozen(kw_only=True)
@@ -293,105 +293,105 @@ class Binding:
 
     api_version: str = attrs.field(default="v1", metadata={'json': 'apiVersion', 'always': True})
     kind: str = attrs.field(default="Binding", metadata={'json': 'kind', 'always': True})
-    metadata: meta_v1.ObjectMeta | None = attrs.field(default=None, metadata={'json': 'metadata'})
-    target: ObjectReference | None = attrs.field(default=None, metadata={'json': 'target', 'required': True})
+    metadata: meta_v1.ObjectMeta | None = attrs.field(default=None, metadata={'json': 'metadata', 'proto': 1})
+    target: ObjectReference | None = attrs.field(default=None, metadata={'json': 'target', 'proto': 2, 'required': True})
 
 
 @attrs.frozen(kw_only=True)
 class CSIPersistentVolumeSource:
     """Represents storage that is managed by an external CSI volume driver"""
 
-    controller_expand_secret_ref: SecretReference | None = attrs.field(default=None, metadata={'json': 'controllerExpandSecretRef'})
-    controller_publish_secret_ref: SecretReference | None = attrs.field(default=None, metadata={'json': 'controllerPublishSecretRef'})
-    driver: str | None = attrs.field(default=None, metadata={'json': 'driver', 'required': True})
-    fs_type: str | None = attrs.field(default=None, metadata={'json': 'fsType'})
-    node_expand_secret_ref: SecretReference | None = attrs.field(default=None, metadata={'json': 'nodeExpandSecretRef'})
-    node_publish_secret_ref: SecretReference | None = attrs.field(default=None, metadata={'json': 'nodePublishSecretRef'})
-    node_stage_secret_ref: SecretReference | None = attrs.field(default=None, metadata={'json': 'nodeStageSecretRef'})
-    read_only: bool | None = attrs.field(default=None, metadata={'json': 'readOnly'})
-    volume_attributes: Mapping[str, str] = attrs.field(default=attrs.Factory(dict), metadata={'json': 'volumeAttributes'})
-    volume_handle: str | None = attrs.field(default=None, metadata={'json': 'volumeHandle', 'required': True})
+    controller_expand_secret_ref: SecretReference | None = attrs.field(default=None, metadata={'json': 'controllerExpandSecretRef', 'proto': 9})
+    controller_publish_secret_ref: SecretReference | None = attrs.field(default=None, metadata={'json': 'controllerPublishSecretRef', 'proto': 6})
+    driver: str | None = attrs.field(default=None, metadata={'json': 'driver', 'proto': 1, 'required': True})
+    fs_type: str | None = attrs.field(default=None, metadata={'json': 'fsType', 'proto': 4})
+    node_expand_secret_ref: SecretReference | None = attrs.field(default=None, metadata={'json': 'nodeExpandSecretRef', 'proto': 10})
+    node_publish_secret_ref: SecretReference | None = attrs.field(default=None, metadata={'json': 'nodePublishSecretRef', 'proto': 8})
+    node_stage_secret_ref: SecretReference | None = attrs.field(default=None, metadata={'json': 'nodeStageSecretRef', 'proto': 7})
+    read_only: bool | None = attrs.field(default=None, metadata={'json': 'readOnly', 'proto': 3})
+    volume_attributes: Mapping[str, str] = attrs.field(default=attrs.Factory(dict), metadata={'json': 'volumeAttributes', 'proto': 5})
+    volume_handle: str | None = attrs.field(default=None, metadata={'json': 'volumeHandle', 'proto': 2, 'required': True})
 
 
 @attrs.frozen(kw_only=True)
 class CSIVolumeSource:
     """Represents a source location of a volume to mount, managed by an external CSI driver"""
 
-    driver: str | None = attrs.field(default=None, metadata={'json': 'driver', 'required': True})
-    fs_type: str | None = attrs.field(default=None, metadata={'json': 'fsType'})
-    node_publish_secret_ref: LocalObjectReference | None = attrs.field(default=None, metadata={'json': 'nodePublishSecretRef'})
-    read_only: bool | None = attrs.field(default=None, metadata={'json': 'readOnly'})
-    volume_attributes: Mapping[str, str] = attrs.field(default=attrs.Factory(dict), metadata={'json': 'volumeAttributes'})
+    driver: str | None = attrs.field(default=None, metadata={'json': 'driver', 'proto': 1, 'required': True})
+    fs_type: str | None = attrs.field(default=None, metadata={'json': 'fsType', 'proto': 3, 'proto_pointer': True})
+    node_publish_secret_ref: LocalObjectReference | None = attrs.field(default=None, metadata={'json': 'nodePublishSecretRef', 'proto': 5})
+    read_only: bool | None = attrs.field(default=None, metadata={'json': 'readOnly', 'proto': 2, 'proto_pointer': True})
+    volume_attributes: Mapping[str, str] = attrs.field(default=attrs.Factory(dict), metadata={'json': 'volumeAttributes', 'proto': 4})
 
 
 @attrs.frozen(kw_only=True)
 class Capabilities:
     """Adds and removes POSIX capabilities from running containers."""
 
-    add: tuple[str, ...] = attrs.field(default=(), metadata={'json': 'add', 'list_type': 'atomic'})
-    drop: tuple[str, ...] = attrs.field(default=(), metadata={'json': 'drop', 'list_type': 'atomic'})
+    add: tuple[str, ...] = attrs.field(default=(), metadata={'json': 'add', 'proto': 1, 'list_type': 'atomic'})
+    drop: tuple[str, ...] = attrs.field(default=(), metadata={'json': 'drop', 'proto': 2, 'list_type': 'atomic'})
 
 
 @attrs.frozen(kw_only=True)
 class CephFSPersistentVolumeSource:
     """Represents a Ceph Filesystem mount that lasts the lifetime of a pod Cephfs volumes do not support ownership management or SELinux relabeling."""
 
-    monitors: tuple[str, ...] = attrs.field(default=(), metadata={'json': 'monitors', 'required': True, 'list_type': 'atomic', 'always': True})
-    path: str | None = attrs.field(default=None, metadata={'json': 'path'})
-    read_only: bool | None = attrs.field(default=None, metadata={'json': 'readOnly'})
-    secret_file: str | None = attrs.field(default=None, metadata={'json': 'secretFile'})
-    secret_ref: SecretReference | None = attrs.field(default=None, metadata={'json': 'secretRef'})
-    user: str | None = attrs.field(default=None, metadata={'json': 'user'})
+    monitors: tuple[str, ...] = attrs.field(default=(), metadata={'json': 'monitors', 'proto': 1, 'required': True, 'list_type': 'atomic', 'always': True})
+    path: str | None = attrs.field(default=None, metadata={'json': 'path', 'proto': 2})
+    read_only: bool | None = attrs.field(default=None, metadata={'json': 'readOnly', 'proto': 6})
+    secret_file: str | None = attrs.field(default=None, metadata={'json': 'secretFile', 'proto': 4})
+    secret_ref: SecretReference | None = attrs.field(default=None, metadata={'json': 'secretRef', 'proto': 5})
+    user: str | None = attrs.field(default=None, metadata={'json': 'user', 'proto': 3})
 
 
 @attrs.frozen(kw_only=True)
 class CephFSVolumeSource:
     """Represents a Ceph Filesystem mount that lasts the lifetime of a pod Cephfs volumes do not support ownership management or SELinux relabeling."""
 
-    monitors: tuple[str, ...] = attrs.field(default=(), metadata={'json': 'monitors', 'required': True, 'list_type': 'atomic', 'always': True})
-    path: str | None = attrs.field(default=None, metadata={'json': 'path'})
-    read_only: bool | None = attrs.field(default=None, metadata={'json': 'readOnly'})
-    secret_file: str | None = attrs.field(default=None, metadata={'json': 'secretFile'})
-    secret_ref: LocalObjectReference | None = attrs.field(default=None, metadata={'json': 'secretRef'})
-    user: str | None = attrs.field(default=None, metadata={'json': 'user'})
+    monitors: tuple[str, ...] = attrs.field(default=(), metadata={'json': 'monitors', 'proto': 1, 'required': True, 'list_type': 'atomic', 'always': True})
+    path: str | None = attrs.field(default=None, metadata={'json': 'path', 'proto': 2})
+    read_only: bool | None = attrs.field(default=None, metadata={'json': 'readOnly', 'proto': 6})
+    secret_file: str | None = attrs.field(default=None, metadata={'json': 'secretFile', 'proto': 4})
+    secret_ref: LocalObjectReference | None = attrs.field(default=None, metadata={'json': 'secretRef', 'proto': 5})
+    user: str | None = attrs.field(default=None, metadata={'json': 'user', 'proto': 3})
 
 
 @attrs.frozen(kw_only=True)
 class CinderPersistentVolumeSource:
     """Represents a cinder volume resource in Openstack. A Cinder volume must exist before mounting to a container. The volume must also be in the same region as the kubelet. Cinder volumes support ownership management and SELinux relabeling."""
 
-    fs_type: str | None = attrs.field(default=None, metadata={'json': 'fsType'})
-    read_only: bool | None = attrs.field(default=None, metadata={'json': 'readOnly'})
-    secret_ref: SecretReference | None = attrs.field(default=None, metadata={'json': 'secretRef'})
-    volume_id: str | None = attrs.field(default=None, metadata={'json': 'volumeID', 'required': True})
+    fs_type: str | None = attrs.field(default=None, metadata={'json': 'fsType', 'proto': 2})
+    read_only: bool | None = attrs.field(default=None, metadata={'json': 'readOnly', 'proto': 3})
+    secret_ref: SecretReference | None = attrs.field(default=None, metadata={'json': 'secretRef', 'proto': 4})
+    volume_id: str | None = attrs.field(default=None, metadata={'json': 'volumeID', 'proto': 1, 'required': True})
 
 
 @attrs.frozen(kw_only=True)
 class CinderVolumeSource:
     """Represents a cinder volume resource in Openstack. A Cinder volume must exist before mounting to a container. The volume must also be in the same region as the kubelet. Cinder volumes support ownership management and SELinux relabeling."""
 
-    fs_type: str | None = attrs.field(default=None, metadata={'json': 'fsType'})
-    read_only: bool | None = attrs.field(default=None, metadata={'json': 'readOnly'})
-    secret_ref: LocalObjectReference | None = attrs.field(default=None, metadata={'json': 'secretRef'})
-    volume_id: str | None = attrs.field(default=None, metadata={'json': 'volumeID', 'required': True})
+    fs_type: str | None = attrs.field(default=None, metadata={'json': 'fsType', 'proto': 2})
+    read_only: bool | None = attrs.field(default=None, metadata={'json': 'readOnly', 'proto': 3})
+    secret_ref: LocalObjectReference | None = attrs.field(default=None, metadata={'json': 'secretRef', 'proto': 4})
+    volume_id: str | None = attrs.field(default=None, metadata={'json': 'volumeID', 'proto': 1, 'required': True})
 
 
 @attrs.frozen(kw_only=True)
 class ClientIPConfig:
     """ClientIPConfig represents the configurations of Client IP based session affinity."""
 
-    timeout_seconds: int | None = attrs.field(default=None, metadata={'json': 'timeoutSeconds'})
+    timeout_seconds: int | None = attrs.field(default=None, metadata={'json': 'timeoutSeconds', 'proto': 1, 'proto_pointer': True})
 
 
 @attrs.frozen(kw_only=True)
 class ClusterTrustBundleProjection:
     """ClusterTrustBundleProjection describes how to select a set of ClusterTrustBundle objects and project their contents into the pod filesystem."""
 
-    label_selector: meta_v1.LabelSelector | None = attrs.field(default=None, metadata={'json': 'labelSelector'})
-    name: str | None = attrs.field(default=None, metadata={'json': 'name'})
-    optional: bool | None = attrs.field(default=None, metadata={'json': 'optional'})
-    path: str | None = attrs.field(default=None, metadata={'json': 'path', 'required': True})
-    signer_name: str | None = attrs.field(default=None, metadata={'json': 'signerName'})
+    label_selector: meta_v1.LabelSelector | None = attrs.field(default=None, metadata={'json': 'labelSelector', 'proto': 3})
+    name: str | None = attrs.field(default=None, metadata={'json': 'name', 'proto': 1, 'proto_pointer': True})
+    optional: bool | None = attrs.field(default=None, metadata={'json': 'optional', 'proto': 5, 'proto_pointer': True})
+    path: str | None = attrs.field(default=None, metadata={'json': 'path', 'proto': 4, 'required': True})
+    signer_name: str | None = attrs.field(default=None, metadata={'json': 'signerName', 'proto': 2, 'proto_pointer': True})
 
 
 @attrs.frozen(kw_only=True)
@@ -402,28 +402,28 @@ class ConfigMap:
     KIND: ClassVar[str] = "ConfigMap"
 
     api_version: str = attrs.field(default="v1", metadata={'json': 'apiVersion', 'always': True})
-    binary_data: Mapping[str, str] = attrs.field(default=attrs.Factory(dict), metadata={'json': 'binaryData'})
-    data: Mapping[str, str] = attrs.field(default=attrs.Factory(dict), metadata={'json': 'data'})
-    immutable: bool | None = attrs.field(default=None, metadata={'json': 'immutable'})
+    binary_data: Mapping[str, str] = attrs.field(default=attrs.Factory(dict), metadata={'json': 'binaryData', 'proto': 3, 'proto_bytes': True})
+    data: Mapping[str, str] = attrs.field(default=attrs.Factory(dict), metadata={'json': 'data', 'proto': 2})
+    immutable: bool | None = attrs.field(default=None, metadata={'json': 'immutable', 'proto': 4, 'proto_pointer': True})
     kind: str = attrs.field(default="ConfigMap", metadata={'json': 'kind', 'always': True})
-    metadata: meta_v1.ObjectMeta | None = attrs.field(default=None, metadata={'json': 'metadata'})
+    metadata: meta_v1.ObjectMeta | None = attrs.field(default=None, metadata={'json': 'metadata', 'proto': 1})
 
 
 @attrs.frozen(kw_only=True)
 class ConfigMapEnvSource:
     """ConfigMapEnvSource selects a ConfigMap to populate the environment variables with."""
 
-    name: str | None = attrs.field(default=None, metadata={'json': 'name'})
-    optional: bool | None = attrs.field(default=None, metadata={'json': 'optional'})
+    name: str | None = attrs.field(default=None, metadata={'json': 'name', 'proto': 1, 'proto_inline': 1})
+    optional: bool | None = attrs.field(default=None, metadata={'json': 'optional', 'proto': 2, 'proto_pointer': True})
 
 
 @attrs.frozen(kw_only=True)
 class ConfigMapKeySelector:
     """Selects a key from a ConfigMap."""
 
-    key: str | None = attrs.field(default=None, metadata={'json': 'key', 'required': True})
-    name: str | None = attrs.field(default=None, metadata={'json': 'name'})
-    optional: bool | None = attrs.field(default=None, metadata={'json': 'optional'})
+    key: str | None = attrs.field(default=None, metadata={'json': 'key', 'proto': 2, 'required': True})
+    name: str | None = attrs.field(default=None, metadata={'json': 'name', 'proto': 1, 'proto_inline': 1})
+    optional: bool | None = attrs.field(default=None, metadata={'json': 'optional', 'proto': 3, 'proto_pointer': True})
 
 
 @attrs.frozen(kw_only=True)
@@ -434,230 +434,230 @@ class ConfigMapList:
     KIND: ClassVar[str] = "ConfigMapList"
 
     api_version: str = attrs.field(default="v1", metadata={'json': 'apiVersion', 'always': True})
-    items: tuple[ConfigMap, ...] = attrs.field(default=(), metadata={'json': 'items', 'required': True, 'always': True})
+    items: tuple[ConfigMap, ...] = attrs.field(default=(), metadata={'json': 'items', 'proto': 2, 'required': True, 'always': True})
     kind: str = attrs.field(default="ConfigMapList", metadata={'json': 'kind', 'always': True})
-    metadata: meta_v1.ListMeta | None = attrs.field(default=None, metadata={'json': 'metadata'})
+    metadata: meta_v1.ListMeta | None = attrs.field(default=None, metadata={'json': 'metadata', 'proto': 1})
 
 
 @attrs.frozen(kw_only=True)
 class ConfigMapNodeConfigSource:
     """ConfigMapNodeConfigSource contains the information to reference a ConfigMap as a config source for the Node. This API is deprecated since 1.22: https://git.k8s.io/enhancements/keps/sig-node/281-dynamic-kubelet-configuration"""
 
-    kubelet_config_key: str | None = attrs.field(default=None, metadata={'json': 'kubeletConfigKey', 'required': True})
-    name: str | None = attrs.field(default=None, metadata={'json': 'name', 'required': True})
-    namespace: str | None = attrs.field(default=None, metadata={'json': 'namespace', 'required': True})
-    resource_version: str | None = attrs.field(default=None, metadata={'json': 'resourceVersion'})
-    uid: str | None = attrs.field(default=None, metadata={'json': 'uid'})
+    kubelet_config_key: str | None = attrs.field(default=None, metadata={'json': 'kubeletConfigKey', 'proto': 5, 'required': True})
+    name: str | None = attrs.field(default=None, metadata={'json': 'name', 'proto': 2, 'required': True})
+    namespace: str | None = attrs.field(default=None, metadata={'json': 'namespace', 'proto': 1, 'required': True})
+    resource_version: str | None = attrs.field(default=None, metadata={'json': 'resourceVersion', 'proto': 4})
+    uid: str | None = attrs.field(default=None, metadata={'json': 'uid', 'proto': 3})
 
 
 @attrs.frozen(kw_only=True)
 class ConfigMapProjection:
     """Adapts a ConfigMap into a projected volume."""
 
-    items: tuple[KeyToPath, ...] = attrs.field(default=(), metadata={'json': 'items', 'list_type': 'atomic'})
-    name: str | None = attrs.field(default=None, metadata={'json': 'name'})
-    optional: bool | None = attrs.field(default=None, metadata={'json': 'optional'})
+    items: tuple[KeyToPath, ...] = attrs.field(default=(), metadata={'json': 'items', 'proto': 2, 'list_type': 'atomic'})
+    name: str | None = attrs.field(default=None, metadata={'json': 'name', 'proto': 1, 'proto_inline': 1})
+    optional: bool | None = attrs.field(default=None, metadata={'json': 'optional', 'proto': 4, 'proto_pointer': True})
 
 
 @attrs.frozen(kw_only=True)
 class ConfigMapVolumeSource:
     """Adapts a ConfigMap into a volume."""
 
-    default_mode: int | None = attrs.field(default=None, metadata={'json': 'defaultMode'})
-    items: tuple[KeyToPath, ...] = attrs.field(default=(), metadata={'json': 'items', 'list_type': 'atomic'})
-    name: str | None = attrs.field(default=None, metadata={'json': 'name'})
-    optional: bool | None = attrs.field(default=None, metadata={'json': 'optional'})
+    default_mode: int | None = attrs.field(default=None, metadata={'json': 'defaultMode', 'proto': 3, 'proto_pointer': True})
+    items: tuple[KeyToPath, ...] = attrs.field(default=(), metadata={'json': 'items', 'proto': 2, 'list_type': 'atomic'})
+    name: str | None = attrs.field(default=None, metadata={'json': 'name', 'proto': 1, 'proto_inline': 1})
+    optional: bool | None = attrs.field(default=None, metadata={'json': 'optional', 'proto': 4, 'proto_pointer': True})
 
 
 @attrs.frozen(kw_only=True)
 class Container:
     """A single application container that you want to run within a pod."""
 
-    args: tuple[str, ...] = attrs.field(default=(), metadata={'json': 'args', 'list_type': 'atomic'})
-    command: tuple[str, ...] = attrs.field(default=(), metadata={'json': 'command', 'list_type': 'atomic'})
-    env: tuple[EnvVar, ...] = attrs.field(default=(), metadata={'json': 'env', 'patch_strategy': 'merge', 'patch_merge_key': 'name', 'list_type': 'map', 'list_map_keys': ('name',)})
-    env_from: tuple[EnvFromSource, ...] = attrs.field(default=(), metadata={'json': 'envFrom', 'list_type': 'atomic'})
-    image: str | None = attrs.field(default=None, metadata={'json': 'image'})
-    image_pull_policy: Literal["Always", "Never", "IfNotPresent"] | None = attrs.field(default=None, metadata={'json': 'imagePullPolicy'})
-    lifecycle: Lifecycle | None = attrs.field(default=None, metadata={'json': 'lifecycle'})
-    liveness_probe: Probe | None = attrs.field(default=None, metadata={'json': 'livenessProbe'})
-    name: str | None = attrs.field(default=None, metadata={'json': 'name', 'required': True})
-    ports: tuple[ContainerPort, ...] = attrs.field(default=(), metadata={'json': 'ports', 'patch_strategy': 'merge', 'patch_merge_key': 'containerPort', 'list_type': 'map', 'list_map_keys': ('containerPort', 'protocol')})
-    readiness_probe: Probe | None = attrs.field(default=None, metadata={'json': 'readinessProbe'})
-    resize_policy: tuple[ContainerResizePolicy, ...] = attrs.field(default=(), metadata={'json': 'resizePolicy', 'list_type': 'atomic'})
-    resources: ResourceRequirements | None = attrs.field(default=None, metadata={'json': 'resources'})
-    restart_policy: Literal["Always"] | None = attrs.field(default=None, metadata={'json': 'restartPolicy'})
-    security_context: SecurityContext | None = attrs.field(default=None, metadata={'json': 'securityContext'})
-    startup_probe: Probe | None = attrs.field(default=None, metadata={'json': 'startupProbe'})
-    stdin: bool | None = attrs.field(default=None, metadata={'json': 'stdin'})
-    stdin_once: bool | None = attrs.field(default=None, metadata={'json': 'stdinOnce'})
-    termination_message_path: str | None = attrs.field(default=None, metadata={'json': 'terminationMessagePath'})
-    termination_message_policy: Literal["File", "FallbackToLogsOnError"] | None = attrs.field(default=None, metadata={'json': 'terminationMessagePolicy'})
-    tty: bool | None = attrs.field(default=None, metadata={'json': 'tty'})
-    volume_devices: tuple[VolumeDevice, ...] = attrs.field(default=(), metadata={'json': 'volumeDevices', 'patch_strategy': 'merge', 'patch_merge_key': 'devicePath', 'list_type': 'map', 'list_map_keys': ('devicePath',)})
-    volume_mounts: tuple[VolumeMount, ...] = attrs.field(default=(), metadata={'json': 'volumeMounts', 'patch_strategy': 'merge', 'patch_merge_key': 'mountPath', 'list_type': 'map', 'list_map_keys': ('mountPath',)})
-    working_dir: str | None = attrs.field(default=None, metadata={'json': 'workingDir'})
+    args: tuple[str, ...] = attrs.field(default=(), metadata={'json': 'args', 'proto': 4, 'list_type': 'atomic'})
+    command: tuple[str, ...] = attrs.field(default=(), metadata={'json': 'command', 'proto': 3, 'list_type': 'atomic'})
+    env: tuple[EnvVar, ...] = attrs.field(default=(), metadata={'json': 'env', 'proto': 7, 'patch_strategy': 'merge', 'patch_merge_key': 'name', 'list_type': 'map', 'list_map_keys': ('name',)})
+    env_from: tuple[EnvFromSource, ...] = attrs.field(default=(), metadata={'json': 'envFrom', 'proto': 19, 'list_type': 'atomic'})
+    image: str | None = attrs.field(default=None, metadata={'json': 'image', 'proto': 2})
+    image_pull_policy: Literal["Always", "Never", "IfNotPresent"] | None = attrs.field(default=None, metadata={'json': 'imagePullPolicy', 'proto': 14})
+    lifecycle: Lifecycle | None = attrs.field(default=None, metadata={'json': 'lifecycle', 'proto': 12})
+    liveness_probe: Probe | None = attrs.field(default=None, metadata={'json': 'livenessProbe', 'proto': 10})
+    name: str | None = attrs.field(default=None, metadata={'json': 'name', 'proto': 1, 'required': True})
+    ports: tuple[ContainerPort, ...] = attrs.field(default=(), metadata={'json': 'ports', 'proto': 6, 'patch_strategy': 'merge', 'patch_merge_key': 'containerPort', 'list_type': 'map', 'list_map_keys': ('containerPort', 'protocol')})
+    readiness_probe: Probe | None = attrs.field(default=None, metadata={'json': 'readinessProbe', 'proto': 11})
+    resize_policy: tuple[ContainerResizePolicy, ...] = attrs.field(default=(), metadata={'json': 'resizePolicy', 'proto': 23, 'list_type': 'atomic'})
+    resources: ResourceRequirements | None = attrs.field(default=None, metadata={'json': 'resources', 'proto': 8})
+    restart_policy: Literal["Always"] | None = attrs.field(default=None, metadata={'json': 'restartPolicy', 'proto': 24, 'proto_pointer': True})
+    security_context: SecurityContext | None = attrs.field(default=None, metadata={'json': 'securityContext', 'proto': 15})
+    startup_probe: Probe | None = attrs.field(default=None, metadata={'json': 'startupProbe', 'proto': 22})
+    stdin: bool | None = attrs.field(default=None, metadata={'json': 'stdin', 'proto': 16})
+    stdin_once: bool | None = attrs.field(default=None, metadata={'json': 'stdinOnce', 'proto': 17})
+    termination_message_path: str | None = attrs.field(default=None, metadata={'json': 'terminationMessagePath', 'proto': 13})
+    termination_message_policy: Literal["File", "FallbackToLogsOnError"] | None = attrs.field(default=None, metadata={'json': 'terminationMessagePolicy', 'proto': 20})
+    tty: bool | None = attrs.field(default=None, metadata={'json': 'tty', 'proto': 18})
+    volume_devices: tuple[VolumeDevice, ...] = attrs.field(default=(), metadata={'json': 'volumeDevices', 'proto': 21, 'patch_strategy': 'merge', 'patch_merge_key': 'devicePath', 'list_type': 'map', 'list_map_keys': ('devicePath',)})
+    volume_mounts: tuple[VolumeMount, ...] = attrs.field(default=(), metadata={'json': 'volumeMounts', 'proto': 9, 'patch_strategy': 'merge', 'patch_merge_key': 'mountPath', 'list_type': 'map', 'list_map_keys': ('mountPath',)})
+    working_dir: str | None = attrs.field(default=None, metadata={'json': 'workingDir', 'proto': 5})
 
 
 @attrs.frozen(kw_only=True)
 class ContainerImage:
     """Describe a container image"""
 
-    names: tuple[str, ...] = attrs.field(default=(), metadata={'json': 'names', 'list_type': 'atomic'})
-    size_bytes: int | None = attrs.field(default=None, metadata={'json': 'sizeBytes'})
+    names: tuple[str, ...] = attrs.field(default=(), metadata={'json': 'names', 'proto': 1, 'list_type': 'atomic'})
+    size_bytes: int | None = attrs.field(default=None, metadata={'json': 'sizeBytes', 'proto': 2})
 
 
 @attrs.frozen(kw_only=True)
 class ContainerPort:
     """ContainerPort represents a network port in a single container."""
 
-    container_port: int | None = attrs.field(default=None, metadata={'json': 'containerPort', 'required': True})
-    host_ip: str | None = attrs.field(default=None, metadata={'json': 'hostIP'})
-    host_port: int | None = attrs.field(default=None, metadata={'json': 'hostPort'})
-    name: str | None = attrs.field(default=None, metadata={'json': 'name'})
-    protocol: Literal["TCP", "UDP", "SCTP"] | None = attrs.field(default=None, metadata={'json': 'protocol'})
+    container_port: int | None = attrs.field(default=None, metadata={'json': 'containerPort', 'proto': 3, 'required': True})
+    host_ip: str | None = attrs.field(default=None, metadata={'json': 'hostIP', 'proto': 5})
+    host_port: int | None = attrs.field(default=None, metadata={'json': 'hostPort', 'proto': 2})
+    name: str | None = attrs.field(default=None, metadata={'json': 'name', 'proto': 1})
+    protocol: Literal["TCP", "UDP", "SCTP"] | None = attrs.field(default=None, metadata={'json': 'protocol', 'proto': 4})
 
 
 @attrs.frozen(kw_only=True)
 class ContainerResizePolicy:
     """ContainerResizePolicy represents resource resize policy for the container."""
 
-    resource_name: Literal["cpu", "memory"] | None = attrs.field(default=None, metadata={'json': 'resourceName', 'required': True})
-    restart_policy: Literal["NotRequired", "RestartContainer"] | None = attrs.field(default=None, metadata={'json': 'restartPolicy', 'required': True})
+    resource_name: Literal["cpu", "memory"] | None = attrs.field(default=None, metadata={'json': 'resourceName', 'proto': 1, 'required': True})
+    restart_policy: Literal["NotRequired", "RestartContainer"] | None = attrs.field(default=None, metadata={'json': 'restartPolicy', 'proto': 2, 'required': True})
 
 
 @attrs.frozen(kw_only=True)
 class ContainerState:
     """ContainerState holds a possible state of container. Only one of its members may be specified. If none of them is specified, the default one is ContainerStateWaiting."""
 
-    running: ContainerStateRunning | None = attrs.field(default=None, metadata={'json': 'running'})
-    terminated: ContainerStateTerminated | None = attrs.field(default=None, metadata={'json': 'terminated'})
-    waiting: ContainerStateWaiting | None = attrs.field(default=None, metadata={'json': 'waiting'})
+    running: ContainerStateRunning | None = attrs.field(default=None, metadata={'json': 'running', 'proto': 2})
+    terminated: ContainerStateTerminated | None = attrs.field(default=None, metadata={'json': 'terminated', 'proto': 3})
+    waiting: ContainerStateWaiting | None = attrs.field(default=None, metadata={'json': 'waiting', 'proto': 1})
 
 
 @attrs.frozen(kw_only=True)
 class ContainerStateRunning:
     """ContainerStateRunning is a running state of a container."""
 
-    started_at: Time | None = attrs.field(default=None, metadata={'json': 'startedAt'})
+    started_at: Time | None = attrs.field(default=None, metadata={'json': 'startedAt', 'proto': 1})
 
 
 @attrs.frozen(kw_only=True)
 class ContainerStateTerminated:
     """ContainerStateTerminated is a terminated state of a container."""
 
-    container_id: str | None = attrs.field(default=None, metadata={'json': 'containerID'})
-    exit_code: int | None = attrs.field(default=None, metadata={'json': 'exitCode', 'required': True})
-    finished_at: Time | None = attrs.field(default=None, metadata={'json': 'finishedAt'})
-    message: str | None = attrs.field(default=None, metadata={'json': 'message'})
-    reason: str | None = attrs.field(default=None, metadata={'json': 'reason'})
-    signal: int | None = attrs.field(default=None, metadata={'json': 'signal'})
-    started_at: Time | None = attrs.field(default=None, metadata={'json': 'startedAt'})
+    container_id: str | None = attrs.field(default=None, metadata={'json': 'containerID', 'proto': 7})
+    exit_code: int | None = attrs.field(default=None, metadata={'json': 'exitCode', 'proto': 1, 'required': True})
+    finished_at: Time | None = attrs.field(default=None, metadata={'json': 'finishedAt', 'proto': 6})
+    message: str | None = attrs.field(default=None, metadata={'json': 'message', 'proto': 4})
+    reason: str | None = attrs.field(default=None, metadata={'json': 'reason', 'proto': 3})
+    signal: int | None = attrs.field(default=None, metadata={'json': 'signal', 'proto': 2})
+    started_at: Time | None = attrs.field(default=None, metadata={'json': 'startedAt', 'proto': 5})
 
 
 @attrs.frozen(kw_only=True)
 class ContainerStateWaiting:
     """ContainerStateWaiting is a waiting state of a container."""
 
-    message: str | None = attrs.field(default=None, metadata={'json': 'message'})
-    reason: str | None = attrs.field(default=None, metadata={'json': 'reason'})
+    message: str | None = attrs.field(default=None, metadata={'json': 'message', 'proto': 2})
+    reason: str | None = attrs.field(default=None, metadata={'json': 'reason', 'proto': 1})
 
 
 @attrs.frozen(kw_only=True)
 class ContainerStatus:
     """ContainerStatus contains details for the current status of this container."""
 
-    allocated_resources: Mapping[str, Quantity] = attrs.field(default=attrs.Factory(dict), metadata={'json': 'allocatedResources'})
-    allocated_resources_status: tuple[ResourceStatus, ...] = attrs.field(default=(), metadata={'json': 'allocatedResourcesStatus', 'patch_strategy': 'merge', 'patch_merge_key': 'name', 'list_type': 'map', 'list_map_keys': ('name',)})
-    container_id: str | None = attrs.field(default=None, metadata={'json': 'containerID'})
-    image: str | None = attrs.field(default=None, metadata={'json': 'image', 'required': True})
-    image_id: str | None = attrs.field(default=None, metadata={'json': 'imageID', 'required': True})
-    last_state: ContainerState | None = attrs.field(default=None, metadata={'json': 'lastState'})
-    name: str | None = attrs.field(default=None, metadata={'json': 'name', 'required': True})
-    ready: bool | None = attrs.field(default=None, metadata={'json': 'ready', 'required': True})
-    resources: ResourceRequirements | None = attrs.field(default=None, metadata={'json': 'resources'})
-    restart_count: int | None = attrs.field(default=None, metadata={'json': 'restartCount', 'required': True})
-    started: bool | None = attrs.field(default=None, metadata={'json': 'started'})
-    state: ContainerState | None = attrs.field(default=None, metadata={'json': 'state'})
-    stop_signal: Literal["SIGABRT", "SIGALRM", "SIGBUS", "SIGCHLD", "SIGCLD", "SIGCONT", "SIGFPE", "SIGHUP", "SIGILL", "SIGINT", "SIGIO", "SIGIOT", "SIGKILL", "SIGPIPE", "SIGPOLL", "SIGPROF", "SIGPWR", "SIGQUIT", "SIGSEGV", "SIGSTKFLT", "SIGSTOP", "SIGSYS", "SIGTERM", "SIGTRAP", "SIGTSTP", "SIGTTIN", "SIGTTOU", "SIGURG", "SIGUSR1", "SIGUSR2", "SIGVTALRM", "SIGWINCH", "SIGXCPU", "SIGXFSZ", "SIGRTMIN", "SIGRTMIN+1", "SIGRTMIN+2", "SIGRTMIN+3", "SIGRTMIN+4", "SIGRTMIN+5", "SIGRTMIN+6", "SIGRTMIN+7", "SIGRTMIN+8", "SIGRTMIN+9", "SIGRTMIN+10", "SIGRTMIN+11", "SIGRTMIN+12", "SIGRTMIN+13", "SIGRTMIN+14", "SIGRTMIN+15", "SIGRTMAX-14", "SIGRTMAX-13", "SIGRTMAX-12", "SIGRTMAX-11", "SIGRTMAX-10", "SIGRTMAX-9", "SIGRTMAX-8", "SIGRTMAX-7", "SIGRTMAX-6", "SIGRTMAX-5", "SIGRTMAX-4", "SIGRTMAX-3", "SIGRTMAX-2", "SIGRTMAX-1", "SIGRTMAX"] | None = attrs.field(default=None, metadata={'json': 'stopSignal'})
-    user: ContainerUser | None = attrs.field(default=None, metadata={'json': 'user'})
-    volume_mounts: tuple[VolumeMountStatus, ...] = attrs.field(default=(), metadata={'json': 'volumeMounts', 'patch_strategy': 'merge', 'patch_merge_key': 'mountPath', 'list_type': 'map', 'list_map_keys': ('mountPath',)})
+    allocated_resources: Mapping[str, Quantity] = attrs.field(default=attrs.Factory(dict), metadata={'json': 'allocatedResources', 'proto': 10})
+    allocated_resources_status: tuple[ResourceStatus, ...] = attrs.field(default=(), metadata={'json': 'allocatedResourcesStatus', 'proto': 14, 'patch_strategy': 'merge', 'patch_merge_key': 'name', 'list_type': 'map', 'list_map_keys': ('name',)})
+    container_id: str | None = attrs.field(default=None, metadata={'json': 'containerID', 'proto': 8})
+    image: str | None = attrs.field(default=None, metadata={'json': 'image', 'proto': 6, 'required': True})
+    image_id: str | None = attrs.field(default=None, metadata={'json': 'imageID', 'proto': 7, 'required': True})
+    last_state: ContainerState | None = attrs.field(default=None, metadata={'json': 'lastState', 'proto': 3})
+    name: str | None = attrs.field(default=None, metadata={'json': 'name', 'proto': 1, 'required': True})
+    ready: bool | None = attrs.field(default=None, metadata={'json': 'ready', 'proto': 4, 'required': True})
+    resources: ResourceRequirements | None = attrs.field(default=None, metadata={'json': 'resources', 'proto': 11})
+    restart_count: int | None = attrs.field(default=None, metadata={'json': 'restartCount', 'proto': 5, 'required': True})
+    started: bool | None = attrs.field(default=None, metadata={'json': 'started', 'proto': 9, 'proto_pointer': True})
+    state: ContainerState | None = attrs.field(default=None, metadata={'json': 'state', 'proto': 2})
+    stop_signal: Literal["SIGABRT", "SIGALRM", "SIGBUS", "SIGCHLD", "SIGCLD", "SIGCONT", "SIGFPE", "SIGHUP", "SIGILL", "SIGINT", "SIGIO", "SIGIOT", "SIGKILL", "SIGPIPE", "SIGPOLL", "SIGPROF", "SIGPWR", "SIGQUIT", "SIGSEGV", "SIGSTKFLT", "SIGSTOP", "SIGSYS", "SIGTERM", "SIGTRAP", "SIGTSTP", "SIGTTIN", "SIGTTOU", "SIGURG", "SIGUSR1", "SIGUSR2", "SIGVTALRM", "SIGWINCH", "SIGXCPU", "SIGXFSZ", "SIGRTMIN", "SIGRTMIN+1", "SIGRTMIN+2", "SIGRTMIN+3", "SIGRTMIN+4", "SIGRTMIN+5", "SIGRTMIN+6", "SIGRTMIN+7", "SIGRTMIN+8", "SIGRTMIN+9", "SIGRTMIN+10", "SIGRTMIN+11", "SIGRTMIN+12", "SIGRTMIN+13", "SIGRTMIN+14", "SIGRTMIN+15", "SIGRTMAX-14", "SIGRTMAX-13", "SIGRTMAX-12", "SIGRTMAX-11", "SIGRTMAX-10", "SIGRTMAX-9", "SIGRTMAX-8", "SIGRTMAX-7", "SIGRTMAX-6", "SIGRTMAX-5", "SIGRTMAX-4", "SIGRTMAX-3", "SIGRTMAX-2", "SIGRTMAX-1", "SIGRTMAX"] | None = attrs.field(default=None, metadata={'json': 'stopSignal', 'proto': 15, 'proto_pointer': True})
+    user: ContainerUser | None = attrs.field(default=None, metadata={'json': 'user', 'proto': 13})
+    volume_mounts: tuple[VolumeMountStatus, ...] = attrs.field(default=(), metadata={'json': 'volumeMounts', 'proto': 12, 'patch_strategy': 'merge', 'patch_merge_key': 'mountPath', 'list_type': 'map', 'list_map_keys': ('mountPath',)})
 
 
 @attrs.frozen(kw_only=True)
 class ContainerUser:
     """ContainerUser represents user identity information"""
 
-    linux: LinuxContainerUser | None = attrs.field(default=None, metadata={'json': 'linux'})
+    linux: LinuxContainerUser | None = attrs.field(default=None, metadata={'json': 'linux', 'proto': 1})
 
 
 @attrs.frozen(kw_only=True)
 class DaemonEndpoint:
     """DaemonEndpoint contains information about a single Daemon endpoint."""
 
-    port: int | None = attrs.field(default=None, metadata={'json': 'Port', 'required': True})
+    port: int | None = attrs.field(default=None, metadata={'json': 'Port', 'proto': 1, 'required': True})
 
 
 @attrs.frozen(kw_only=True)
 class DownwardAPIProjection:
     """Represents downward API info for projecting into a projected volume. Note that this is identical to a downwardAPI volume source without the default mode."""
 
-    items: tuple[DownwardAPIVolumeFile, ...] = attrs.field(default=(), metadata={'json': 'items', 'list_type': 'atomic'})
+    items: tuple[DownwardAPIVolumeFile, ...] = attrs.field(default=(), metadata={'json': 'items', 'proto': 1, 'list_type': 'atomic'})
 
 
 @attrs.frozen(kw_only=True)
 class DownwardAPIVolumeFile:
     """DownwardAPIVolumeFile represents information to create the file containing the pod field"""
 
-    field_ref: ObjectFieldSelector | None = attrs.field(default=None, metadata={'json': 'fieldRef'})
-    mode: int | None = attrs.field(default=None, metadata={'json': 'mode'})
-    path: str | None = attrs.field(default=None, metadata={'json': 'path', 'required': True})
-    resource_field_ref: ResourceFieldSelector | None = attrs.field(default=None, metadata={'json': 'resourceFieldRef'})
+    field_ref: ObjectFieldSelector | None = attrs.field(default=None, metadata={'json': 'fieldRef', 'proto': 2})
+    mode: int | None = attrs.field(default=None, metadata={'json': 'mode', 'proto': 4, 'proto_pointer': True})
+    path: str | None = attrs.field(default=None, metadata={'json': 'path', 'proto': 1, 'required': True})
+    resource_field_ref: ResourceFieldSelector | None = attrs.field(default=None, metadata={'json': 'resourceFieldRef', 'proto': 3})
 
 
 @attrs.frozen(kw_only=True)
 class DownwardAPIVolumeSource:
     """DownwardAPIVolumeSource represents a volume containing downward API info. Downward API volumes support ownership management and SELinux relabeling."""
 
-    default_mode: int | None = attrs.field(default=None, metadata={'json': 'defaultMode'})
-    items: tuple[DownwardAPIVolumeFile, ...] = attrs.field(default=(), metadata={'json': 'items', 'list_type': 'atomic'})
+    default_mode: int | None = attrs.field(default=None, metadata={'json': 'defaultMode', 'proto': 2, 'proto_pointer': True})
+    items: tuple[DownwardAPIVolumeFile, ...] = attrs.field(default=(), metadata={'json': 'items', 'proto': 1, 'list_type': 'atomic'})
 
 
 @attrs.frozen(kw_only=True)
 class EmptyDirVolumeSource:
     """Represents an empty directory for a pod. Empty directory volumes support ownership management and SELinux relabeling."""
 
-    medium: str | None = attrs.field(default=None, metadata={'json': 'medium'})
-    size_limit: Quantity | None = attrs.field(default=None, metadata={'json': 'sizeLimit'})
+    medium: str | None = attrs.field(default=None, metadata={'json': 'medium', 'proto': 1})
+    size_limit: Quantity | None = attrs.field(default=None, metadata={'json': 'sizeLimit', 'proto': 2})
 
 
 @attrs.frozen(kw_only=True)
 class EndpointAddress:
     """EndpointAddress is a tuple that describes single IP address. Deprecated: This API is deprecated in v1.33+."""
 
-    hostname: str | None = attrs.field(default=None, metadata={'json': 'hostname'})
-    ip: str | None = attrs.field(default=None, metadata={'json': 'ip', 'required': True})
-    node_name: str | None = attrs.field(default=None, metadata={'json': 'nodeName'})
-    target_ref: ObjectReference | None = attrs.field(default=None, metadata={'json': 'targetRef'})
+    hostname: str | None = attrs.field(default=None, metadata={'json': 'hostname', 'proto': 3})
+    ip: str | None = attrs.field(default=None, metadata={'json': 'ip', 'proto': 1, 'required': True})
+    node_name: str | None = attrs.field(default=None, metadata={'json': 'nodeName', 'proto': 4, 'proto_pointer': True})
+    target_ref: ObjectReference | None = attrs.field(default=None, metadata={'json': 'targetRef', 'proto': 2})
 
 
 @attrs.frozen(kw_only=True)
 class EndpointPort:
     """EndpointPort is a tuple that describes a single port. Deprecated: This API is deprecated in v1.33+."""
 
-    app_protocol: str | None = attrs.field(default=None, metadata={'json': 'appProtocol'})
-    name: str | None = attrs.field(default=None, metadata={'json': 'name'})
-    port: int | None = attrs.field(default=None, metadata={'json': 'port', 'required': True})
-    protocol: Literal["TCP", "UDP", "SCTP"] | None = attrs.field(default=None, metadata={'json': 'protocol'})
+    app_protocol: str | None = attrs.field(default=None, metadata={'json': 'appProtocol', 'proto': 4, 'proto_pointer': True})
+    name: str | None = attrs.field(default=None, metadata={'json': 'name', 'proto': 1})
+    port: int | None = attrs.field(default=None, metadata={'json': 'port', 'proto': 2, 'required': True})
+    protocol: Literal["TCP", "UDP", "SCTP"] | None = attrs.field(default=None, metadata={'json': 'protocol', 'proto': 3})
 
 
 @attrs.frozen(kw_only=True)
 class EndpointSubset:
     """EndpointSubset is a group of addresses with a common set of ports. The expanded set of endpoints is the Cartesian product of Addresses x Ports. For example, given:"""
 
-    addresses: tuple[EndpointAddress, ...] = attrs.field(default=(), metadata={'json': 'addresses', 'list_type': 'atomic'})
-    not_ready_addresses: tuple[EndpointAddress, ...] = attrs.field(default=(), metadata={'json': 'notReadyAddresses', 'list_type': 'atomic'})
-    ports: tuple[EndpointPort, ...] = attrs.field(default=(), metadata={'json': 'ports', 'list_type': 'atomic'})
+    addresses: tuple[EndpointAddress, ...] = attrs.field(default=(), metadata={'json': 'addresses', 'proto': 1, 'list_type': 'atomic'})
+    not_ready_addresses: tuple[EndpointAddress, ...] = attrs.field(default=(), metadata={'json': 'notReadyAddresses', 'proto': 2, 'list_type': 'atomic'})
+    ports: tuple[EndpointPort, ...] = attrs.field(default=(), metadata={'json': 'ports', 'proto': 3, 'list_type': 'atomic'})
 
 
 @attrs.frozen(kw_only=True)
@@ -669,8 +669,8 @@ class Endpoints:
 
     api_version: str = attrs.field(default="v1", metadata={'json': 'apiVersion', 'always': True})
     kind: str = attrs.field(default="Endpoints", metadata={'json': 'kind', 'always': True})
-    metadata: meta_v1.ObjectMeta | None = attrs.field(default=None, metadata={'json': 'metadata'})
-    subsets: tuple[EndpointSubset, ...] = attrs.field(default=(), metadata={'json': 'subsets', 'list_type': 'atomic'})
+    metadata: meta_v1.ObjectMeta | None = attrs.field(default=None, metadata={'json': 'metadata', 'proto': 1})
+    subsets: tuple[EndpointSubset, ...] = attrs.field(default=(), metadata={'json': 'subsets', 'proto': 2, 'list_type': 'atomic'})
 
 
 @attrs.frozen(kw_only=True)
@@ -681,75 +681,75 @@ class EndpointsList:
     KIND: ClassVar[str] = "EndpointsList"
 
     api_version: str = attrs.field(default="v1", metadata={'json': 'apiVersion', 'always': True})
-    items: tuple[Endpoints, ...] = attrs.field(default=(), metadata={'json': 'items', 'required': True, 'always': True})
+    items: tuple[Endpoints, ...] = attrs.field(default=(), metadata={'json': 'items', 'proto': 2, 'required': True, 'always': True})
     kind: str = attrs.field(default="EndpointsList", metadata={'json': 'kind', 'always': True})
-    metadata: meta_v1.ListMeta | None = attrs.field(default=None, metadata={'json': 'metadata'})
+    metadata: meta_v1.ListMeta | None = attrs.field(default=None, metadata={'json': 'metadata', 'proto': 1})
 
 
 @attrs.frozen(kw_only=True)
 class EnvFromSource:
     """EnvFromSource represents the source of a set of ConfigMaps or Secrets"""
 
-    config_map_ref: ConfigMapEnvSource | None = attrs.field(default=None, metadata={'json': 'configMapRef'})
-    prefix: str | None = attrs.field(default=None, metadata={'json': 'prefix'})
-    secret_ref: SecretEnvSource | None = attrs.field(default=None, metadata={'json': 'secretRef'})
+    config_map_ref: ConfigMapEnvSource | None = attrs.field(default=None, metadata={'json': 'configMapRef', 'proto': 2})
+    prefix: str | None = attrs.field(default=None, metadata={'json': 'prefix', 'proto': 1})
+    secret_ref: SecretEnvSource | None = attrs.field(default=None, metadata={'json': 'secretRef', 'proto': 3})
 
 
 @attrs.frozen(kw_only=True)
 class EnvVar:
     """EnvVar represents an environment variable present in a Container."""
 
-    name: str | None = attrs.field(default=None, metadata={'json': 'name', 'required': True})
-    value: str | None = attrs.field(default=None, metadata={'json': 'value'})
-    value_from: EnvVarSource | None = attrs.field(default=None, metadata={'json': 'valueFrom'})
+    name: str | None = attrs.field(default=None, metadata={'json': 'name', 'proto': 1, 'required': True})
+    value: str | None = attrs.field(default=None, metadata={'json': 'value', 'proto': 2})
+    value_from: EnvVarSource | None = attrs.field(default=None, metadata={'json': 'valueFrom', 'proto': 3})
 
 
 @attrs.frozen(kw_only=True)
 class EnvVarSource:
     """EnvVarSource represents a source for the value of an EnvVar."""
 
-    config_map_key_ref: ConfigMapKeySelector | None = attrs.field(default=None, metadata={'json': 'configMapKeyRef'})
-    field_ref: ObjectFieldSelector | None = attrs.field(default=None, metadata={'json': 'fieldRef'})
-    resource_field_ref: ResourceFieldSelector | None = attrs.field(default=None, metadata={'json': 'resourceFieldRef'})
-    secret_key_ref: SecretKeySelector | None = attrs.field(default=None, metadata={'json': 'secretKeyRef'})
+    config_map_key_ref: ConfigMapKeySelector | None = attrs.field(default=None, metadata={'json': 'configMapKeyRef', 'proto': 3})
+    field_ref: ObjectFieldSelector | None = attrs.field(default=None, metadata={'json': 'fieldRef', 'proto': 1})
+    resource_field_ref: ResourceFieldSelector | None = attrs.field(default=None, metadata={'json': 'resourceFieldRef', 'proto': 2})
+    secret_key_ref: SecretKeySelector | None = attrs.field(default=None, metadata={'json': 'secretKeyRef', 'proto': 4})
 
 
 @attrs.frozen(kw_only=True)
 class EphemeralContainer:
     """An EphemeralContainer is a temporary container that you may add to an existing Pod for user-initiated activities such as debugging. Ephemeral containers have no resource or scheduling guarantees, and they will not be restarted when they exit or when a Pod is removed or restarted. The kubelet may evict a Pod if an ephemeral container causes the Pod to exceed its resource allocation."""
 
-    args: tuple[str, ...] = attrs.field(default=(), metadata={'json': 'args', 'list_type': 'atomic'})
-    command: tuple[str, ...] = attrs.field(default=(), metadata={'json': 'command', 'list_type': 'atomic'})
-    env: tuple[EnvVar, ...] = attrs.field(default=(), metadata={'json': 'env', 'patch_strategy': 'merge', 'patch_merge_key': 'name', 'list_type': 'map', 'list_map_keys': ('name',)})
-    env_from: tuple[EnvFromSource, ...] = attrs.field(default=(), metadata={'json': 'envFrom', 'list_type': 'atomic'})
-    image: str | None = attrs.field(default=None, metadata={'json': 'image'})
-    image_pull_policy: Literal["Always", "Never", "IfNotPresent"] | None = attrs.field(default=None, metadata={'json': 'imagePullPolicy'})
-    lifecycle: Lifecycle | None = attrs.field(default=None, metadata={'json': 'lifecycle'})
-    liveness_probe: Probe | None = attrs.field(default=None, metadata={'json': 'livenessProbe'})
-    name: str | None = attrs.field(default=None, metadata={'json': 'name', 'required': True})
-    ports: tuple[ContainerPort, ...] = attrs.field(default=(), metadata={'json': 'ports', 'patch_strategy': 'merge', 'patch_merge_key': 'containerPort', 'list_type': 'map', 'list_map_keys': ('containerPort', 'protocol')})
-    readiness_probe: Probe | None = attrs.field(default=None, metadata={'json': 'readinessProbe'})
-    resize_policy: tuple[ContainerResizePolicy, ...] = attrs.field(default=(), metadata={'json': 'resizePolicy', 'list_type': 'atomic'})
-    resources: ResourceRequirements | None = attrs.field(default=None, metadata={'json': 'resources'})
-    restart_policy: Literal["Always"] | None = attrs.field(default=None, metadata={'json': 'restartPolicy'})
-    security_context: SecurityContext | None = attrs.field(default=None, metadata={'json': 'securityContext'})
-    startup_probe: Probe | None = attrs.field(default=None, metadata={'json': 'startupProbe'})
-    stdin: bool | None = attrs.field(default=None, metadata={'json': 'stdin'})
-    stdin_once: bool | None = attrs.field(default=None, metadata={'json': 'stdinOnce'})
-    target_container_name: str | None = attrs.field(default=None, metadata={'json': 'targetContainerName'})
-    termination_message_path: str | None = attrs.field(default=None, metadata={'json': 'terminationMessagePath'})
-    termination_message_policy: Literal["File", "FallbackToLogsOnError"] | None = attrs.field(default=None, metadata={'json': 'terminationMessagePolicy'})
-    tty: bool | None = attrs.field(default=None, metadata={'json': 'tty'})
-    volume_devices: tuple[VolumeDevice, ...] = attrs.field(default=(), metadata={'json': 'volumeDevices', 'patch_strategy': 'merge', 'patch_merge_key': 'devicePath', 'list_type': 'map', 'list_map_keys': ('devicePath',)})
-    volume_mounts: tuple[VolumeMount, ...] = attrs.field(default=(), metadata={'json': 'volumeMounts', 'patch_strategy': 'merge', 'patch_merge_key': 'mountPath', 'list_type': 'map', 'list_map_keys': ('mountPath',)})
-    working_dir: str | None = attrs.field(default=None, metadata={'json': 'workingDir'})
+    args: tuple[str, ...] = attrs.field(default=(), metadata={'json': 'args', 'proto': 4, 'proto_inline': 1, 'list_type': 'atomic'})
+    command: tuple[str, ...] = attrs.field(default=(), metadata={'json': 'command', 'proto': 3, 'proto_inline': 1, 'list_type': 'atomic'})
+    env: tuple[EnvVar, ...] = attrs.field(default=(), metadata={'json': 'env', 'proto': 7, 'proto_inline': 1, 'patch_strategy': 'merge', 'patch_merge_key': 'name', 'list_type': 'map', 'list_map_keys': ('name',)})
+    env_from: tuple[EnvFromSource, ...] = attrs.field(default=(), metadata={'json': 'envFrom', 'proto': 19, 'proto_inline': 1, 'list_type': 'atomic'})
+    image: str | None = attrs.field(default=None, metadata={'json': 'image', 'proto': 2, 'proto_inline': 1})
+    image_pull_policy: Literal["Always", "Never", "IfNotPresent"] | None = attrs.field(default=None, metadata={'json': 'imagePullPolicy', 'proto': 14, 'proto_inline': 1})
+    lifecycle: Lifecycle | None = attrs.field(default=None, metadata={'json': 'lifecycle', 'proto': 12, 'proto_inline': 1})
+    liveness_probe: Probe | None = attrs.field(default=None, metadata={'json': 'livenessProbe', 'proto': 10, 'proto_inline': 1})
+    name: str | None = attrs.field(default=None, metadata={'json': 'name', 'proto': 1, 'proto_inline': 1, 'required': True})
+    ports: tuple[ContainerPort, ...] = attrs.field(default=(), metadata={'json': 'ports', 'proto': 6, 'proto_inline': 1, 'patch_strategy': 'merge', 'patch_merge_key': 'containerPort', 'list_type': 'map', 'list_map_keys': ('containerPort', 'protocol')})
+    readiness_probe: Probe | None = attrs.field(default=None, metadata={'json': 'readinessProbe', 'proto': 11, 'proto_inline': 1})
+    resize_policy: tuple[ContainerResizePolicy, ...] = attrs.field(default=(), metadata={'json': 'resizePolicy', 'proto': 23, 'proto_inline': 1, 'list_type': 'atomic'})
+    resources: ResourceRequirements | None = attrs.field(default=None, metadata={'json': 'resources', 'proto': 8, 'proto_inline': 1})
+    restart_policy: Literal["Always"] | None = attrs.field(default=None, metadata={'json': 'restartPolicy', 'proto': 24, 'proto_inline': 1, 'proto_pointer': True})
+    security_context: SecurityContext | None = attrs.field(default=None, metadata={'json': 'securityContext', 'proto': 15, 'proto_inline': 1})
+    startup_probe: Probe | None = attrs.field(default=None, metadata={'json': 'startupProbe', 'proto': 22, 'proto_inline': 1})
+    stdin: bool | None = attrs.field(default=None, metadata={'json': 'stdin', 'proto': 16, 'proto_inline': 1})
+    stdin_once: bool | None = attrs.field(default=None, metadata={'json': 'stdinOnce', 'proto': 17, 'proto_inline': 1})
+    target_container_name: str | None = attrs.field(default=None, metadata={'json': 'targetContainerName', 'proto': 2})
+    termination_message_path: str | None = attrs.field(default=None, metadata={'json': 'terminationMessagePath', 'proto': 13, 'proto_inline': 1})
+    termination_message_policy: Literal["File", "FallbackToLogsOnError"] | None = attrs.field(default=None, metadata={'json': 'terminationMessagePolicy', 'proto': 20, 'proto_inline': 1})
+    tty: bool | None = attrs.field(default=None, metadata={'json': 'tty', 'proto': 18, 'proto_inline': 1})
+    volume_devices: tuple[VolumeDevice, ...] = attrs.field(default=(), metadata={'json': 'volumeDevices', 'proto': 21, 'proto_inline': 1, 'patch_strategy': 'merge', 'patch_merge_key': 'devicePath', 'list_type': 'map', 'list_map_keys': ('devicePath',)})
+    volume_mounts: tuple[VolumeMount, ...] = attrs.field(default=(), metadata={'json': 'volumeMounts', 'proto': 9, 'proto_inline': 1, 'patch_strategy': 'merge', 'patch_merge_key': 'mountPath', 'list_type': 'map', 'list_map_keys': ('mountPath',)})
+    working_dir: str | None = attrs.field(default=None, metadata={'json': 'workingDir', 'proto': 5, 'proto_inline': 1})
 
 
 @attrs.frozen(kw_only=True)
 class EphemeralVolumeSource:
     """Represents an ephemeral volume that is handled by a normal storage driver."""
 
-    volume_claim_template: PersistentVolumeClaimTemplate | None = attrs.field(default=None, metadata={'json': 'volumeClaimTemplate'})
+    volume_claim_template: PersistentVolumeClaimTemplate | None = attrs.field(default=None, metadata={'json': 'volumeClaimTemplate', 'proto': 1})
 
 
 @attrs.frozen(kw_only=True)
@@ -759,23 +759,23 @@ class Event:
     API_VERSION: ClassVar[str] = "v1"
     KIND: ClassVar[str] = "Event"
 
-    action: str | None = attrs.field(default=None, metadata={'json': 'action'})
+    action: str | None = attrs.field(default=None, metadata={'json': 'action', 'proto': 12})
     api_version: str = attrs.field(default="v1", metadata={'json': 'apiVersion', 'always': True})
-    count: int | None = attrs.field(default=None, metadata={'json': 'count'})
-    event_time: MicroTime | None = attrs.field(default=None, metadata={'json': 'eventTime'})
-    first_timestamp: Time | None = attrs.field(default=None, metadata={'json': 'firstTimestamp'})
-    involved_object: ObjectReference | None = attrs.field(default=None, metadata={'json': 'involvedObject', 'required': True})
+    count: int | None = attrs.field(default=None, metadata={'json': 'count', 'proto': 8})
+    event_time: MicroTime | None = attrs.field(default=None, metadata={'json': 'eventTime', 'proto': 10})
+    first_timestamp: Time | None = attrs.field(default=None, metadata={'json': 'firstTimestamp', 'proto': 6})
+    involved_object: ObjectReference | None = attrs.field(default=None, metadata={'json': 'involvedObject', 'proto': 2, 'required': True})
     kind: str = attrs.field(default="Event", metadata={'json': 'kind', 'always': True})
-    last_timestamp: Time | None = attrs.field(default=None, metadata={'json': 'lastTimestamp'})
-    message: str | None = attrs.field(default=None, metadata={'json': 'message'})
-    metadata: meta_v1.ObjectMeta | None = attrs.field(default=None, metadata={'json': 'metadata', 'required': True})
-    reason: str | None = attrs.field(default=None, metadata={'json': 'reason'})
-    related: ObjectReference | None = attrs.field(default=None, metadata={'json': 'related'})
-    reporting_component: str | None = attrs.field(default=None, metadata={'json': 'reportingComponent'})
-    reporting_instance: str | None = attrs.field(default=None, metadata={'json': 'reportingInstance'})
-    series: EventSeries | None = attrs.field(default=None, metadata={'json': 'series'})
-    source: EventSource | None = attrs.field(default=None, metadata={'json': 'source'})
-    type: str | None = attrs.field(default=None, metadata={'json': 'type'})
+    last_timestamp: Time | None = attrs.field(default=None, metadata={'json': 'lastTimestamp', 'proto': 7})
+    message: str | None = attrs.field(default=None, metadata={'json': 'message', 'proto': 4})
+    metadata: meta_v1.ObjectMeta | None = attrs.field(default=None, metadata={'json': 'metadata', 'proto': 1, 'required': True})
+    reason: str | None = attrs.field(default=None, metadata={'json': 'reason', 'proto': 3})
+    related: ObjectReference | None = attrs.field(default=None, metadata={'json': 'related', 'proto': 13})
+    reporting_component: str | None = attrs.field(default=None, metadata={'json': 'reportingComponent', 'proto': 14})
+    reporting_instance: str | None = attrs.field(default=None, metadata={'json': 'reportingInstance', 'proto': 15})
+    series: EventSeries | None = attrs.field(default=None, metadata={'json': 'series', 'proto': 11})
+    source: EventSource | None = attrs.field(default=None, metadata={'json': 'source', 'proto': 5})
+    type: str | None = attrs.field(default=None, metadata={'json': 'type', 'proto': 9})
 
 
 @attrs.frozen(kw_only=True)
@@ -786,231 +786,231 @@ class EventList:
     KIND: ClassVar[str] = "EventList"
 
     api_version: str = attrs.field(default="v1", metadata={'json': 'apiVersion', 'always': True})
-    items: tuple[Event, ...] = attrs.field(default=(), metadata={'json': 'items', 'required': True, 'always': True})
+    items: tuple[Event, ...] = attrs.field(default=(), metadata={'json': 'items', 'proto': 2, 'required': True, 'always': True})
     kind: str = attrs.field(default="EventList", metadata={'json': 'kind', 'always': True})
-    metadata: meta_v1.ListMeta | None = attrs.field(default=None, metadata={'json': 'metadata'})
+    metadata: meta_v1.ListMeta | None = attrs.field(default=None, metadata={'json': 'metadata', 'proto': 1})
 
 
 @attrs.frozen(kw_only=True)
 class EventSeries:
     """EventSeries contain information on series of events, i.e. thing that was/is happening continuously for some time."""
 
-    count: int | None = attrs.field(default=None, metadata={'json': 'count'})
-    last_observed_time: MicroTime | None = attrs.field(default=None, metadata={'json': 'lastObservedTime'})
+    count: int | None = attrs.field(default=None, metadata={'json': 'count', 'proto': 1})
+    last_observed_time: MicroTime | None = attrs.field(default=None, metadata={'json': 'lastObservedTime', 'proto': 2})
 
 
 @attrs.frozen(kw_only=True)
 class EventSource:
     """EventSource contains information for an event."""
 
-    component: str | None = attrs.field(default=None, metadata={'json': 'component'})
-    host: str | None = attrs.field(default=None, metadata={'json': 'host'})
+    component: str | None = attrs.field(default=None, metadata={'json': 'component', 'proto': 1})
+    host: str | None = attrs.field(default=None, metadata={'json': 'host', 'proto': 2})
 
 
 @attrs.frozen(kw_only=True)
 class ExecAction:
     """ExecAction describes a "run in container" action."""
 
-    command: tuple[str, ...] = attrs.field(default=(), metadata={'json': 'command', 'list_type': 'atomic'})
+    command: tuple[str, ...] = attrs.field(default=(), metadata={'json': 'command', 'proto': 1, 'list_type': 'atomic'})
 
 
 @attrs.frozen(kw_only=True)
 class FCVolumeSource:
     """Represents a Fibre Channel volume. Fibre Channel volumes can only be mounted as read/write once. Fibre Channel volumes support ownership management and SELinux relabeling."""
 
-    fs_type: str | None = attrs.field(default=None, metadata={'json': 'fsType'})
-    lun: int | None = attrs.field(default=None, metadata={'json': 'lun'})
-    read_only: bool | None = attrs.field(default=None, metadata={'json': 'readOnly'})
-    target_wwns: tuple[str, ...] = attrs.field(default=(), metadata={'json': 'targetWWNs', 'list_type': 'atomic'})
-    wwids: tuple[str, ...] = attrs.field(default=(), metadata={'json': 'wwids', 'list_type': 'atomic'})
+    fs_type: str | None = attrs.field(default=None, metadata={'json': 'fsType', 'proto': 3})
+    lun: int | None = attrs.field(default=None, metadata={'json': 'lun', 'proto': 2, 'proto_pointer': True})
+    read_only: bool | None = attrs.field(default=None, metadata={'json': 'readOnly', 'proto': 4})
+    target_wwns: tuple[str, ...] = attrs.field(default=(), metadata={'json': 'targetWWNs', 'proto': 1, 'list_type': 'atomic'})
+    wwids: tuple[str, ...] = attrs.field(default=(), metadata={'json': 'wwids', 'proto': 5, 'list_type': 'atomic'})
 
 
 @attrs.frozen(kw_only=True)
 class FlexPersistentVolumeSource:
     """FlexPersistentVolumeSource represents a generic persistent volume resource that is provisioned/attached using an exec based plugin."""
 
-    driver: str | None = attrs.field(default=None, metadata={'json': 'driver', 'required': True})
-    fs_type: str | None = attrs.field(default=None, metadata={'json': 'fsType'})
-    options: Mapping[str, str] = attrs.field(default=attrs.Factory(dict), metadata={'json': 'options'})
-    read_only: bool | None = attrs.field(default=None, metadata={'json': 'readOnly'})
-    secret_ref: SecretReference | None = attrs.field(default=None, metadata={'json': 'secretRef'})
+    driver: str | None = attrs.field(default=None, metadata={'json': 'driver', 'proto': 1, 'required': True})
+    fs_type: str | None = attrs.field(default=None, metadata={'json': 'fsType', 'proto': 2})
+    options: Mapping[str, str] = attrs.field(default=attrs.Factory(dict), metadata={'json': 'options', 'proto': 5})
+    read_only: bool | None = attrs.field(default=None, metadata={'json': 'readOnly', 'proto': 4})
+    secret_ref: SecretReference | None = attrs.field(default=None, metadata={'json': 'secretRef', 'proto': 3})
 
 
 @attrs.frozen(kw_only=True)
 class FlexVolumeSource:
     """FlexVolume represents a generic volume resource that is provisioned/attached using an exec based plugin."""
 
-    driver: str | None = attrs.field(default=None, metadata={'json': 'driver', 'required': True})
-    fs_type: str | None = attrs.field(default=None, metadata={'json': 'fsType'})
-    options: Mapping[str, str] = attrs.field(default=attrs.Factory(dict), metadata={'json': 'options'})
-    read_only: bool | None = attrs.field(default=None, metadata={'json': 'readOnly'})
-    secret_ref: LocalObjectReference | None = attrs.field(default=None, metadata={'json': 'secretRef'})
+    driver: str | None = attrs.field(default=None, metadata={'json': 'driver', 'proto': 1, 'required': True})
+    fs_type: str | None = attrs.field(default=None, metadata={'json': 'fsType', 'proto': 2})
+    options: Mapping[str, str] = attrs.field(default=attrs.Factory(dict), metadata={'json': 'options', 'proto': 5})
+    read_only: bool | None = attrs.field(default=None, metadata={'json': 'readOnly', 'proto': 4})
+    secret_ref: LocalObjectReference | None = attrs.field(default=None, metadata={'json': 'secretRef', 'proto': 3})
 
 
 @attrs.frozen(kw_only=True)
 class FlockerVolumeSource:
     """Represents a Flocker volume mounted by the Flocker agent. One and only one of datasetName and datasetUUID should be set. Flocker volumes do not support ownership management or SELinux relabeling."""
 
-    dataset_name: str | None = attrs.field(default=None, metadata={'json': 'datasetName'})
-    dataset_uuid: str | None = attrs.field(default=None, metadata={'json': 'datasetUUID'})
+    dataset_name: str | None = attrs.field(default=None, metadata={'json': 'datasetName', 'proto': 1})
+    dataset_uuid: str | None = attrs.field(default=None, metadata={'json': 'datasetUUID', 'proto': 2})
 
 
 @attrs.frozen(kw_only=True)
 class GCEPersistentDiskVolumeSource:
     """Represents a Persistent Disk resource in Google Compute Engine."""
 
-    fs_type: str | None = attrs.field(default=None, metadata={'json': 'fsType'})
-    partition: int | None = attrs.field(default=None, metadata={'json': 'partition'})
-    pd_name: str | None = attrs.field(default=None, metadata={'json': 'pdName', 'required': True})
-    read_only: bool | None = attrs.field(default=None, metadata={'json': 'readOnly'})
+    fs_type: str | None = attrs.field(default=None, metadata={'json': 'fsType', 'proto': 2})
+    partition: int | None = attrs.field(default=None, metadata={'json': 'partition', 'proto': 3})
+    pd_name: str | None = attrs.field(default=None, metadata={'json': 'pdName', 'proto': 1, 'required': True})
+    read_only: bool | None = attrs.field(default=None, metadata={'json': 'readOnly', 'proto': 4})
 
 
 @attrs.frozen(kw_only=True)
 class GRPCAction:
     """GRPCAction specifies an action involving a GRPC service."""
 
-    port: int | None = attrs.field(default=None, metadata={'json': 'port', 'required': True})
-    service: str | None = attrs.field(default=None, metadata={'json': 'service'})
+    port: int | None = attrs.field(default=None, metadata={'json': 'port', 'proto': 1, 'required': True})
+    service: str | None = attrs.field(default=None, metadata={'json': 'service', 'proto': 2, 'proto_pointer': True})
 
 
 @attrs.frozen(kw_only=True)
 class GitRepoVolumeSource:
     """Represents a volume that is populated with the contents of a git repository. Git repo volumes do not support ownership management. Git repo volumes support SELinux relabeling."""
 
-    directory: str | None = attrs.field(default=None, metadata={'json': 'directory'})
-    repository: str | None = attrs.field(default=None, metadata={'json': 'repository', 'required': True})
-    revision: str | None = attrs.field(default=None, metadata={'json': 'revision'})
+    directory: str | None = attrs.field(default=None, metadata={'json': 'directory', 'proto': 3})
+    repository: str | None = attrs.field(default=None, metadata={'json': 'repository', 'proto': 1, 'required': True})
+    revision: str | None = attrs.field(default=None, metadata={'json': 'revision', 'proto': 2})
 
 
 @attrs.frozen(kw_only=True)
 class GlusterfsPersistentVolumeSource:
     """Represents a Glusterfs mount that lasts the lifetime of a pod. Glusterfs volumes do not support ownership management or SELinux relabeling."""
 
-    endpoints: str | None = attrs.field(default=None, metadata={'json': 'endpoints', 'required': True})
-    endpoints_namespace: str | None = attrs.field(default=None, metadata={'json': 'endpointsNamespace'})
-    path: str | None = attrs.field(default=None, metadata={'json': 'path', 'required': True})
-    read_only: bool | None = attrs.field(default=None, metadata={'json': 'readOnly'})
+    endpoints: str | None = attrs.field(default=None, metadata={'json': 'endpoints', 'proto': 1, 'required': True})
+    endpoints_namespace: str | None = attrs.field(default=None, metadata={'json': 'endpointsNamespace', 'proto': 4, 'proto_pointer': True})
+    path: str | None = attrs.field(default=None, metadata={'json': 'path', 'proto': 2, 'required': True})
+    read_only: bool | None = attrs.field(default=None, metadata={'json': 'readOnly', 'proto': 3})
 
 
 @attrs.frozen(kw_only=True)
 class GlusterfsVolumeSource:
     """Represents a Glusterfs mount that lasts the lifetime of a pod. Glusterfs volumes do not support ownership management or SELinux relabeling."""
 
-    endpoints: str | None = attrs.field(default=None, metadata={'json': 'endpoints', 'required': True})
-    path: str | None = attrs.field(default=None, metadata={'json': 'path', 'required': True})
-    read_only: bool | None = attrs.field(default=None, metadata={'json': 'readOnly'})
+    endpoints: str | None = attrs.field(default=None, metadata={'json': 'endpoints', 'proto': 1, 'required': True})
+    path: str | None = attrs.field(default=None, metadata={'json': 'path', 'proto': 2, 'required': True})
+    read_only: bool | None = attrs.field(default=None, metadata={'json': 'readOnly', 'proto': 3})
 
 
 @attrs.frozen(kw_only=True)
 class HTTPGetAction:
     """HTTPGetAction describes an action based on HTTP Get requests."""
 
-    host: str | None = attrs.field(default=None, metadata={'json': 'host'})
-    http_headers: tuple[HTTPHeader, ...] = attrs.field(default=(), metadata={'json': 'httpHeaders', 'list_type': 'atomic'})
-    path: str | None = attrs.field(default=None, metadata={'json': 'path'})
-    port: IntOrString | None = attrs.field(default=None, metadata={'json': 'port', 'required': True})
-    scheme: Literal["HTTP", "HTTPS"] | None = attrs.field(default=None, metadata={'json': 'scheme'})
+    host: str | None = attrs.field(default=None, metadata={'json': 'host', 'proto': 3})
+    http_headers: tuple[HTTPHeader, ...] = attrs.field(default=(), metadata={'json': 'httpHeaders', 'proto': 5, 'list_type': 'atomic'})
+    path: str | None = attrs.field(default=None, metadata={'json': 'path', 'proto': 1})
+    port: IntOrString | None = attrs.field(default=None, metadata={'json': 'port', 'proto': 2, 'required': True})
+    scheme: Literal["HTTP", "HTTPS"] | None = attrs.field(default=None, metadata={'json': 'scheme', 'proto': 4})
 
 
 @attrs.frozen(kw_only=True)
 class HTTPHeader:
     """HTTPHeader describes a custom header to be used in HTTP probes"""
 
-    name: str | None = attrs.field(default=None, metadata={'json': 'name', 'required': True})
-    value: str | None = attrs.field(default=None, metadata={'json': 'value', 'required': True})
+    name: str | None = attrs.field(default=None, metadata={'json': 'name', 'proto': 1, 'required': True})
+    value: str | None = attrs.field(default=None, metadata={'json': 'value', 'proto': 2, 'required': True})
 
 
 @attrs.frozen(kw_only=True)
 class HostAlias:
     """HostAlias holds the mapping between IP and hostnames that will be injected as an entry in the pod's hosts file."""
 
-    hostnames: tuple[str, ...] = attrs.field(default=(), metadata={'json': 'hostnames', 'list_type': 'atomic'})
-    ip: str | None = attrs.field(default=None, metadata={'json': 'ip', 'required': True})
+    hostnames: tuple[str, ...] = attrs.field(default=(), metadata={'json': 'hostnames', 'proto': 2, 'list_type': 'atomic'})
+    ip: str | None = attrs.field(default=None, metadata={'json': 'ip', 'proto': 1, 'required': True})
 
 
 @attrs.frozen(kw_only=True)
 class HostIP:
     """HostIP represents a single IP address allocated to the host."""
 
-    ip: str | None = attrs.field(default=None, metadata={'json': 'ip', 'required': True})
+    ip: str | None = attrs.field(default=None, metadata={'json': 'ip', 'proto': 1, 'required': True})
 
 
 @attrs.frozen(kw_only=True)
 class HostPathVolumeSource:
     """Represents a host path mapped into a pod. Host path volumes do not support ownership management or SELinux relabeling."""
 
-    path: str | None = attrs.field(default=None, metadata={'json': 'path', 'required': True})
-    type: Literal["", "DirectoryOrCreate", "Directory", "FileOrCreate", "File", "Socket", "CharDevice", "BlockDevice"] | None = attrs.field(default=None, metadata={'json': 'type'})
+    path: str | None = attrs.field(default=None, metadata={'json': 'path', 'proto': 1, 'required': True})
+    type: Literal["", "DirectoryOrCreate", "Directory", "FileOrCreate", "File", "Socket", "CharDevice", "BlockDevice"] | None = attrs.field(default=None, metadata={'json': 'type', 'proto': 2, 'proto_pointer': True})
 
 
 @attrs.frozen(kw_only=True)
 class ISCSIPersistentVolumeSource:
     """ISCSIPersistentVolumeSource represents an ISCSI disk. ISCSI volumes can only be mounted as read/write once. ISCSI volumes support ownership management and SELinux relabeling."""
 
-    chap_auth_discovery: bool | None = attrs.field(default=None, metadata={'json': 'chapAuthDiscovery'})
-    chap_auth_session: bool | None = attrs.field(default=None, metadata={'json': 'chapAuthSession'})
-    fs_type: str | None = attrs.field(default=None, metadata={'json': 'fsType'})
-    initiator_name: str | None = attrs.field(default=None, metadata={'json': 'initiatorName'})
-    iqn: str | None = attrs.field(default=None, metadata={'json': 'iqn', 'required': True})
-    iscsi_interface: str | None = attrs.field(default=None, metadata={'json': 'iscsiInterface'})
-    lun: int | None = attrs.field(default=None, metadata={'json': 'lun', 'required': True})
-    portals: tuple[str, ...] = attrs.field(default=(), metadata={'json': 'portals', 'list_type': 'atomic'})
-    read_only: bool | None = attrs.field(default=None, metadata={'json': 'readOnly'})
-    secret_ref: SecretReference | None = attrs.field(default=None, metadata={'json': 'secretRef'})
-    target_portal: str | None = attrs.field(default=None, metadata={'json': 'targetPortal', 'required': True})
+    chap_auth_discovery: bool | None = attrs.field(default=None, metadata={'json': 'chapAuthDiscovery', 'proto': 8})
+    chap_auth_session: bool | None = attrs.field(default=None, metadata={'json': 'chapAuthSession', 'proto': 11})
+    fs_type: str | None = attrs.field(default=None, metadata={'json': 'fsType', 'proto': 5})
+    initiator_name: str | None = attrs.field(default=None, metadata={'json': 'initiatorName', 'proto': 12, 'proto_pointer': True})
+    iqn: str | None = attrs.field(default=None, metadata={'json': 'iqn', 'proto': 2, 'required': True})
+    iscsi_interface: str | None = attrs.field(default=None, metadata={'json': 'iscsiInterface', 'proto': 4})
+    lun: int | None = attrs.field(default=None, metadata={'json': 'lun', 'proto': 3, 'required': True})
+    portals: tuple[str, ...] = attrs.field(default=(), metadata={'json': 'portals', 'proto': 7, 'list_type': 'atomic'})
+    read_only: bool | None = attrs.field(default=None, metadata={'json': 'readOnly', 'proto': 6})
+    secret_ref: SecretReference | None = attrs.field(default=None, metadata={'json': 'secretRef', 'proto': 10})
+    target_portal: str | None = attrs.field(default=None, metadata={'json': 'targetPortal', 'proto': 1, 'required': True})
 
 
 @attrs.frozen(kw_only=True)
 class ISCSIVolumeSource:
     """Represents an ISCSI disk. ISCSI volumes can only be mounted as read/write once. ISCSI volumes support ownership management and SELinux relabeling."""
 
-    chap_auth_discovery: bool | None = attrs.field(default=None, metadata={'json': 'chapAuthDiscovery'})
-    chap_auth_session: bool | None = attrs.field(default=None, metadata={'json': 'chapAuthSession'})
-    fs_type: str | None = attrs.field(default=None, metadata={'json': 'fsType'})
-    initiator_name: str | None = attrs.field(default=None, metadata={'json': 'initiatorName'})
-    iqn: str | None = attrs.field(default=None, metadata={'json': 'iqn', 'required': True})
-    iscsi_interface: str | None = attrs.field(default=None, metadata={'json': 'iscsiInterface'})
-    lun: int | None = attrs.field(default=None, metadata={'json': 'lun', 'required': True})
-    portals: tuple[str, ...] = attrs.field(default=(), metadata={'json': 'portals', 'list_type': 'atomic'})
-    read_only: bool | None = attrs.field(default=None, metadata={'json': 'readOnly'})
-    secret_ref: LocalObjectReference | None = attrs.field(default=None, metadata={'json': 'secretRef'})
-    target_portal: str | None = attrs.field(default=None, metadata={'json': 'targetPortal', 'required': True})
+    chap_auth_discovery: bool | None = attrs.field(default=None, metadata={'json': 'chapAuthDiscovery', 'proto': 8})
+    chap_auth_session: bool | None = attrs.field(default=None, metadata={'json': 'chapAuthSession', 'proto': 11})
+    fs_type: str | None = attrs.field(default=None, metadata={'json': 'fsType', 'proto': 5})
+    initiator_name: str | None = attrs.field(default=None, metadata={'json': 'initiatorName', 'proto': 12, 'proto_pointer': True})
+    iqn: str | None = attrs.field(default=None, metadata={'json': 'iqn', 'proto': 2, 'required': True})
+    iscsi_interface: str | None = attrs.field(default=None, metadata={'json': 'iscsiInterface', 'proto': 4})
+    lun: int | None = attrs.field(default=None, metadata={'json': 'lun', 'proto': 3, 'required': True})
+    portals: tuple[str, ...] = attrs.field(default=(), metadata={'json': 'portals', 'proto': 7, 'list_type': 'atomic'})
+    read_only: bool | None = attrs.field(default=None, metadata={'json': 'readOnly', 'proto': 6})
+    secret_ref: LocalObjectReference | None = attrs.field(default=None, metadata={'json': 'secretRef', 'proto': 10})
+    target_portal: str | None = attrs.field(default=None, metadata={'json': 'targetPortal', 'proto': 1, 'required': True})
 
 
 @attrs.frozen(kw_only=True)
 class ImageVolumeSource:
     """ImageVolumeSource represents a image volume resource."""
 
-    pull_policy: Literal["Always", "Never", "IfNotPresent"] | None = attrs.field(default=None, metadata={'json': 'pullPolicy'})
-    reference: str | None = attrs.field(default=None, metadata={'json': 'reference'})
+    pull_policy: Literal["Always", "Never", "IfNotPresent"] | None = attrs.field(default=None, metadata={'json': 'pullPolicy', 'proto': 2})
+    reference: str | None = attrs.field(default=None, metadata={'json': 'reference', 'proto': 1})
 
 
 @attrs.frozen(kw_only=True)
 class KeyToPath:
     """Maps a string key to a path within a volume."""
 
-    key: str | None = attrs.field(default=None, metadata={'json': 'key', 'required': True})
-    mode: int | None = attrs.field(default=None, metadata={'json': 'mode'})
-    path: str | None = attrs.field(default=None, metadata={'json': 'path', 'required': True})
+    key: str | None = attrs.field(default=None, metadata={'json': 'key', 'proto': 1, 'required': True})
+    mode: int | None = attrs.field(default=None, metadata={'json': 'mode', 'proto': 3, 'proto_pointer': True})
+    path: str | None = attrs.field(default=None, metadata={'json': 'path', 'proto': 2, 'required': True})
 
 
 @attrs.frozen(kw_only=True)
 class Lifecycle:
     """Lifecycle describes actions that the management system should take in response to container lifecycle events. For the PostStart and PreStop lifecycle handlers, management of the container blocks until the action is complete, unless the container process fails, in which case the handler is aborted."""
 
-    post_start: LifecycleHandler | None = attrs.field(default=None, metadata={'json': 'postStart'})
-    pre_stop: LifecycleHandler | None = attrs.field(default=None, metadata={'json': 'preStop'})
-    stop_signal: Literal["SIGABRT", "SIGALRM", "SIGBUS", "SIGCHLD", "SIGCLD", "SIGCONT", "SIGFPE", "SIGHUP", "SIGILL", "SIGINT", "SIGIO", "SIGIOT", "SIGKILL", "SIGPIPE", "SIGPOLL", "SIGPROF", "SIGPWR", "SIGQUIT", "SIGSEGV", "SIGSTKFLT", "SIGSTOP", "SIGSYS", "SIGTERM", "SIGTRAP", "SIGTSTP", "SIGTTIN", "SIGTTOU", "SIGURG", "SIGUSR1", "SIGUSR2", "SIGVTALRM", "SIGWINCH", "SIGXCPU", "SIGXFSZ", "SIGRTMIN", "SIGRTMIN+1", "SIGRTMIN+2", "SIGRTMIN+3", "SIGRTMIN+4", "SIGRTMIN+5", "SIGRTMIN+6", "SIGRTMIN+7", "SIGRTMIN+8", "SIGRTMIN+9", "SIGRTMIN+10", "SIGRTMIN+11", "SIGRTMIN+12", "SIGRTMIN+13", "SIGRTMIN+14", "SIGRTMIN+15", "SIGRTMAX-14", "SIGRTMAX-13", "SIGRTMAX-12", "SIGRTMAX-11", "SIGRTMAX-10", "SIGRTMAX-9", "SIGRTMAX-8", "SIGRTMAX-7", "SIGRTMAX-6", "SIGRTMAX-5", "SIGRTMAX-4", "SIGRTMAX-3", "SIGRTMAX-2", "SIGRTMAX-1", "SIGRTMAX"] | None = attrs.field(default=None, metadata={'json': 'stopSignal'})
+    post_start: LifecycleHandler | None = attrs.field(default=None, metadata={'json': 'postStart', 'proto': 1})
+    pre_stop: LifecycleHandler | None = attrs.field(default=None, metadata={'json': 'preStop', 'proto': 2})
+    stop_signal: Literal["SIGABRT", "SIGALRM", "SIGBUS", "SIGCHLD", "SIGCLD", "SIGCONT", "SIGFPE", "SIGHUP", "SIGILL", "SIGINT", "SIGIO", "SIGIOT", "SIGKILL", "SIGPIPE", "SIGPOLL", "SIGPROF", "SIGPWR", "SIGQUIT", "SIGSEGV", "SIGSTKFLT", "SIGSTOP", "SIGSYS", "SIGTERM", "SIGTRAP", "SIGTSTP", "SIGTTIN", "SIGTTOU", "SIGURG", "SIGUSR1", "SIGUSR2", "SIGVTALRM", "SIGWINCH", "SIGXCPU", "SIGXFSZ", "SIGRTMIN", "SIGRTMIN+1", "SIGRTMIN+2", "SIGRTMIN+3", "SIGRTMIN+4", "SIGRTMIN+5", "SIGRTMIN+6", "SIGRTMIN+7", "SIGRTMIN+8", "SIGRTMIN+9", "SIGRTMIN+10", "SIGRTMIN+11", "SIGRTMIN+12", "SIGRTMIN+13", "SIGRTMIN+14", "SIGRTMIN+15", "SIGRTMAX-14", "SIGRTMAX-13", "SIGRTMAX-12", "SIGRTMAX-11", "SIGRTMAX-10", "SIGRTMAX-9", "SIGRTMAX-8", "SIGRTMAX-7", "SIGRTMAX-6", "SIGRTMAX-5", "SIGRTMAX-4", "SIGRTMAX-3", "SIGRTMAX-2", "SIGRTMAX-1", "SIGRTMAX"] | None = attrs.field(default=None, metadata={'json': 'stopSignal', 'proto': 3, 'proto_pointer': True})
 
 
 @attrs.frozen(kw_only=True)
 class LifecycleHandler:
     """LifecycleHandler defines a specific action that should be taken in a lifecycle hook. One and only one of the fields, except TCPSocket must be specified."""
 
-    exec: ExecAction | None = attrs.field(default=None, metadata={'json': 'exec'})
-    http_get: HTTPGetAction | None = attrs.field(default=None, metadata={'json': 'httpGet'})
-    sleep: SleepAction | None = attrs.field(default=None, metadata={'json': 'sleep'})
-    tcp_socket: TCPSocketAction | None = attrs.field(default=None, metadata={'json': 'tcpSocket'})
+    exec: ExecAction | None = attrs.field(default=None, metadata={'json': 'exec', 'proto': 1})
+    http_get: HTTPGetAction | None = attrs.field(default=None, metadata={'json': 'httpGet', 'proto': 2})
+    sleep: SleepAction | None = attrs.field(default=None, metadata={'json': 'sleep', 'proto': 4})
+    tcp_socket: TCPSocketAction | None = attrs.field(default=None, metadata={'json': 'tcpSocket', 'proto': 3})
 
 
 @attrs.frozen(kw_only=True)
@@ -1022,20 +1022,20 @@ class LimitRange:
 
     api_version: str = attrs.field(default="v1", metadata={'json': 'apiVersion', 'always': True})
     kind: str = attrs.field(default="LimitRange", metadata={'json': 'kind', 'always': True})
-    metadata: meta_v1.ObjectMeta | None = attrs.field(default=None, metadata={'json': 'metadata'})
-    spec: LimitRangeSpec | None = attrs.field(default=None, metadata={'json': 'spec'})
+    metadata: meta_v1.ObjectMeta | None = attrs.field(default=None, metadata={'json': 'metadata', 'proto': 1})
+    spec: LimitRangeSpec | None = attrs.field(default=None, metadata={'json': 'spec', 'proto': 2})
 
 
 @attrs.frozen(kw_only=True)
 class LimitRangeItem:
     """LimitRangeItem defines a min/max usage limit for any resource that matches on kind."""
 
-    default: Mapping[str, Quantity] = attrs.field(default=attrs.Factory(dict), metadata={'json': 'default'})
-    default_request: Mapping[str, Quantity] = attrs.field(default=attrs.Factory(dict), metadata={'json': 'defaultRequest'})
-    max: Mapping[str, Quantity] = attrs.field(default=attrs.Factory(dict), metadata={'json': 'max'})
-    max_limit_request_ratio: Mapping[str, Quantity] = attrs.field(default=attrs.Factory(dict), metadata={'json': 'maxLimitRequestRatio'})
-    min: Mapping[str, Quantity] = attrs.field(default=attrs.Factory(dict), metadata={'json': 'min'})
-    type: str | None = attrs.field(default=None, metadata={'json': 'type', 'required': True})
+    default: Mapping[str, Quantity] = attrs.field(default=attrs.Factory(dict), metadata={'json': 'default', 'proto': 4})
+    default_request: Mapping[str, Quantity] = attrs.field(default=attrs.Factory(dict), metadata={'json': 'defaultRequest', 'proto': 5})
+    max: Mapping[str, Quantity] = attrs.field(default=attrs.Factory(dict), metadata={'json': 'max', 'proto': 2})
+    max_limit_request_ratio: Mapping[str, Quantity] = attrs.field(default=attrs.Factory(dict), metadata={'json': 'maxLimitRequestRatio', 'proto': 6})
+    min: Mapping[str, Quantity] = attrs.field(default=attrs.Factory(dict), metadata={'json': 'min', 'proto': 3})
+    type: str | None = attrs.field(default=None, metadata={'json': 'type', 'proto': 1, 'required': True})
 
 
 @attrs.frozen(kw_only=True)
@@ -1046,74 +1046,74 @@ class LimitRangeList:
     KIND: ClassVar[str] = "LimitRangeList"
 
     api_version: str = attrs.field(default="v1", metadata={'json': 'apiVersion', 'always': True})
-    items: tuple[LimitRange, ...] = attrs.field(default=(), metadata={'json': 'items', 'required': True, 'always': True})
+    items: tuple[LimitRange, ...] = attrs.field(default=(), metadata={'json': 'items', 'proto': 2, 'required': True, 'always': True})
     kind: str = attrs.field(default="LimitRangeList", metadata={'json': 'kind', 'always': True})
-    metadata: meta_v1.ListMeta | None = attrs.field(default=None, metadata={'json': 'metadata'})
+    metadata: meta_v1.ListMeta | None = attrs.field(default=None, metadata={'json': 'metadata', 'proto': 1})
 
 
 @attrs.frozen(kw_only=True)
 class LimitRangeSpec:
     """LimitRangeSpec defines a min/max usage limit for resources that match on kind."""
 
-    limits: tuple[LimitRangeItem, ...] = attrs.field(default=(), metadata={'json': 'limits', 'required': True, 'list_type': 'atomic', 'always': True})
+    limits: tuple[LimitRangeItem, ...] = attrs.field(default=(), metadata={'json': 'limits', 'proto': 1, 'required': True, 'list_type': 'atomic', 'always': True})
 
 
 @attrs.frozen(kw_only=True)
 class LinuxContainerUser:
     """LinuxContainerUser represents user identity information in Linux containers"""
 
-    gid: int | None = attrs.field(default=None, metadata={'json': 'gid', 'required': True})
-    supplemental_groups: tuple[int, ...] = attrs.field(default=(), metadata={'json': 'supplementalGroups', 'list_type': 'atomic'})
-    uid: int | None = attrs.field(default=None, metadata={'json': 'uid', 'required': True})
+    gid: int | None = attrs.field(default=None, metadata={'json': 'gid', 'proto': 2, 'required': True})
+    supplemental_groups: tuple[int, ...] = attrs.field(default=(), metadata={'json': 'supplementalGroups', 'proto': 3, 'list_type': 'atomic'})
+    uid: int | None = attrs.field(default=None, metadata={'json': 'uid', 'proto': 1, 'required': True})
 
 
 @attrs.frozen(kw_only=True)
 class LoadBalancerIngress:
     """LoadBalancerIngress represents the status of a load-balancer ingress point: traffic intended for the service should be sent to an ingress point."""
 
-    hostname: str | None = attrs.field(default=None, metadata={'json': 'hostname'})
-    ip: str | None = attrs.field(default=None, metadata={'json': 'ip'})
-    ip_mode: Literal["VIP", "Proxy"] | None = attrs.field(default=None, metadata={'json': 'ipMode'})
-    ports: tuple[PortStatus, ...] = attrs.field(default=(), metadata={'json': 'ports', 'list_type': 'atomic'})
+    hostname: str | None = attrs.field(default=None, metadata={'json': 'hostname', 'proto': 2})
+    ip: str | None = attrs.field(default=None, metadata={'json': 'ip', 'proto': 1})
+    ip_mode: Literal["VIP", "Proxy"] | None = attrs.field(default=None, metadata={'json': 'ipMode', 'proto': 3, 'proto_pointer': True})
+    ports: tuple[PortStatus, ...] = attrs.field(default=(), metadata={'json': 'ports', 'proto': 4, 'list_type': 'atomic'})
 
 
 @attrs.frozen(kw_only=True)
 class LoadBalancerStatus:
     """LoadBalancerStatus represents the status of a load-balancer."""
 
-    ingress: tuple[LoadBalancerIngress, ...] = attrs.field(default=(), metadata={'json': 'ingress', 'list_type': 'atomic'})
+    ingress: tuple[LoadBalancerIngress, ...] = attrs.field(default=(), metadata={'json': 'ingress', 'proto': 1, 'list_type': 'atomic'})
 
 
 @attrs.frozen(kw_only=True)
 class LocalObjectReference:
     """LocalObjectReference contains enough information to let you locate the referenced object inside the same namespace."""
 
-    name: str | None = attrs.field(default=None, metadata={'json': 'name'})
+    name: str | None = attrs.field(default=None, metadata={'json': 'name', 'proto': 1})
 
 
 @attrs.frozen(kw_only=True)
 class LocalVolumeSource:
     """Local represents directly-attached storage with node affinity"""
 
-    fs_type: str | None = attrs.field(default=None, metadata={'json': 'fsType'})
-    path: str | None = attrs.field(default=None, metadata={'json': 'path', 'required': True})
+    fs_type: str | None = attrs.field(default=None, metadata={'json': 'fsType', 'proto': 2, 'proto_pointer': True})
+    path: str | None = attrs.field(default=None, metadata={'json': 'path', 'proto': 1, 'required': True})
 
 
 @attrs.frozen(kw_only=True)
 class ModifyVolumeStatus:
     """ModifyVolumeStatus represents the status object of ControllerModifyVolume operation"""
 
-    status: Literal["Pending", "InProgress", "Infeasible"] | None = attrs.field(default=None, metadata={'json': 'status', 'required': True})
-    target_volume_attributes_class_name: str | None = attrs.field(default=None, metadata={'json': 'targetVolumeAttributesClassName'})
+    status: Literal["Pending", "InProgress", "Infeasible"] | None = attrs.field(default=None, metadata={'json': 'status', 'proto': 2, 'required': True})
+    target_volume_attributes_class_name: str | None = attrs.field(default=None, metadata={'json': 'targetVolumeAttributesClassName', 'proto': 1})
 
 
 @attrs.frozen(kw_only=True)
 class NFSVolumeSource:
     """Represents an NFS mount that lasts the lifetime of a pod. NFS volumes do not support ownership management or SELinux relabeling."""
 
-    path: str | None = attrs.field(default=None, metadata={'json': 'path', 'required': True})
-    read_only: bool | None = attrs.field(default=None, metadata={'json': 'readOnly'})
-    server: str | None = attrs.field(default=None, metadata={'json': 'server', 'required': True})
+    path: str | None = attrs.field(default=None, metadata={'json': 'path', 'proto': 2, 'required': True})
+    read_only: bool | None = attrs.field(default=None, metadata={'json': 'readOnly', 'proto': 3})
+    server: str | None = attrs.field(default=None, metadata={'json': 'server', 'proto': 1, 'required': True})
 
 
 @attrs.frozen(kw_only=True)
@@ -1125,20 +1125,20 @@ class Namespace:
 
     api_version: str = attrs.field(default="v1", metadata={'json': 'apiVersion', 'always': True})
     kind: str = attrs.field(default="Namespace", metadata={'json': 'kind', 'always': True})
-    metadata: meta_v1.ObjectMeta | None = attrs.field(default=None, metadata={'json': 'metadata'})
-    spec: NamespaceSpec | None = attrs.field(default=None, metadata={'json': 'spec'})
-    status: NamespaceStatus | None = attrs.field(default=None, metadata={'json': 'status'})
+    metadata: meta_v1.ObjectMeta | None = attrs.field(default=None, metadata={'json': 'metadata', 'proto': 1})
+    spec: NamespaceSpec | None = attrs.field(default=None, metadata={'json': 'spec', 'proto': 2})
+    status: NamespaceStatus | None = attrs.field(default=None, metadata={'json': 'status', 'proto': 3})
 
 
 @attrs.frozen(kw_only=True)
 class NamespaceCondition:
     """NamespaceCondition contains details about state of namespace."""
 
-    last_transition_time: Time | None = attrs.field(default=None, metadata={'json': 'lastTransitionTime'})
-    message: str | None = attrs.field(default=None, metadata={'json': 'message'})
-    reason: str | None = attrs.field(default=None, metadata={'json': 'reason'})
-    status: str | None = attrs.field(default=None, metadata={'json': 'status', 'required': True})
-    type: str | None = attrs.field(default=None, metadata={'json': 'type', 'required': True})
+    last_transition_time: Time | None = attrs.field(default=None, metadata={'json': 'lastTransitionTime', 'proto': 4})
+    message: str | None = attrs.field(default=None, metadata={'json': 'message', 'proto': 6})
+    reason: str | None = attrs.field(default=None, metadata={'json': 'reason', 'proto': 5})
+    status: str | None = attrs.field(default=None, metadata={'json': 'status', 'proto': 2, 'required': True})
+    type: str | None = attrs.field(default=None, metadata={'json': 'type', 'proto': 1, 'required': True})
 
 
 @attrs.frozen(kw_only=True)
@@ -1149,24 +1149,24 @@ class NamespaceList:
     KIND: ClassVar[str] = "NamespaceList"
 
     api_version: str = attrs.field(default="v1", metadata={'json': 'apiVersion', 'always': True})
-    items: tuple[Namespace, ...] = attrs.field(default=(), metadata={'json': 'items', 'required': True, 'always': True})
+    items: tuple[Namespace, ...] = attrs.field(default=(), metadata={'json': 'items', 'proto': 2, 'required': True, 'always': True})
     kind: str = attrs.field(default="NamespaceList", metadata={'json': 'kind', 'always': True})
-    metadata: meta_v1.ListMeta | None = attrs.field(default=None, metadata={'json': 'metadata'})
+    metadata: meta_v1.ListMeta | None = attrs.field(default=None, metadata={'json': 'metadata', 'proto': 1})
 
 
 @attrs.frozen(kw_only=True)
 class NamespaceSpec:
     """NamespaceSpec describes the attributes on a Namespace."""
 
-    finalizers: tuple[str, ...] = attrs.field(default=(), metadata={'json': 'finalizers', 'list_type': 'atomic'})
+    finalizers: tuple[str, ...] = attrs.field(default=(), metadata={'json': 'finalizers', 'proto': 1, 'list_type': 'atomic'})
 
 
 @attrs.frozen(kw_only=True)
 class NamespaceStatus:
     """NamespaceStatus is information about the current status of a Namespace."""
 
-    conditions: tuple[NamespaceCondition, ...] = attrs.field(default=(), metadata={'json': 'conditions', 'patch_strategy': 'merge', 'patch_merge_key': 'type', 'list_type': 'map', 'list_map_keys': ('type',)})
-    phase: Literal["Active", "Terminating"] | None = attrs.field(default=None, metadata={'json': 'phase'})
+    conditions: tuple[NamespaceCondition, ...] = attrs.field(default=(), metadata={'json': 'conditions', 'proto': 2, 'patch_strategy': 'merge', 'patch_merge_key': 'type', 'list_type': 'map', 'list_map_keys': ('type',)})
+    phase: Literal["Active", "Terminating"] | None = attrs.field(default=None, metadata={'json': 'phase', 'proto': 1})
 
 
 @attrs.frozen(kw_only=True)
@@ -1178,68 +1178,68 @@ class Node:
 
     api_version: str = attrs.field(default="v1", metadata={'json': 'apiVersion', 'always': True})
     kind: str = attrs.field(default="Node", metadata={'json': 'kind', 'always': True})
-    metadata: meta_v1.ObjectMeta | None = attrs.field(default=None, metadata={'json': 'metadata'})
-    spec: NodeSpec | None = attrs.field(default=None, metadata={'json': 'spec'})
-    status: NodeStatus | None = attrs.field(default=None, metadata={'json': 'status'})
+    metadata: meta_v1.ObjectMeta | None = attrs.field(default=None, metadata={'json': 'metadata', 'proto': 1})
+    spec: NodeSpec | None = attrs.field(default=None, metadata={'json': 'spec', 'proto': 2})
+    status: NodeStatus | None = attrs.field(default=None, metadata={'json': 'status', 'proto': 3})
 
 
 @attrs.frozen(kw_only=True)
 class NodeAddress:
     """NodeAddress contains information for the node's address."""
 
-    address: str | None = attrs.field(default=None, metadata={'json': 'address', 'required': True})
-    type: str | None = attrs.field(default=None, metadata={'json': 'type', 'required': True})
+    address: str | None = attrs.field(default=None, metadata={'json': 'address', 'proto': 2, 'required': True})
+    type: str | None = attrs.field(default=None, metadata={'json': 'type', 'proto': 1, 'required': True})
 
 
 @attrs.frozen(kw_only=True)
 class NodeAffinity:
     """Node affinity is a group of node affinity scheduling rules."""
 
-    preferred_during_scheduling_ignored_during_execution: tuple[PreferredSchedulingTerm, ...] = attrs.field(default=(), metadata={'json': 'preferredDuringSchedulingIgnoredDuringExecution', 'list_type': 'atomic'})
-    required_during_scheduling_ignored_during_execution: NodeSelector | None = attrs.field(default=None, metadata={'json': 'requiredDuringSchedulingIgnoredDuringExecution'})
+    preferred_during_scheduling_ignored_during_execution: tuple[PreferredSchedulingTerm, ...] = attrs.field(default=(), metadata={'json': 'preferredDuringSchedulingIgnoredDuringExecution', 'proto': 2, 'list_type': 'atomic'})
+    required_during_scheduling_ignored_during_execution: NodeSelector | None = attrs.field(default=None, metadata={'json': 'requiredDuringSchedulingIgnoredDuringExecution', 'proto': 1})
 
 
 @attrs.frozen(kw_only=True)
 class NodeCondition:
     """NodeCondition contains condition information for a node."""
 
-    last_heartbeat_time: Time | None = attrs.field(default=None, metadata={'json': 'lastHeartbeatTime'})
-    last_transition_time: Time | None = attrs.field(default=None, metadata={'json': 'lastTransitionTime'})
-    message: str | None = attrs.field(default=None, metadata={'json': 'message'})
-    reason: str | None = attrs.field(default=None, metadata={'json': 'reason'})
-    status: str | None = attrs.field(default=None, metadata={'json': 'status', 'required': True})
-    type: str | None = attrs.field(default=None, metadata={'json': 'type', 'required': True})
+    last_heartbeat_time: Time | None = attrs.field(default=None, metadata={'json': 'lastHeartbeatTime', 'proto': 3})
+    last_transition_time: Time | None = attrs.field(default=None, metadata={'json': 'lastTransitionTime', 'proto': 4})
+    message: str | None = attrs.field(default=None, metadata={'json': 'message', 'proto': 6})
+    reason: str | None = attrs.field(default=None, metadata={'json': 'reason', 'proto': 5})
+    status: str | None = attrs.field(default=None, metadata={'json': 'status', 'proto': 2, 'required': True})
+    type: str | None = attrs.field(default=None, metadata={'json': 'type', 'proto': 1, 'required': True})
 
 
 @attrs.frozen(kw_only=True)
 class NodeConfigSource:
     """NodeConfigSource specifies a source of node configuration. Exactly one subfield (excluding metadata) must be non-nil. This API is deprecated since 1.22"""
 
-    config_map: ConfigMapNodeConfigSource | None = attrs.field(default=None, metadata={'json': 'configMap'})
+    config_map: ConfigMapNodeConfigSource | None = attrs.field(default=None, metadata={'json': 'configMap', 'proto': 2})
 
 
 @attrs.frozen(kw_only=True)
 class NodeConfigStatus:
     """NodeConfigStatus describes the status of the config assigned by Node.Spec.ConfigSource."""
 
-    active: NodeConfigSource | None = attrs.field(default=None, metadata={'json': 'active'})
-    assigned: NodeConfigSource | None = attrs.field(default=None, metadata={'json': 'assigned'})
-    error: str | None = attrs.field(default=None, metadata={'json': 'error'})
-    last_known_good: NodeConfigSource | None = attrs.field(default=None, metadata={'json': 'lastKnownGood'})
+    active: NodeConfigSource | None = attrs.field(default=None, metadata={'json': 'active', 'proto': 2})
+    assigned: NodeConfigSource | None = attrs.field(default=None, metadata={'json': 'assigned', 'proto': 1})
+    error: str | None = attrs.field(default=None, metadata={'json': 'error', 'proto': 4})
+    last_known_good: NodeConfigSource | None = attrs.field(default=None, metadata={'json': 'lastKnownGood', 'proto': 3})
 
 
 @attrs.frozen(kw_only=True)
 class NodeDaemonEndpoints:
     """NodeDaemonEndpoints lists ports opened by daemons running on the Node."""
 
-    kubelet_endpoint: DaemonEndpoint | None = attrs.field(default=None, metadata={'json': 'kubeletEndpoint'})
+    kubelet_endpoint: DaemonEndpoint | None = attrs.field(default=None, metadata={'json': 'kubeletEndpoint', 'proto': 1})
 
 
 @attrs.frozen(kw_only=True)
 class NodeFeatures:
     """NodeFeatures describes the set of features implemented by the CRI implementation. The features contained in the NodeFeatures should depend only on the cri implementation independent of runtime handlers."""
 
-    supplemental_groups_policy: bool | None = attrs.field(default=None, metadata={'json': 'supplementalGroupsPolicy'})
+    supplemental_groups_policy: bool | None = attrs.field(default=None, metadata={'json': 'supplementalGroupsPolicy', 'proto': 1, 'proto_pointer': True})
 
 
 @attrs.frozen(kw_only=True)
@@ -1250,126 +1250,126 @@ class NodeList:
     KIND: ClassVar[str] = "NodeList"
 
     api_version: str = attrs.field(default="v1", metadata={'json': 'apiVersion', 'always': True})
-    items: tuple[Node, ...] = attrs.field(default=(), metadata={'json': 'items', 'required': True, 'always': True})
+    items: tuple[Node, ...] = attrs.field(default=(), metadata={'json': 'items', 'proto': 2, 'required': True, 'always': True})
     kind: str = attrs.field(default="NodeList", metadata={'json': 'kind', 'always': True})
-    metadata: meta_v1.ListMeta | None = attrs.field(default=None, metadata={'json': 'metadata'})
+    metadata: meta_v1.ListMeta | None = attrs.field(default=None, metadata={'json': 'metadata', 'proto': 1})
 
 
 @attrs.frozen(kw_only=True)
 class NodeRuntimeHandler:
     """NodeRuntimeHandler is a set of runtime handler information."""
 
-    features: NodeRuntimeHandlerFeatures | None = attrs.field(default=None, metadata={'json': 'features'})
-    name: str | None = attrs.field(default=None, metadata={'json': 'name'})
+    features: NodeRuntimeHandlerFeatures | None = attrs.field(default=None, metadata={'json': 'features', 'proto': 2})
+    name: str | None = attrs.field(default=None, metadata={'json': 'name', 'proto': 1})
 
 
 @attrs.frozen(kw_only=True)
 class NodeRuntimeHandlerFeatures:
     """NodeRuntimeHandlerFeatures is a set of features implemented by the runtime handler."""
 
-    recursive_read_only_mounts: bool | None = attrs.field(default=None, metadata={'json': 'recursiveReadOnlyMounts'})
-    user_namespaces: bool | None = attrs.field(default=None, metadata={'json': 'userNamespaces'})
+    recursive_read_only_mounts: bool | None = attrs.field(default=None, metadata={'json': 'recursiveReadOnlyMounts', 'proto': 1, 'proto_pointer': True})
+    user_namespaces: bool | None = attrs.field(default=None, metadata={'json': 'userNamespaces', 'proto': 2, 'proto_pointer': True})
 
 
 @attrs.frozen(kw_only=True)
 class NodeSelector:
     """A node selector represents the union of the results of one or more label queries over a set of nodes; that is, it represents the OR of the selectors represented by the node selector terms."""
 
-    node_selector_terms: tuple[NodeSelectorTerm, ...] = attrs.field(default=(), metadata={'json': 'nodeSelectorTerms', 'required': True, 'list_type': 'atomic', 'always': True})
+    node_selector_terms: tuple[NodeSelectorTerm, ...] = attrs.field(default=(), metadata={'json': 'nodeSelectorTerms', 'proto': 1, 'required': True, 'list_type': 'atomic', 'always': True})
 
 
 @attrs.frozen(kw_only=True)
 class NodeSelectorRequirement:
     """A node selector requirement is a selector that contains values, a key, and an operator that relates the key and values."""
 
-    key: str | None = attrs.field(default=None, metadata={'json': 'key', 'required': True})
-    operator: Literal["In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt"] | None = attrs.field(default=None, metadata={'json': 'operator', 'required': True})
-    values: tuple[str, ...] = attrs.field(default=(), metadata={'json': 'values', 'list_type': 'atomic'})
+    key: str | None = attrs.field(default=None, metadata={'json': 'key', 'proto': 1, 'required': True})
+    operator: Literal["In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt"] | None = attrs.field(default=None, metadata={'json': 'operator', 'proto': 2, 'required': True})
+    values: tuple[str, ...] = attrs.field(default=(), metadata={'json': 'values', 'proto': 3, 'list_type': 'atomic'})
 
 
 @attrs.frozen(kw_only=True)
 class NodeSelectorTerm:
     """A null or empty node selector term matches no objects. The requirements of them are ANDed. The TopologySelectorTerm type implements a subset of the NodeSelectorTerm."""
 
-    match_expressions: tuple[NodeSelectorRequirement, ...] = attrs.field(default=(), metadata={'json': 'matchExpressions', 'list_type': 'atomic'})
-    match_fields: tuple[NodeSelectorRequirement, ...] = attrs.field(default=(), metadata={'json': 'matchFields', 'list_type': 'atomic'})
+    match_expressions: tuple[NodeSelectorRequirement, ...] = attrs.field(default=(), metadata={'json': 'matchExpressions', 'proto': 1, 'list_type': 'atomic'})
+    match_fields: tuple[NodeSelectorRequirement, ...] = attrs.field(default=(), metadata={'json': 'matchFields', 'proto': 2, 'list_type': 'atomic'})
 
 
 @attrs.frozen(kw_only=True)
 class NodeSpec:
     """NodeSpec describes the attributes that a node is created with."""
 
-    config_source: NodeConfigSource | None = attrs.field(default=None, metadata={'json': 'configSource'})
-    external_id: str | None = attrs.field(default=None, metadata={'json': 'externalID'})
-    pod_cidr: str | None = attrs.field(default=None, metadata={'json': 'podCIDR'})
-    pod_cidrs: tuple[str, ...] = attrs.field(default=(), metadata={'json': 'podCIDRs', 'patch_strategy': 'merge', 'list_type': 'set'})
-    provider_id: str | None = attrs.field(default=None, metadata={'json': 'providerID'})
-    taints: tuple[Taint, ...] = attrs.field(default=(), metadata={'json': 'taints', 'list_type': 'atomic'})
-    unschedulable: bool | None = attrs.field(default=None, metadata={'json': 'unschedulable'})
+    config_source: NodeConfigSource | None = attrs.field(default=None, metadata={'json': 'configSource', 'proto': 6})
+    external_id: str | None = attrs.field(default=None, metadata={'json': 'externalID', 'proto': 2})
+    pod_cidr: str | None = attrs.field(default=None, metadata={'json': 'podCIDR', 'proto': 1})
+    pod_cidrs: tuple[str, ...] = attrs.field(default=(), metadata={'json': 'podCIDRs', 'proto': 7, 'patch_strategy': 'merge', 'list_type': 'set'})
+    provider_id: str | None = attrs.field(default=None, metadata={'json': 'providerID', 'proto': 3})
+    taints: tuple[Taint, ...] = attrs.field(default=(), metadata={'json': 'taints', 'proto': 5, 'list_type': 'atomic'})
+    unschedulable: bool | None = attrs.field(default=None, metadata={'json': 'unschedulable', 'proto': 4})
 
 
 @attrs.frozen(kw_only=True)
 class NodeStatus:
     """NodeStatus is information about the current status of a node."""
 
-    addresses: tuple[NodeAddress, ...] = attrs.field(default=(), metadata={'json': 'addresses', 'patch_strategy': 'merge', 'patch_merge_key': 'type', 'list_type': 'map', 'list_map_keys': ('type',)})
-    allocatable: Mapping[str, Quantity] = attrs.field(default=attrs.Factory(dict), metadata={'json': 'allocatable'})
-    capacity: Mapping[str, Quantity] = attrs.field(default=attrs.Factory(dict), metadata={'json': 'capacity'})
-    conditions: tuple[NodeCondition, ...] = attrs.field(default=(), metadata={'json': 'conditions', 'patch_strategy': 'merge', 'patch_merge_key': 'type', 'list_type': 'map', 'list_map_keys': ('type',)})
-    config: NodeConfigStatus | None = attrs.field(default=None, metadata={'json': 'config'})
-    daemon_endpoints: NodeDaemonEndpoints | None = attrs.field(default=None, metadata={'json': 'daemonEndpoints'})
-    features: NodeFeatures | None = attrs.field(default=None, metadata={'json': 'features'})
-    images: tuple[ContainerImage, ...] = attrs.field(default=(), metadata={'json': 'images', 'list_type': 'atomic'})
-    node_info: NodeSystemInfo | None = attrs.field(default=None, metadata={'json': 'nodeInfo'})
-    phase: Literal["Pending", "Running", "Terminated"] | None = attrs.field(default=None, metadata={'json': 'phase'})
-    runtime_handlers: tuple[NodeRuntimeHandler, ...] = attrs.field(default=(), metadata={'json': 'runtimeHandlers', 'list_type': 'atomic'})
-    volumes_attached: tuple[AttachedVolume, ...] = attrs.field(default=(), metadata={'json': 'volumesAttached', 'list_type': 'atomic'})
-    volumes_in_use: tuple[str, ...] = attrs.field(default=(), metadata={'json': 'volumesInUse', 'list_type': 'atomic'})
+    addresses: tuple[NodeAddress, ...] = attrs.field(default=(), metadata={'json': 'addresses', 'proto': 5, 'patch_strategy': 'merge', 'patch_merge_key': 'type', 'list_type': 'map', 'list_map_keys': ('type',)})
+    allocatable: Mapping[str, Quantity] = attrs.field(default=attrs.Factory(dict), metadata={'json': 'allocatable', 'proto': 2})
+    capacity: Mapping[str, Quantity] = attrs.field(default=attrs.Factory(dict), metadata={'json': 'capacity', 'proto': 1})
+    conditions: tuple[NodeCondition, ...] = attrs.field(default=(), metadata={'json': 'conditions', 'proto': 4, 'patch_strategy': 'merge', 'patch_merge_key': 'type', 'list_type': 'map', 'list_map_keys': ('type',)})
+    config: NodeConfigStatus | None = attrs.field(default=None, metadata={'json': 'config', 'proto': 11})
+    daemon_endpoints: NodeDaemonEndpoints | None = attrs.field(default=None, metadata={'json': 'daemonEndpoints', 'proto': 6})
+    features: NodeFeatures | None = attrs.field(default=None, metadata={'json': 'features', 'proto': 13})
+    images: tuple[ContainerImage, ...] = attrs.field(default=(), metadata={'json': 'images', 'proto': 8, 'list_type': 'atomic'})
+    node_info: NodeSystemInfo | None = attrs.field(default=None, metadata={'json': 'nodeInfo', 'proto': 7})
+    phase: Literal["Pending", "Running", "Terminated"] | None = attrs.field(default=None, metadata={'json': 'phase', 'proto': 3})
+    runtime_handlers: tuple[NodeRuntimeHandler, ...] = attrs.field(default=(), metadata={'json': 'runtimeHandlers', 'proto': 12, 'list_type': 'atomic'})
+    volumes_attached: tuple[AttachedVolume, ...] = attrs.field(default=(), metadata={'json': 'volumesAttached', 'proto': 10, 'list_type': 'atomic'})
+    volumes_in_use: tuple[str, ...] = attrs.field(default=(), metadata={'json': 'volumesInUse', 'proto': 9, 'list_type': 'atomic'})
 
 
 @attrs.frozen(kw_only=True)
 class NodeSwapStatus:
     """NodeSwapStatus represents swap memory information."""
 
-    capacity: int | None = attrs.field(default=None, metadata={'json': 'capacity'})
+    capacity: int | None = attrs.field(default=None, metadata={'json': 'capacity', 'proto': 1, 'proto_pointer': True})
 
 
 @attrs.frozen(kw_only=True)
 class NodeSystemInfo:
     """NodeSystemInfo is a set of ids/uuids to uniquely identify the node."""
 
-    architecture: str | None = attrs.field(default=None, metadata={'json': 'architecture', 'required': True})
-    boot_id: str | None = attrs.field(default=None, metadata={'json': 'bootID', 'required': True})
-    container_runtime_version: str | None = attrs.field(default=None, metadata={'json': 'containerRuntimeVersion', 'required': True})
-    kernel_version: str | None = attrs.field(default=None, metadata={'json': 'kernelVersion', 'required': True})
-    kube_proxy_version: str | None = attrs.field(default=None, metadata={'json': 'kubeProxyVersion', 'required': True})
-    kubelet_version: str | None = attrs.field(default=None, metadata={'json': 'kubeletVersion', 'required': True})
-    machine_id: str | None = attrs.field(default=None, metadata={'json': 'machineID', 'required': True})
-    operating_system: str | None = attrs.field(default=None, metadata={'json': 'operatingSystem', 'required': True})
-    os_image: str | None = attrs.field(default=None, metadata={'json': 'osImage', 'required': True})
-    swap: NodeSwapStatus | None = attrs.field(default=None, metadata={'json': 'swap'})
-    system_uuid: str | None = attrs.field(default=None, metadata={'json': 'systemUUID', 'required': True})
+    architecture: str | None = attrs.field(default=None, metadata={'json': 'architecture', 'proto': 10, 'required': True})
+    boot_id: str | None = attrs.field(default=None, metadata={'json': 'bootID', 'proto': 3, 'required': True})
+    container_runtime_version: str | None = attrs.field(default=None, metadata={'json': 'containerRuntimeVersion', 'proto': 6, 'required': True})
+    kernel_version: str | None = attrs.field(default=None, metadata={'json': 'kernelVersion', 'proto': 4, 'required': True})
+    kube_proxy_version: str | None = attrs.field(default=None, metadata={'json': 'kubeProxyVersion', 'proto': 8, 'required': True})
+    kubelet_version: str | None = attrs.field(default=None, metadata={'json': 'kubeletVersion', 'proto': 7, 'required': True})
+    machine_id: str | None = attrs.field(default=None, metadata={'json': 'machineID', 'proto': 1, 'required': True})
+    operating_system: str | None = attrs.field(default=None, metadata={'json': 'operatingSystem', 'proto': 9, 'required': True})
+    os_image: str | None = attrs.field(default=None, metadata={'json': 'osImage', 'proto': 5, 'required': True})
+    swap: NodeSwapStatus | None = attrs.field(default=None, metadata={'json': 'swap', 'proto': 11})
+    system_uuid: str | None = attrs.field(default=None, metadata={'json': 'systemUUID', 'proto': 2, 'required': True})
 
 
 @attrs.frozen(kw_only=True)
 class ObjectFieldSelector:
     """ObjectFieldSelector selects an APIVersioned field of an object."""
 
-    api_version: str | None = attrs.field(default=None, metadata={'json': 'apiVersion'})
-    field_path: str | None = attrs.field(default=None, metadata={'json': 'fieldPath', 'required': True})
+    api_version: str | None = attrs.field(default=None, metadata={'json': 'apiVersion', 'proto': 1})
+    field_path: str | None = attrs.field(default=None, metadata={'json': 'fieldPath', 'proto': 2, 'required': True})
 
 
 @attrs.frozen(kw_only=True)
 class ObjectReference:
     """ObjectReference contains enough information to let you inspect or modify the referred object."""
 
-    api_version: str | None = attrs.field(default=None, metadata={'json': 'apiVersion'})
-    field_path: str | None = attrs.field(default=None, metadata={'json': 'fieldPath'})
-    kind: str | None = attrs.field(default=None, metadata={'json': 'kind'})
-    name: str | None = attrs.field(default=None, metadata={'json': 'name'})
-    namespace: str | None = attrs.field(default=None, metadata={'json': 'namespace'})
-    resource_version: str | None = attrs.field(default=None, metadata={'json': 'resourceVersion'})
-    uid: str | None = attrs.field(default=None, metadata={'json': 'uid'})
+    api_version: str | None = attrs.field(default=None, metadata={'json': 'apiVersion', 'proto': 5})
+    field_path: str | None = attrs.field(default=None, metadata={'json': 'fieldPath', 'proto': 7})
+    kind: str | None = attrs.field(default=None, metadata={'json': 'kind', 'proto': 1})
+    name: str | None = attrs.field(default=None, metadata={'json': 'name', 'proto': 3})
+    namespace: str | None = attrs.field(default=None, metadata={'json': 'namespace', 'proto': 2})
+    resource_version: str | None = attrs.field(default=None, metadata={'json': 'resourceVersion', 'proto': 6})
+    uid: str | None = attrs.field(default=None, metadata={'json': 'uid', 'proto': 4})
 
 
 @attrs.frozen(kw_only=True)
@@ -1381,9 +1381,9 @@ class PersistentVolume:
 
     api_version: str = attrs.field(default="v1", metadata={'json': 'apiVersion', 'always': True})
     kind: str = attrs.field(default="PersistentVolume", metadata={'json': 'kind', 'always': True})
-    metadata: meta_v1.ObjectMeta | None = attrs.field(default=None, metadata={'json': 'metadata'})
-    spec: PersistentVolumeSpec | None = attrs.field(default=None, metadata={'json': 'spec'})
-    status: PersistentVolumeStatus | None = attrs.field(default=None, metadata={'json': 'status'})
+    metadata: meta_v1.ObjectMeta | None = attrs.field(default=None, metadata={'json': 'metadata', 'proto': 1})
+    spec: PersistentVolumeSpec | None = attrs.field(default=None, metadata={'json': 'spec', 'proto': 2})
+    status: PersistentVolumeStatus | None = attrs.field(default=None, metadata={'json': 'status', 'proto': 3})
 
 
 @attrs.frozen(kw_only=True)
@@ -1395,21 +1395,21 @@ class PersistentVolumeClaim:
 
     api_version: str = attrs.field(default="v1", metadata={'json': 'apiVersion', 'always': True})
     kind: str = attrs.field(default="PersistentVolumeClaim", metadata={'json': 'kind', 'always': True})
-    metadata: meta_v1.ObjectMeta | None = attrs.field(default=None, metadata={'json': 'metadata'})
-    spec: PersistentVolumeClaimSpec | None = attrs.field(default=None, metadata={'json': 'spec'})
-    status: PersistentVolumeClaimStatus | None = attrs.field(default=None, metadata={'json': 'status'})
+    metadata: meta_v1.ObjectMeta | None = attrs.field(default=None, metadata={'json': 'metadata', 'proto': 1})
+    spec: PersistentVolumeClaimSpec | None = attrs.field(default=None, metadata={'json': 'spec', 'proto': 2})
+    status: PersistentVolumeClaimStatus | None = attrs.field(default=None, metadata={'json': 'status', 'proto': 3})
 
 
 @attrs.frozen(kw_only=True)
 class PersistentVolumeClaimCondition:
     """PersistentVolumeClaimCondition contains details about state of pvc"""
 
-    last_probe_time: Time | None = attrs.field(default=None, metadata={'json': 'lastProbeTime'})
-    last_transition_time: Time | None = attrs.field(default=None, metadata={'json': 'lastTransitionTime'})
-    message: str | None = attrs.field(default=None, metadata={'json': 'message'})
-    reason: str | None = attrs.field(default=None, metadata={'json': 'reason'})
-    status: str | None = attrs.field(default=None, metadata={'json': 'status', 'required': True})
-    type: str | None = attrs.field(default=None, metadata={'json': 'type', 'required': True})
+    last_probe_time: Time | None = attrs.field(default=None, metadata={'json': 'lastProbeTime', 'proto': 3})
+    last_transition_time: Time | None = attrs.field(default=None, metadata={'json': 'lastTransitionTime', 'proto': 4})
+    message: str | None = attrs.field(default=None, metadata={'json': 'message', 'proto': 6})
+    reason: str | None = attrs.field(default=None, metadata={'json': 'reason', 'proto': 5})
+    status: str | None = attrs.field(default=None, metadata={'json': 'status', 'proto': 2, 'required': True})
+    type: str | None = attrs.field(default=None, metadata={'json': 'type', 'proto': 1, 'required': True})
 
 
 @attrs.frozen(kw_only=True)
@@ -1420,54 +1420,54 @@ class PersistentVolumeClaimList:
     KIND: ClassVar[str] = "PersistentVolumeClaimList"
 
     api_version: str = attrs.field(default="v1", metadata={'json': 'apiVersion', 'always': True})
-    items: tuple[PersistentVolumeClaim, ...] = attrs.field(default=(), metadata={'json': 'items', 'required': True, 'always': True})
+    items: tuple[PersistentVolumeClaim, ...] = attrs.field(default=(), metadata={'json': 'items', 'proto': 2, 'required': True, 'always': True})
     kind: str = attrs.field(default="PersistentVolumeClaimList", metadata={'json': 'kind', 'always': True})
-    metadata: meta_v1.ListMeta | None = attrs.field(default=None, metadata={'json': 'metadata'})
+    metadata: meta_v1.ListMeta | None = attrs.field(default=None, metadata={'json': 'metadata', 'proto': 1})
 
 
 @attrs.frozen(kw_only=True)
 class PersistentVolumeClaimSpec:
     """PersistentVolumeClaimSpec describes the common attributes of storage devices and allows a Source for provider-specific attributes"""
 
-    access_modes: tuple[Literal["ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany", "ReadWriteOncePod"], ...] = attrs.field(default=(), metadata={'json': 'accessModes', 'list_type': 'atomic'})
-    data_source: TypedLocalObjectReference | None = attrs.field(default=None, metadata={'json': 'dataSource'})
-    data_source_ref: TypedObjectReference | None = attrs.field(default=None, metadata={'json': 'dataSourceRef'})
-    resources: VolumeResourceRequirements | None = attrs.field(default=None, metadata={'json': 'resources'})
-    selector: meta_v1.LabelSelector | None = attrs.field(default=None, metadata={'json': 'selector'})
-    storage_class_name: str | None = attrs.field(default=None, metadata={'json': 'storageClassName'})
-    volume_attributes_class_name: str | None = attrs.field(default=None, metadata={'json': 'volumeAttributesClassName'})
-    volume_mode: Literal["Block", "Filesystem"] | None = attrs.field(default=None, metadata={'json': 'volumeMode'})
-    volume_name: str | None = attrs.field(default=None, metadata={'json': 'volumeName'})
+    access_modes: tuple[Literal["ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany", "ReadWriteOncePod"], ...] = attrs.field(default=(), metadata={'json': 'accessModes', 'proto': 1, 'list_type': 'atomic'})
+    data_source: TypedLocalObjectReference | None = attrs.field(default=None, metadata={'json': 'dataSource', 'proto': 7})
+    data_source_ref: TypedObjectReference | None = attrs.field(default=None, metadata={'json': 'dataSourceRef', 'proto': 8})
+    resources: VolumeResourceRequirements | None = attrs.field(default=None, metadata={'json': 'resources', 'proto': 2})
+    selector: meta_v1.LabelSelector | None = attrs.field(default=None, metadata={'json': 'selector', 'proto': 4})
+    storage_class_name: str | None = attrs.field(default=None, metadata={'json': 'storageClassName', 'proto': 5, 'proto_pointer': True})
+    volume_attributes_class_name: str | None = attrs.field(default=None, metadata={'json': 'volumeAttributesClassName', 'proto': 9, 'proto_pointer': True})
+    volume_mode: Literal["Block", "Filesystem"] | None = attrs.field(default=None, metadata={'json': 'volumeMode', 'proto': 6, 'proto_pointer': True})
+    volume_name: str | None = attrs.field(default=None, metadata={'json': 'volumeName', 'proto': 3})
 
 
 @attrs.frozen(kw_only=True)
 class PersistentVolumeClaimStatus:
     """PersistentVolumeClaimStatus is the current status of a persistent volume claim."""
 
-    access_modes: tuple[Literal["ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany", "ReadWriteOncePod"], ...] = attrs.field(default=(), metadata={'json': 'accessModes', 'list_type': 'atomic'})
-    allocated_resource_statuses: Mapping[str, str] = attrs.field(default=attrs.Factory(dict), metadata={'json': 'allocatedResourceStatuses', 'map_type': 'granular'})
-    allocated_resources: Mapping[str, Quantity] = attrs.field(default=attrs.Factory(dict), metadata={'json': 'allocatedResources'})
-    capacity: Mapping[str, Quantity] = attrs.field(default=attrs.Factory(dict), metadata={'json': 'capacity'})
-    conditions: tuple[PersistentVolumeClaimCondition, ...] = attrs.field(default=(), metadata={'json': 'conditions', 'patch_strategy': 'merge', 'patch_merge_key': 'type', 'list_type': 'map', 'list_map_keys': ('type',)})
-    current_volume_attributes_class_name: str | None = attrs.field(default=None, metadata={'json': 'currentVolumeAttributesClassName'})
-    modify_volume_status: ModifyVolumeStatus | None = attrs.field(default=None, metadata={'json': 'modifyVolumeStatus'})
-    phase: Literal["Pending", "Bound", "Lost"] | None = attrs.field(default=None, metadata={'json': 'phase'})
+    access_modes: tuple[Literal["ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany", "ReadWriteOncePod"], ...] = attrs.field(default=(), metadata={'json': 'accessModes', 'proto': 2, 'list_type': 'atomic'})
+    allocated_resource_statuses: Mapping[str, str] = attrs.field(default=attrs.Factory(dict), metadata={'json': 'allocatedResourceStatuses', 'proto': 7, 'map_type': 'granular'})
+    allocated_resources: Mapping[str, Quantity] = attrs.field(default=attrs.Factory(dict), metadata={'json': 'allocatedResources', 'proto': 5})
+    capacity: Mapping[str, Quantity] = attrs.field(default=attrs.Factory(dict), metadata={'json': 'capacity', 'proto': 3})
+    conditions: tuple[PersistentVolumeClaimCondition, ...] = attrs.field(default=(), metadata={'json': 'conditions', 'proto': 4, 'patch_strategy': 'merge', 'patch_merge_key': 'type', 'list_type': 'map', 'list_map_keys': ('type',)})
+    current_volume_attributes_class_name: str | None = attrs.field(default=None, metadata={'json': 'currentVolumeAttributesClassName', 'proto': 8, 'proto_pointer': True})
+    modify_volume_status: ModifyVolumeStatus | None = attrs.field(default=None, metadata={'json': 'modifyVolumeStatus', 'proto': 9})
+    phase: Literal["Pending", "Bound", "Lost"] | None = attrs.field(default=None, metadata={'json': 'phase', 'proto': 1})
 
 
 @attrs.frozen(kw_only=True)
 class PersistentVolumeClaimTemplate:
     """PersistentVolumeClaimTemplate is used to produce PersistentVolumeClaim objects as part of an EphemeralVolumeSource."""
 
-    metadata: meta_v1.ObjectMeta | None = attrs.field(default=None, metadata={'json': 'metadata'})
-    spec: PersistentVolumeClaimSpec | None = attrs.field(default=None, metadata={'json': 'spec', 'required': True})
+    metadata: meta_v1.ObjectMeta | None = attrs.field(default=None, metadata={'json': 'metadata', 'proto': 1})
+    spec: PersistentVolumeClaimSpec | None = attrs.field(default=None, metadata={'json': 'spec', 'proto': 2, 'required': True})
 
 
 @attrs.frozen(kw_only=True)
 class PersistentVolumeClaimVolumeSource:
     """PersistentVolumeClaimVolumeSource references the user's PVC in the same namespace. This volume finds the bound PV and mounts that volume for the pod. A PersistentVolumeClaimVolumeSource is, essentially, a wrapper around another type of volume that is owned by someone else (the system)."""
 
-    claim_name: str | None = attrs.field(default=None, metadata={'json': 'claimName', 'required': True})
-    read_only: bool | None = attrs.field(default=None, metadata={'json': 'readOnly'})
+    claim_name: str | None = attrs.field(default=None, metadata={'json': 'claimName', 'proto': 1, 'required': True})
+    read_only: bool | None = attrs.field(default=None, metadata={'json': 'readOnly', 'proto': 2})
 
 
 @attrs.frozen(kw_only=True)
@@ -1478,64 +1478,64 @@ class PersistentVolumeList:
     KIND: ClassVar[str] = "PersistentVolumeList"
 
     api_version: str = attrs.field(default="v1", metadata={'json': 'apiVersion', 'always': True})
-    items: tuple[PersistentVolume, ...] = attrs.field(default=(), metadata={'json': 'items', 'required': True, 'always': True})
+    items: tuple[PersistentVolume, ...] = attrs.field(default=(), metadata={'json': 'items', 'proto': 2, 'required': True, 'always': True})
     kind: str = attrs.field(default="PersistentVolumeList", metadata={'json': 'kind', 'always': True})
-    metadata: meta_v1.ListMeta | None = attrs.field(default=None, metadata={'json': 'metadata'})
+    metadata: meta_v1.ListMeta | None = attrs.field(default=None, metadata={'json': 'metadata', 'proto': 1})
 
 
 @attrs.frozen(kw_only=True)
 class PersistentVolumeSpec:
     """PersistentVolumeSpec is the specification of a persistent volume."""
 
-    access_modes: tuple[Literal["ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany", "ReadWriteOncePod"], ...] = attrs.field(default=(), metadata={'json': 'accessModes', 'list_type': 'atomic'})
-    aws_elastic_block_store: AWSElasticBlockStoreVolumeSource | None = attrs.field(default=None, metadata={'json': 'awsElasticBlockStore'})
-    azure_disk: AzureDiskVolumeSource | None = attrs.field(default=None, metadata={'json': 'azureDisk'})
-    azure_file: AzureFilePersistentVolumeSource | None = attrs.field(default=None, metadata={'json': 'azureFile'})
-    capacity: Mapping[str, Quantity] = attrs.field(default=attrs.Factory(dict), metadata={'json': 'capacity'})
-    cephfs: CephFSPersistentVolumeSource | None = attrs.field(default=None, metadata={'json': 'cephfs'})
-    cinder: CinderPersistentVolumeSource | None = attrs.field(default=None, metadata={'json': 'cinder'})
-    claim_ref: ObjectReference | None = attrs.field(default=None, metadata={'json': 'claimRef', 'map_type': 'granular'})
-    csi: CSIPersistentVolumeSource | None = attrs.field(default=None, metadata={'json': 'csi'})
-    fc: FCVolumeSource | None = attrs.field(default=None, metadata={'json': 'fc'})
-    flex_volume: FlexPersistentVolumeSource | None = attrs.field(default=None, metadata={'json': 'flexVolume'})
-    flocker: FlockerVolumeSource | None = attrs.field(default=None, metadata={'json': 'flocker'})
-    gce_persistent_disk: GCEPersistentDiskVolumeSource | None = attrs.field(default=None, metadata={'json': 'gcePersistentDisk'})
-    glusterfs: GlusterfsPersistentVolumeSource | None = attrs.field(default=None, metadata={'json': 'glusterfs'})
-    host_path: HostPathVolumeSource | None = attrs.field(default=None, metadata={'json': 'hostPath'})
-    iscsi: ISCSIPersistentVolumeSource | None = attrs.field(default=None, metadata={'json': 'iscsi'})
-    local: LocalVolumeSource | None = attrs.field(default=None, metadata={'json': 'local'})
-    mount_options: tuple[str, ...] = attrs.field(default=(), metadata={'json': 'mountOptions', 'list_type': 'atomic'})
-    nfs: NFSVolumeSource | None = attrs.field(default=None, metadata={'json': 'nfs'})
-    node_affinity: VolumeNodeAffinity | None = attrs.field(default=None, metadata={'json': 'nodeAffinity'})
-    persistent_volume_reclaim_policy: Literal["Recycle", "Delete", "Retain"] | None = attrs.field(default=None, metadata={'json': 'persistentVolumeReclaimPolicy'})
-    photon_persistent_disk: PhotonPersistentDiskVolumeSource | None = attrs.field(default=None, metadata={'json': 'photonPersistentDisk'})
-    portworx_volume: PortworxVolumeSource | None = attrs.field(default=None, metadata={'json': 'portworxVolume'})
-    quobyte: QuobyteVolumeSource | None = attrs.field(default=None, metadata={'json': 'quobyte'})
-    rbd: RBDPersistentVolumeSource | None = attrs.field(default=None, metadata={'json': 'rbd'})
-    scale_io: ScaleIOPersistentVolumeSource | None = attrs.field(default=None, metadata={'json': 'scaleIO'})
-    storage_class_name: str | None = attrs.field(default=None, metadata={'json': 'storageClassName'})
-    storageos: StorageOSPersistentVolumeSource | None = attrs.field(default=None, metadata={'json': 'storageos'})
-    volume_attributes_class_name: str | None = attrs.field(default=None, metadata={'json': 'volumeAttributesClassName'})
-    volume_mode: Literal["Block", "Filesystem"] | None = attrs.field(default=None, metadata={'json': 'volumeMode'})
-    vsphere_volume: VsphereVirtualDiskVolumeSource | None = attrs.field(default=None, metadata={'json': 'vsphereVolume'})
+    access_modes: tuple[Literal["ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany", "ReadWriteOncePod"], ...] = attrs.field(default=(), metadata={'json': 'accessModes', 'proto': 3, 'list_type': 'atomic'})
+    aws_elastic_block_store: AWSElasticBlockStoreVolumeSource | None = attrs.field(default=None, metadata={'json': 'awsElasticBlockStore', 'proto': 2, 'proto_inline': 2})
+    azure_disk: AzureDiskVolumeSource | None = attrs.field(default=None, metadata={'json': 'azureDisk', 'proto': 16, 'proto_inline': 2})
+    azure_file: AzureFilePersistentVolumeSource | None = attrs.field(default=None, metadata={'json': 'azureFile', 'proto': 13, 'proto_inline': 2})
+    capacity: Mapping[str, Quantity] = attrs.field(default=attrs.Factory(dict), metadata={'json': 'capacity', 'proto': 1})
+    cephfs: CephFSPersistentVolumeSource | None = attrs.field(default=None, metadata={'json': 'cephfs', 'proto': 9, 'proto_inline': 2})
+    cinder: CinderPersistentVolumeSource | None = attrs.field(default=None, metadata={'json': 'cinder', 'proto': 8, 'proto_inline': 2})
+    claim_ref: ObjectReference | None = attrs.field(default=None, metadata={'json': 'claimRef', 'proto': 4, 'map_type': 'granular'})
+    csi: CSIPersistentVolumeSource | None = attrs.field(default=None, metadata={'json': 'csi', 'proto': 22, 'proto_inline': 2})
+    fc: FCVolumeSource | None = attrs.field(default=None, metadata={'json': 'fc', 'proto': 10, 'proto_inline': 2})
+    flex_volume: FlexPersistentVolumeSource | None = attrs.field(default=None, metadata={'json': 'flexVolume', 'proto': 12, 'proto_inline': 2})
+    flocker: FlockerVolumeSource | None = attrs.field(default=None, metadata={'json': 'flocker', 'proto': 11, 'proto_inline': 2})
+    gce_persistent_disk: GCEPersistentDiskVolumeSource | None = attrs.field(default=None, metadata={'json': 'gcePersistentDisk', 'proto': 1, 'proto_inline': 2})
+    glusterfs: GlusterfsPersistentVolumeSource | None = attrs.field(default=None, metadata={'json': 'glusterfs', 'proto': 4, 'proto_inline': 2})
+    host_path: HostPathVolumeSource | None = attrs.field(default=None, metadata={'json': 'hostPath', 'proto': 3, 'proto_inline': 2})
+    iscsi: ISCSIPersistentVolumeSource | None = attrs.field(default=None, metadata={'json': 'iscsi', 'proto': 7, 'proto_inline': 2})
+    local: LocalVolumeSource | None = attrs.field(default=None, metadata={'json': 'local', 'proto': 20, 'proto_inline': 2})
+    mount_options: tuple[str, ...] = attrs.field(default=(), metadata={'json': 'mountOptions', 'proto': 7, 'list_type': 'atomic'})
+    nfs: NFSVolumeSource | None = attrs.field(default=None, metadata={'json': 'nfs', 'proto': 5, 'proto_inline': 2})
+    node_affinity: VolumeNodeAffinity | None = attrs.field(default=None, metadata={'json': 'nodeAffinity', 'proto': 9})
+    persistent_volume_reclaim_policy: Literal["Recycle", "Delete", "Retain"] | None = attrs.field(default=None, metadata={'json': 'persistentVolumeReclaimPolicy', 'proto': 5})
+    photon_persistent_disk: PhotonPersistentDiskVolumeSource | None = attrs.field(default=None, metadata={'json': 'photonPersistentDisk', 'proto': 17, 'proto_inline': 2})
+    portworx_volume: PortworxVolumeSource | None = attrs.field(default=None, metadata={'json': 'portworxVolume', 'proto': 18, 'proto_inline': 2})
+    quobyte: QuobyteVolumeSource | None = attrs.field(default=None, metadata={'json': 'quobyte', 'proto': 15, 'proto_inline': 2})
+    rbd: RBDPersistentVolumeSource | None = attrs.field(default=None, metadata={'json': 'rbd', 'proto': 6, 'proto_inline': 2})
+    scale_io: ScaleIOPersistentVolumeSource | None = attrs.field(default=None, metadata={'json': 'scaleIO', 'proto': 19, 'proto_inline': 2})
+    storage_class_name: str | None = attrs.field(default=None, metadata={'json': 'storageClassName', 'proto': 6})
+    storageos: StorageOSPersistentVolumeSource | None = attrs.field(default=None, metadata={'json': 'storageos', 'proto': 21, 'proto_inline': 2})
+    volume_attributes_class_name: str | None = attrs.field(default=None, metadata={'json': 'volumeAttributesClassName', 'proto': 10, 'proto_pointer': True})
+    volume_mode: Literal["Block", "Filesystem"] | None = attrs.field(default=None, metadata={'json': 'volumeMode', 'proto': 8, 'proto_pointer': True})
+    vsphere_volume: VsphereVirtualDiskVolumeSource | None = attrs.field(default=None, metadata={'json': 'vsphereVolume', 'proto': 14, 'proto_inline': 2})
 
 
 @attrs.frozen(kw_only=True)
 class PersistentVolumeStatus:
     """PersistentVolumeStatus is the current status of a persistent volume."""
 
-    last_phase_transition_time: Time | None = attrs.field(default=None, metadata={'json': 'lastPhaseTransitionTime'})
-    message: str | None = attrs.field(default=None, metadata={'json': 'message'})
-    phase: Literal["Pending", "Available", "Bound", "Released", "Failed"] | None = attrs.field(default=None, metadata={'json': 'phase'})
-    reason: str | None = attrs.field(default=None, metadata={'json': 'reason'})
+    last_phase_transition_time: Time | None = attrs.field(default=None, metadata={'json': 'lastPhaseTransitionTime', 'proto': 4})
+    message: str | None = attrs.field(default=None, metadata={'json': 'message', 'proto': 2})
+    phase: Literal["Pending", "Available", "Bound", "Released", "Failed"] | None = attrs.field(default=None, metadata={'json': 'phase', 'proto': 1})
+    reason: str | None = attrs.field(default=None, metadata={'json': 'reason', 'proto': 3})
 
 
 @attrs.frozen(kw_only=True)
 class PhotonPersistentDiskVolumeSource:
     """Represents a Photon Controller persistent disk resource."""
 
-    fs_type: str | None = attrs.field(default=None, metadata={'json': 'fsType'})
-    pd_id: str | None = attrs.field(default=None, metadata={'json': 'pdID', 'required': True})
+    fs_type: str | None = attrs.field(default=None, metadata={'json': 'fsType', 'proto': 2})
+    pd_id: str | None = attrs.field(default=None, metadata={'json': 'pdID', 'proto': 1, 'required': True})
 
 
 @attrs.frozen(kw_only=True)
@@ -1547,74 +1547,74 @@ class Pod:
 
     api_version: str = attrs.field(default="v1", metadata={'json': 'apiVersion', 'always': True})
     kind: str = attrs.field(default="Pod", metadata={'json': 'kind', 'always': True})
-    metadata: meta_v1.ObjectMeta | None = attrs.field(default=None, metadata={'json': 'metadata'})
-    spec: PodSpec | None = attrs.field(default=None, metadata={'json': 'spec'})
-    status: PodStatus | None = attrs.field(default=None, metadata={'json': 'status'})
+    metadata: meta_v1.ObjectMeta | None = attrs.field(default=None, metadata={'json': 'metadata', 'proto': 1})
+    spec: PodSpec | None = attrs.field(default=None, metadata={'json': 'spec', 'proto': 2})
+    status: PodStatus | None = attrs.field(default=None, metadata={'json': 'status', 'proto': 3})
 
 
 @attrs.frozen(kw_only=True)
 class PodAffinity:
     """Pod affinity is a group of inter pod affinity scheduling rules."""
 
-    preferred_during_scheduling_ignored_during_execution: tuple[WeightedPodAffinityTerm, ...] = attrs.field(default=(), metadata={'json': 'preferredDuringSchedulingIgnoredDuringExecution', 'list_type': 'atomic'})
-    required_during_scheduling_ignored_during_execution: tuple[PodAffinityTerm, ...] = attrs.field(default=(), metadata={'json': 'requiredDuringSchedulingIgnoredDuringExecution', 'list_type': 'atomic'})
+    preferred_during_scheduling_ignored_during_execution: tuple[WeightedPodAffinityTerm, ...] = attrs.field(default=(), metadata={'json': 'preferredDuringSchedulingIgnoredDuringExecution', 'proto': 2, 'list_type': 'atomic'})
+    required_during_scheduling_ignored_during_execution: tuple[PodAffinityTerm, ...] = attrs.field(default=(), metadata={'json': 'requiredDuringSchedulingIgnoredDuringExecution', 'proto': 1, 'list_type': 'atomic'})
 
 
 @attrs.frozen(kw_only=True)
 class PodAffinityTerm:
     """Defines a set of pods (namely those matching the labelSelector relative to the given namespace(s)) that this pod should be co-located (affinity) or not co-located (anti-affinity) with, where co-located is defined as running on a node whose value of the label with key <topologyKey> matches that of any node on which a pod of the set of pods is running"""
 
-    label_selector: meta_v1.LabelSelector | None = attrs.field(default=None, metadata={'json': 'labelSelector'})
-    match_label_keys: tuple[str, ...] = attrs.field(default=(), metadata={'json': 'matchLabelKeys', 'list_type': 'atomic'})
-    mismatch_label_keys: tuple[str, ...] = attrs.field(default=(), metadata={'json': 'mismatchLabelKeys', 'list_type': 'atomic'})
-    namespace_selector: meta_v1.LabelSelector | None = attrs.field(default=None, metadata={'json': 'namespaceSelector'})
-    namespaces: tuple[str, ...] = attrs.field(default=(), metadata={'json': 'namespaces', 'list_type': 'atomic'})
-    topology_key: str | None = attrs.field(default=None, metadata={'json': 'topologyKey', 'required': True})
+    label_selector: meta_v1.LabelSelector | None = attrs.field(default=None, metadata={'json': 'labelSelector', 'proto': 1})
+    match_label_keys: tuple[str, ...] = attrs.field(default=(), metadata={'json': 'matchLabelKeys', 'proto': 5, 'list_type': 'atomic'})
+    mismatch_label_keys: tuple[str, ...] = attrs.field(default=(), metadata={'json': 'mismatchLabelKeys', 'proto': 6, 'list_type': 'atomic'})
+    namespace_selector: meta_v1.LabelSelector | None = attrs.field(default=None, metadata={'json': 'namespaceSelector', 'proto': 4})
+    namespaces: tuple[str, ...] = attrs.field(default=(), metadata={'json': 'namespaces', 'proto': 2, 'list_type': 'atomic'})
+    topology_key: str | None = attrs.field(default=None, metadata={'json': 'topologyKey', 'proto': 3, 'required': True})
 
 
 @attrs.frozen(kw_only=True)
 class PodAntiAffinity:
     """Pod anti affinity is a group of inter pod anti affinity scheduling rules."""
 
-    preferred_during_scheduling_ignored_during_execution: tuple[WeightedPodAffinityTerm, ...] = attrs.field(default=(), metadata={'json': 'preferredDuringSchedulingIgnoredDuringExecution', 'list_type': 'atomic'})
-    required_during_scheduling_ignored_during_execution: tuple[PodAffinityTerm, ...] = attrs.field(default=(), metadata={'json': 'requiredDuringSchedulingIgnoredDuringExecution', 'list_type': 'atomic'})
+    preferred_during_scheduling_ignored_during_execution: tuple[WeightedPodAffinityTerm, ...] = attrs.field(default=(), metadata={'json': 'preferredDuringSchedulingIgnoredDuringExecution', 'proto': 2, 'list_type': 'atomic'})
+    required_during_scheduling_ignored_during_execution: tuple[PodAffinityTerm, ...] = attrs.field(default=(), metadata={'json': 'requiredDuringSchedulingIgnoredDuringExecution', 'proto': 1, 'list_type': 'atomic'})
 
 
 @attrs.frozen(kw_only=True)
 class PodCondition:
     """PodCondition contains details for the current condition of this pod."""
 
-    last_probe_time: Time | None = attrs.field(default=None, metadata={'json': 'lastProbeTime'})
-    last_transition_time: Time | None = attrs.field(default=None, metadata={'json': 'lastTransitionTime'})
-    message: str | None = attrs.field(default=None, metadata={'json': 'message'})
-    observed_generation: int | None = attrs.field(default=None, metadata={'json': 'observedGeneration'})
-    reason: str | None = attrs.field(default=None, metadata={'json': 'reason'})
-    status: str | None = attrs.field(default=None, metadata={'json': 'status', 'required': True})
-    type: str | None = attrs.field(default=None, metadata={'json': 'type', 'required': True})
+    last_probe_time: Time | None = attrs.field(default=None, metadata={'json': 'lastProbeTime', 'proto': 3})
+    last_transition_time: Time | None = attrs.field(default=None, metadata={'json': 'lastTransitionTime', 'proto': 4})
+    message: str | None = attrs.field(default=None, metadata={'json': 'message', 'proto': 6})
+    observed_generation: int | None = attrs.field(default=None, metadata={'json': 'observedGeneration', 'proto': 7})
+    reason: str | None = attrs.field(default=None, metadata={'json': 'reason', 'proto': 5})
+    status: str | None = attrs.field(default=None, metadata={'json': 'status', 'proto': 2, 'required': True})
+    type: str | None = attrs.field(default=None, metadata={'json': 'type', 'proto': 1, 'required': True})
 
 
 @attrs.frozen(kw_only=True)
 class PodDNSConfig:
     """PodDNSConfig defines the DNS parameters of a pod in addition to those generated from DNSPolicy."""
 
-    nameservers: tuple[str, ...] = attrs.field(default=(), metadata={'json': 'nameservers', 'list_type': 'atomic'})
-    options: tuple[PodDNSConfigOption, ...] = attrs.field(default=(), metadata={'json': 'options', 'list_type': 'atomic'})
-    searches: tuple[str, ...] = attrs.field(default=(), metadata={'json': 'searches', 'list_type': 'atomic'})
+    nameservers: tuple[str, ...] = attrs.field(default=(), metadata={'json': 'nameservers', 'proto': 1, 'list_type': 'atomic'})
+    options: tuple[PodDNSConfigOption, ...] = attrs.field(default=(), metadata={'json': 'options', 'proto': 3, 'list_type': 'atomic'})
+    searches: tuple[str, ...] = attrs.field(default=(), metadata={'json': 'searches', 'proto': 2, 'list_type': 'atomic'})
 
 
 @attrs.frozen(kw_only=True)
 class PodDNSConfigOption:
     """PodDNSConfigOption defines DNS resolver options of a pod."""
 
-    name: str | None = attrs.field(default=None, metadata={'json': 'name'})
-    value: str | None = attrs.field(default=None, metadata={'json': 'value'})
+    name: str | None = attrs.field(default=None, metadata={'json': 'name', 'proto': 1})
+    value: str | None = attrs.field(default=None, metadata={'json': 'value', 'proto': 2, 'proto_pointer': True})
 
 
 @attrs.frozen(kw_only=True)
 class PodIP:
     """PodIP represents a single IP address allocated to the pod."""
 
-    ip: str | None = attrs.field(default=None, metadata={'json': 'ip', 'required': True})
+    ip: str | None = attrs.field(default=None, metadata={'json': 'ip', 'proto': 1, 'required': True})
 
 
 @attrs.frozen(kw_only=True)
@@ -1625,258 +1625,258 @@ class PodList:
     KIND: ClassVar[str] = "PodList"
 
     api_version: str = attrs.field(default="v1", metadata={'json': 'apiVersion', 'always': True})
-    items: tuple[Pod, ...] = attrs.field(default=(), metadata={'json': 'items', 'required': True, 'always': True})
+    items: tuple[Pod, ...] = attrs.field(default=(), metadata={'json': 'items', 'proto': 2, 'required': True, 'always': True})
     kind: str = attrs.field(default="PodList", metadata={'json': 'kind', 'always': True})
-    metadata: meta_v1.ListMeta | None = attrs.field(default=None, metadata={'json': 'metadata'})
+    metadata: meta_v1.ListMeta | None = attrs.field(default=None, metadata={'json': 'metadata', 'proto': 1})
 
 
 @attrs.frozen(kw_only=True)
 class PodOS:
     """PodOS defines the OS parameters of a pod."""
 
-    name: Literal["linux", "windows"] | None = attrs.field(default=None, metadata={'json': 'name', 'required': True})
+    name: Literal["linux", "windows"] | None = attrs.field(default=None, metadata={'json': 'name', 'proto': 1, 'required': True})
 
 
 @attrs.frozen(kw_only=True)
 class PodReadinessGate:
     """PodReadinessGate contains the reference to a pod condition"""
 
-    condition_type: str | None = attrs.field(default=None, metadata={'json': 'conditionType', 'required': True})
+    condition_type: str | None = attrs.field(default=None, metadata={'json': 'conditionType', 'proto': 1, 'required': True})
 
 
 @attrs.frozen(kw_only=True)
 class PodResourceClaim:
     """PodResourceClaim references exactly one ResourceClaim, either directly or by naming a ResourceClaimTemplate which is then turned into a ResourceClaim for the pod."""
 
-    name: str | None = attrs.field(default=None, metadata={'json': 'name', 'required': True})
-    resource_claim_name: str | None = attrs.field(default=None, metadata={'json': 'resourceClaimName'})
-    resource_claim_template_name: str | None = attrs.field(default=None, metadata={'json': 'resourceClaimTemplateName'})
+    name: str | None = attrs.field(default=None, metadata={'json': 'name', 'proto': 1, 'required': True})
+    resource_claim_name: str | None = attrs.field(default=None, metadata={'json': 'resourceClaimName', 'proto': 3, 'proto_pointer': True})
+    resource_claim_template_name: str | None = attrs.field(default=None, metadata={'json': 'resourceClaimTemplateName', 'proto': 4, 'proto_pointer': True})
 
 
 @attrs.frozen(kw_only=True)
 class PodResourceClaimStatus:
     """PodResourceClaimStatus is stored in the PodStatus for each PodResourceClaim which references a ResourceClaimTemplate. It stores the generated name for the corresponding ResourceClaim."""
 
-    name: str | None = attrs.field(default=None, metadata={'json': 'name', 'required': True})
-    resource_claim_name: str | None = attrs.field(default=None, metadata={'json': 'resourceClaimName'})
+    name: str | None = attrs.field(default=None, metadata={'json': 'name', 'proto': 1, 'required': True})
+    resource_claim_name: str | None = attrs.field(default=None, metadata={'json': 'resourceClaimName', 'proto': 2, 'proto_pointer': True})
 
 
 @attrs.frozen(kw_only=True)
 class PodSchedulingGate:
     """PodSchedulingGate is associated to a Pod to guard its scheduling."""
 
-    name: str | None = attrs.field(default=None, metadata={'json': 'name', 'required': True})
+    name: str | None = attrs.field(default=None, metadata={'json': 'name', 'proto': 1, 'required': True})
 
 
 @attrs.frozen(kw_only=True)
 class PodSecurityContext:
     """PodSecurityContext holds pod-level security attributes and common container settings. Some fields are also present in container.securityContext.  Field values of container.securityContext take precedence over field values of PodSecurityContext."""
 
-    app_armor_profile: AppArmorProfile | None = attrs.field(default=None, metadata={'json': 'appArmorProfile'})
-    fs_group: int | None = attrs.field(default=None, metadata={'json': 'fsGroup'})
-    fs_group_change_policy: Literal["OnRootMismatch", "Always"] | None = attrs.field(default=None, metadata={'json': 'fsGroupChangePolicy'})
-    run_as_group: int | None = attrs.field(default=None, metadata={'json': 'runAsGroup'})
-    run_as_non_root: bool | None = attrs.field(default=None, metadata={'json': 'runAsNonRoot'})
-    run_as_user: int | None = attrs.field(default=None, metadata={'json': 'runAsUser'})
-    se_linux_change_policy: Literal["Recursive", "MountOption"] | None = attrs.field(default=None, metadata={'json': 'seLinuxChangePolicy'})
-    se_linux_options: SELinuxOptions | None = attrs.field(default=None, metadata={'json': 'seLinuxOptions'})
-    seccomp_profile: SeccompProfile | None = attrs.field(default=None, metadata={'json': 'seccompProfile'})
-    supplemental_groups: tuple[int, ...] = attrs.field(default=(), metadata={'json': 'supplementalGroups', 'list_type': 'atomic'})
-    supplemental_groups_policy: Literal["Merge", "Strict"] | None = attrs.field(default=None, metadata={'json': 'supplementalGroupsPolicy'})
-    sysctls: tuple[Sysctl, ...] = attrs.field(default=(), metadata={'json': 'sysctls', 'list_type': 'atomic'})
-    windows_options: WindowsSecurityContextOptions | None = attrs.field(default=None, metadata={'json': 'windowsOptions'})
+    app_armor_profile: AppArmorProfile | None = attrs.field(default=None, metadata={'json': 'appArmorProfile', 'proto': 11})
+    fs_group: int | None = attrs.field(default=None, metadata={'json': 'fsGroup', 'proto': 5, 'proto_pointer': True})
+    fs_group_change_policy: Literal["OnRootMismatch", "Always"] | None = attrs.field(default=None, metadata={'json': 'fsGroupChangePolicy', 'proto': 9, 'proto_pointer': True})
+    run_as_group: int | None = attrs.field(default=None, metadata={'json': 'runAsGroup', 'proto': 6, 'proto_pointer': True})
+    run_as_non_root: bool | None = attrs.field(default=None, metadata={'json': 'runAsNonRoot', 'proto': 3, 'proto_pointer': True})
+    run_as_user: int | None = attrs.field(default=None, metadata={'json': 'runAsUser', 'proto': 2, 'proto_pointer': True})
+    se_linux_change_policy: Literal["Recursive", "MountOption"] | None = attrs.field(default=None, metadata={'json': 'seLinuxChangePolicy', 'proto': 13, 'proto_pointer': True})
+    se_linux_options: SELinuxOptions | None = attrs.field(default=None, metadata={'json': 'seLinuxOptions', 'proto': 1})
+    seccomp_profile: SeccompProfile | None = attrs.field(default=None, metadata={'json': 'seccompProfile', 'proto': 10})
+    supplemental_groups: tuple[int, ...] = attrs.field(default=(), metadata={'json': 'supplementalGroups', 'proto': 4, 'list_type': 'atomic'})
+    supplemental_groups_policy: Literal["Merge", "Strict"] | None = attrs.field(default=None, metadata={'json': 'supplementalGroupsPolicy', 'proto': 12, 'proto_pointer': True})
+    sysctls: tuple[Sysctl, ...] = attrs.field(default=(), metadata={'json': 'sysctls', 'proto': 7, 'list_type': 'atomic'})
+    windows_options: WindowsSecurityContextOptions | None = attrs.field(default=None, metadata={'json': 'windowsOptions', 'proto': 8})
 
 
 @attrs.frozen(kw_only=True)
 class PodSpec:
     """PodSpec is a description of a pod."""
 
-    active_deadline_seconds: int | None = attrs.field(default=None, metadata={'json': 'activeDeadlineSeconds'})
-    affinity: Affinity | None = attrs.field(default=None, metadata={'json': 'affinity'})
-    automount_service_account_token: bool | None = attrs.field(default=None, metadata={'json': 'automountServiceAccountToken'})
-    containers: tuple[Container, ...] = attrs.field(default=(), metadata={'json': 'containers', 'required': True, 'patch_strategy': 'merge', 'patch_merge_key': 'name', 'list_type': 'map', 'list_map_keys': ('name',), 'always': True})
-    dns_config: PodDNSConfig | None = attrs.field(default=None, metadata={'json': 'dnsConfig'})
-    dns_policy: Literal["ClusterFirstWithHostNet", "ClusterFirst", "Default", "None"] | None = attrs.field(default=None, metadata={'json': 'dnsPolicy'})
-    enable_service_links: bool | None = attrs.field(default=None, metadata={'json': 'enableServiceLinks'})
-    ephemeral_containers: tuple[EphemeralContainer, ...] = attrs.field(default=(), metadata={'json': 'ephemeralContainers', 'patch_strategy': 'merge', 'patch_merge_key': 'name', 'list_type': 'map', 'list_map_keys': ('name',)})
-    host_aliases: tuple[HostAlias, ...] = attrs.field(default=(), metadata={'json': 'hostAliases', 'patch_strategy': 'merge', 'patch_merge_key': 'ip', 'list_type': 'map', 'list_map_keys': ('ip',)})
-    host_ipc: bool | None = attrs.field(default=None, metadata={'json': 'hostIPC'})
-    host_network: bool | None = attrs.field(default=None, metadata={'json': 'hostNetwork'})
-    host_pid: bool | None = attrs.field(default=None, metadata={'json': 'hostPID'})
-    host_users: bool | None = attrs.field(default=None, metadata={'json': 'hostUsers'})
-    hostname: str | None = attrs.field(default=None, metadata={'json': 'hostname'})
-    image_pull_secrets: tuple[LocalObjectReference, ...] = attrs.field(default=(), metadata={'json': 'imagePullSecrets', 'patch_strategy': 'merge', 'patch_merge_key': 'name', 'list_type': 'map', 'list_map_keys': ('name',)})
-    init_containers: tuple[Container, ...] = attrs.field(default=(), metadata={'json': 'initContainers', 'patch_strategy': 'merge', 'patch_merge_key': 'name', 'list_type': 'map', 'list_map_keys': ('name',)})
-    node_name: str | None = attrs.field(default=None, metadata={'json': 'nodeName'})
-    node_selector: Mapping[str, str] = attrs.field(default=attrs.Factory(dict), metadata={'json': 'nodeSelector', 'map_type': 'atomic'})
-    os: PodOS | None = attrs.field(default=None, metadata={'json': 'os'})
-    overhead: Mapping[str, Quantity] = attrs.field(default=attrs.Factory(dict), metadata={'json': 'overhead'})
-    preemption_policy: Literal["PreemptLowerPriority", "Never"] | None = attrs.field(default=None, metadata={'json': 'preemptionPolicy'})
-    priority: int | None = attrs.field(default=None, metadata={'json': 'priority'})
-    priority_class_name: str | None = attrs.field(default=None, metadata={'json': 'priorityClassName'})
-    readiness_gates: tuple[PodReadinessGate, ...] = attrs.field(default=(), metadata={'json': 'readinessGates', 'list_type': 'atomic'})
-    resource_claims: tuple[PodResourceClaim, ...] = attrs.field(default=(), metadata={'json': 'resourceClaims', 'patch_strategy': 'merge,retainKeys', 'patch_merge_key': 'name', 'list_type': 'map', 'list_map_keys': ('name',)})
-    resources: ResourceRequirements | None = attrs.field(default=None, metadata={'json': 'resources'})
-    restart_policy: Literal["Always", "OnFailure", "Never"] | None = attrs.field(default=None, metadata={'json': 'restartPolicy'})
-    runtime_class_name: str | None = attrs.field(default=None, metadata={'json': 'runtimeClassName'})
-    scheduler_name: str | None = attrs.field(default=None, metadata={'json': 'schedulerName'})
-    scheduling_gates: tuple[PodSchedulingGate, ...] = attrs.field(default=(), metadata={'json': 'schedulingGates', 'patch_strategy': 'merge', 'patch_merge_key': 'name', 'list_type': 'map', 'list_map_keys': ('name',)})
-    security_context: PodSecurityContext | None = attrs.field(default=None, metadata={'json': 'securityContext'})
-    service_account: str | None = attrs.field(default=None, metadata={'json': 'serviceAccount'})
-    service_account_name: str | None = attrs.field(default=None, metadata={'json': 'serviceAccountName'})
-    set_hostname_as_fqdn: bool | None = attrs.field(default=None, metadata={'json': 'setHostnameAsFQDN'})
-    share_process_namespace: bool | None = attrs.field(default=None, metadata={'json': 'shareProcessNamespace'})
-    subdomain: str | None = attrs.field(default=None, metadata={'json': 'subdomain'})
-    termination_grace_period_seconds: int | None = attrs.field(default=None, metadata={'json': 'terminationGracePeriodSeconds'})
-    tolerations: tuple[Toleration, ...] = attrs.field(default=(), metadata={'json': 'tolerations', 'list_type': 'atomic'})
-    topology_spread_constraints: tuple[TopologySpreadConstraint, ...] = attrs.field(default=(), metadata={'json': 'topologySpreadConstraints', 'patch_strategy': 'merge', 'patch_merge_key': 'topologyKey', 'list_type': 'map', 'list_map_keys': ('topologyKey', 'whenUnsatisfiable')})
-    volumes: tuple[Volume, ...] = attrs.field(default=(), metadata={'json': 'volumes', 'patch_strategy': 'merge,retainKeys', 'patch_merge_key': 'name', 'list_type': 'map', 'list_map_keys': ('name',)})
+    active_deadline_seconds: int | None = attrs.field(default=None, metadata={'json': 'activeDeadlineSeconds', 'proto': 5, 'proto_pointer': True})
+    affinity: Affinity | None = attrs.field(default=None, metadata={'json': 'affinity', 'proto': 18})
+    automount_service_account_token: bool | None = attrs.field(default=None, metadata={'json': 'automountServiceAccountToken', 'proto': 21, 'proto_pointer': True})
+    containers: tuple[Container, ...] = attrs.field(default=(), metadata={'json': 'containers', 'proto': 2, 'required': True, 'patch_strategy': 'merge', 'patch_merge_key': 'name', 'list_type': 'map', 'list_map_keys': ('name',), 'always': True})
+    dns_config: PodDNSConfig | None = attrs.field(default=None, metadata={'json': 'dnsConfig', 'proto': 26})
+    dns_policy: Literal["ClusterFirstWithHostNet", "ClusterFirst", "Default", "None"] | None = attrs.field(default=None, metadata={'json': 'dnsPolicy', 'proto': 6})
+    enable_service_links: bool | None = attrs.field(default=None, metadata={'json': 'enableServiceLinks', 'proto': 30, 'proto_pointer': True})
+    ephemeral_containers: tuple[EphemeralContainer, ...] = attrs.field(default=(), metadata={'json': 'ephemeralContainers', 'proto': 34, 'patch_strategy': 'merge', 'patch_merge_key': 'name', 'list_type': 'map', 'list_map_keys': ('name',)})
+    host_aliases: tuple[HostAlias, ...] = attrs.field(default=(), metadata={'json': 'hostAliases', 'proto': 23, 'patch_strategy': 'merge', 'patch_merge_key': 'ip', 'list_type': 'map', 'list_map_keys': ('ip',)})
+    host_ipc: bool | None = attrs.field(default=None, metadata={'json': 'hostIPC', 'proto': 13})
+    host_network: bool | None = attrs.field(default=None, metadata={'json': 'hostNetwork', 'proto': 11})
+    host_pid: bool | None = attrs.field(default=None, metadata={'json': 'hostPID', 'proto': 12})
+    host_users: bool | None = attrs.field(default=None, metadata={'json': 'hostUsers', 'proto': 37, 'proto_pointer': True})
+    hostname: str | None = attrs.field(default=None, metadata={'json': 'hostname', 'proto': 16})
+    image_pull_secrets: tuple[LocalObjectReference, ...] = attrs.field(default=(), metadata={'json': 'imagePullSecrets', 'proto': 15, 'patch_strategy': 'merge', 'patch_merge_key': 'name', 'list_type': 'map', 'list_map_keys': ('name',)})
+    init_containers: tuple[Container, ...] = attrs.field(default=(), metadata={'json': 'initContainers', 'proto': 20, 'patch_strategy': 'merge', 'patch_merge_key': 'name', 'list_type': 'map', 'list_map_keys': ('name',)})
+    node_name: str | None = attrs.field(default=None, metadata={'json': 'nodeName', 'proto': 10})
+    node_selector: Mapping[str, str] = attrs.field(default=attrs.Factory(dict), metadata={'json': 'nodeSelector', 'proto': 7, 'map_type': 'atomic'})
+    os: PodOS | None = attrs.field(default=None, metadata={'json': 'os', 'proto': 36})
+    overhead: Mapping[str, Quantity] = attrs.field(default=attrs.Factory(dict), metadata={'json': 'overhead', 'proto': 32})
+    preemption_policy: Literal["PreemptLowerPriority", "Never"] | None = attrs.field(default=None, metadata={'json': 'preemptionPolicy', 'proto': 31, 'proto_pointer': True})
+    priority: int | None = attrs.field(default=None, metadata={'json': 'priority', 'proto': 25, 'proto_pointer': True})
+    priority_class_name: str | None = attrs.field(default=None, metadata={'json': 'priorityClassName', 'proto': 24})
+    readiness_gates: tuple[PodReadinessGate, ...] = attrs.field(default=(), metadata={'json': 'readinessGates', 'proto': 28, 'list_type': 'atomic'})
+    resource_claims: tuple[PodResourceClaim, ...] = attrs.field(default=(), metadata={'json': 'resourceClaims', 'proto': 39, 'patch_strategy': 'merge,retainKeys', 'patch_merge_key': 'name', 'list_type': 'map', 'list_map_keys': ('name',)})
+    resources: ResourceRequirements | None = attrs.field(default=None, metadata={'json': 'resources', 'proto': 40})
+    restart_policy: Literal["Always", "OnFailure", "Never"] | None = attrs.field(default=None, metadata={'json': 'restartPolicy', 'proto': 3})
+    runtime_class_name: str | None = attrs.field(default=None, metadata={'json': 'runtimeClassName', 'proto': 29, 'proto_pointer': True})
+    scheduler_name: str | None = attrs.field(default=None, metadata={'json': 'schedulerName', 'proto': 19})
+    scheduling_gates: tuple[PodSchedulingGate, ...] = attrs.field(default=(), metadata={'json': 'schedulingGates', 'proto': 38, 'patch_strategy': 'merge', 'patch_merge_key': 'name', 'list_type': 'map', 'list_map_keys': ('name',)})
+    security_context: PodSecurityContext | None = attrs.field(default=None, metadata={'json': 'securityContext', 'proto': 14})
+    service_account: str | None = attrs.field(default=None, metadata={'json': 'serviceAccount', 'proto': 9})
+    service_account_name: str | None = attrs.field(default=None, metadata={'json': 'serviceAccountName', 'proto': 8})
+    set_hostname_as_fqdn: bool | None = attrs.field(default=None, metadata={'json': 'setHostnameAsFQDN', 'proto': 35, 'proto_pointer': True})
+    share_process_namespace: bool | None = attrs.field(default=None, metadata={'json': 'shareProcessNamespace', 'proto': 27, 'proto_pointer': True})
+    subdomain: str | None = attrs.field(default=None, metadata={'json': 'subdomain', 'proto': 17})
+    termination_grace_period_seconds: int | None = attrs.field(default=None, metadata={'json': 'terminationGracePeriodSeconds', 'proto': 4, 'proto_pointer': True})
+    tolerations: tuple[Toleration, ...] = attrs.field(default=(), metadata={'json': 'tolerations', 'proto': 22, 'list_type': 'atomic'})
+    topology_spread_constraints: tuple[TopologySpreadConstraint, ...] = attrs.field(default=(), metadata={'json': 'topologySpreadConstraints', 'proto': 33, 'patch_strategy': 'merge', 'patch_merge_key': 'topologyKey', 'list_type': 'map', 'list_map_keys': ('topologyKey', 'whenUnsatisfiable')})
+    volumes: tuple[Volume, ...] = attrs.field(default=(), metadata={'json': 'volumes', 'proto': 1, 'patch_strategy': 'merge,retainKeys', 'patch_merge_key': 'name', 'list_type': 'map', 'list_map_keys': ('name',)})
 
 
 @attrs.frozen(kw_only=True)
 class PodStatus:
     """PodStatus represents information about the status of a pod. Status may trail the actual state of a system, especially if the node that hosts the pod cannot contact the control plane."""
 
-    conditions: tuple[PodCondition, ...] = attrs.field(default=(), metadata={'json': 'conditions', 'patch_strategy': 'merge', 'patch_merge_key': 'type', 'list_type': 'map', 'list_map_keys': ('type',)})
-    container_statuses: tuple[ContainerStatus, ...] = attrs.field(default=(), metadata={'json': 'containerStatuses', 'list_type': 'atomic'})
-    ephemeral_container_statuses: tuple[ContainerStatus, ...] = attrs.field(default=(), metadata={'json': 'ephemeralContainerStatuses', 'list_type': 'atomic'})
-    host_ip: str | None = attrs.field(default=None, metadata={'json': 'hostIP'})
-    host_ips: tuple[HostIP, ...] = attrs.field(default=(), metadata={'json': 'hostIPs', 'patch_strategy': 'merge', 'patch_merge_key': 'ip', 'list_type': 'atomic'})
-    init_container_statuses: tuple[ContainerStatus, ...] = attrs.field(default=(), metadata={'json': 'initContainerStatuses', 'list_type': 'atomic'})
-    message: str | None = attrs.field(default=None, metadata={'json': 'message'})
-    nominated_node_name: str | None = attrs.field(default=None, metadata={'json': 'nominatedNodeName'})
-    observed_generation: int | None = attrs.field(default=None, metadata={'json': 'observedGeneration'})
-    phase: Literal["Pending", "Running", "Succeeded", "Failed", "Unknown"] | None = attrs.field(default=None, metadata={'json': 'phase'})
-    pod_ip: str | None = attrs.field(default=None, metadata={'json': 'podIP'})
-    pod_ips: tuple[PodIP, ...] = attrs.field(default=(), metadata={'json': 'podIPs', 'patch_strategy': 'merge', 'patch_merge_key': 'ip', 'list_type': 'map', 'list_map_keys': ('ip',)})
-    qos_class: Literal["Guaranteed", "Burstable", "BestEffort"] | None = attrs.field(default=None, metadata={'json': 'qosClass'})
-    reason: str | None = attrs.field(default=None, metadata={'json': 'reason'})
-    resize: str | None = attrs.field(default=None, metadata={'json': 'resize'})
-    resource_claim_statuses: tuple[PodResourceClaimStatus, ...] = attrs.field(default=(), metadata={'json': 'resourceClaimStatuses', 'patch_strategy': 'merge,retainKeys', 'patch_merge_key': 'name', 'list_type': 'map', 'list_map_keys': ('name',)})
-    start_time: Time | None = attrs.field(default=None, metadata={'json': 'startTime'})
+    conditions: tuple[PodCondition, ...] = attrs.field(default=(), metadata={'json': 'conditions', 'proto': 2, 'patch_strategy': 'merge', 'patch_merge_key': 'type', 'list_type': 'map', 'list_map_keys': ('type',)})
+    container_statuses: tuple[ContainerStatus, ...] = attrs.field(default=(), metadata={'json': 'containerStatuses', 'proto': 8, 'list_type': 'atomic'})
+    ephemeral_container_statuses: tuple[ContainerStatus, ...] = attrs.field(default=(), metadata={'json': 'ephemeralContainerStatuses', 'proto': 13, 'list_type': 'atomic'})
+    host_ip: str | None = attrs.field(default=None, metadata={'json': 'hostIP', 'proto': 5})
+    host_ips: tuple[HostIP, ...] = attrs.field(default=(), metadata={'json': 'hostIPs', 'proto': 16, 'patch_strategy': 'merge', 'patch_merge_key': 'ip', 'list_type': 'atomic'})
+    init_container_statuses: tuple[ContainerStatus, ...] = attrs.field(default=(), metadata={'json': 'initContainerStatuses', 'proto': 10, 'list_type': 'atomic'})
+    message: str | None = attrs.field(default=None, metadata={'json': 'message', 'proto': 3})
+    nominated_node_name: str | None = attrs.field(default=None, metadata={'json': 'nominatedNodeName', 'proto': 11})
+    observed_generation: int | None = attrs.field(default=None, metadata={'json': 'observedGeneration', 'proto': 17})
+    phase: Literal["Pending", "Running", "Succeeded", "Failed", "Unknown"] | None = attrs.field(default=None, metadata={'json': 'phase', 'proto': 1})
+    pod_ip: str | None = attrs.field(default=None, metadata={'json': 'podIP', 'proto': 6})
+    pod_ips: tuple[PodIP, ...] = attrs.field(default=(), metadata={'json': 'podIPs', 'proto': 12, 'patch_strategy': 'merge', 'patch_merge_key': 'ip', 'list_type': 'map', 'list_map_keys': ('ip',)})
+    qos_class: Literal["Guaranteed", "Burstable", "BestEffort"] | None = attrs.field(default=None, metadata={'json': 'qosClass', 'proto': 9})
+    reason: str | None = attrs.field(default=None, metadata={'json': 'reason', 'proto': 4})
+    resize: str | None = attrs.field(default=None, metadata={'json': 'resize', 'proto': 14})
+    resource_claim_statuses: tuple[PodResourceClaimStatus, ...] = attrs.field(default=(), metadata={'json': 'resourceClaimStatuses', 'proto': 15, 'patch_strategy': 'merge,retainKeys', 'patch_merge_key': 'name', 'list_type': 'map', 'list_map_keys': ('name',)})
+    start_time: Time | None = attrs.field(default=None, metadata={'json': 'startTime', 'proto': 7})
 
 
 @attrs.frozen(kw_only=True)
 class PodTemplateSpec:
     """PodTemplateSpec describes the data a pod should have when created from a template"""
 
-    metadata: meta_v1.ObjectMeta | None = attrs.field(default=None, metadata={'json': 'metadata'})
-    spec: PodSpec | None = attrs.field(default=None, metadata={'json': 'spec'})
+    metadata: meta_v1.ObjectMeta | None = attrs.field(default=None, metadata={'json': 'metadata', 'proto': 1})
+    spec: PodSpec | None = attrs.field(default=None, metadata={'json': 'spec', 'proto': 2})
 
 
 @attrs.frozen(kw_only=True)
 class PortStatus:
     """PortStatus represents the error condition of a service port"""
 
-    error: str | None = attrs.field(default=None, metadata={'json': 'error'})
-    port: int | None = attrs.field(default=None, metadata={'json': 'port', 'required': True})
-    protocol: Literal["TCP", "UDP", "SCTP"] | None = attrs.field(default=None, metadata={'json': 'protocol', 'required': True})
+    error: str | None = attrs.field(default=None, metadata={'json': 'error', 'proto': 3, 'proto_pointer': True})
+    port: int | None = attrs.field(default=None, metadata={'json': 'port', 'proto': 1, 'required': True})
+    protocol: Literal["TCP", "UDP", "SCTP"] | None = attrs.field(default=None, metadata={'json': 'protocol', 'proto': 2, 'required': True})
 
 
 @attrs.frozen(kw_only=True)
 class PortworxVolumeSource:
     """PortworxVolumeSource represents a Portworx volume resource."""
 
-    fs_type: str | None = attrs.field(default=None, metadata={'json': 'fsType'})
-    read_only: bool | None = attrs.field(default=None, metadata={'json': 'readOnly'})
-    volume_id: str | None = attrs.field(default=None, metadata={'json': 'volumeID', 'required': True})
+    fs_type: str | None = attrs.field(default=None, metadata={'json': 'fsType', 'proto': 2})
+    read_only: bool | None = attrs.field(default=None, metadata={'json': 'readOnly', 'proto': 3})
+    volume_id: str | None = attrs.field(default=None, metadata={'json': 'volumeID', 'proto': 1, 'required': True})
 
 
 @attrs.frozen(kw_only=True)
 class PreferredSchedulingTerm:
     """An empty preferred scheduling term matches all objects with implicit weight 0 (i.e. it's a no-op). A null preferred scheduling term matches no objects (i.e. is also a no-op)."""
 
-    preference: NodeSelectorTerm | None = attrs.field(default=None, metadata={'json': 'preference', 'required': True})
-    weight: int | None = attrs.field(default=None, metadata={'json': 'weight', 'required': True})
+    preference: NodeSelectorTerm | None = attrs.field(default=None, metadata={'json': 'preference', 'proto': 2, 'required': True})
+    weight: int | None = attrs.field(default=None, metadata={'json': 'weight', 'proto': 1, 'required': True})
 
 
 @attrs.frozen(kw_only=True)
 class Probe:
     """Probe describes a health check to be performed against a container to determine whether it is alive or ready to receive traffic."""
 
-    exec: ExecAction | None = attrs.field(default=None, metadata={'json': 'exec'})
-    failure_threshold: int | None = attrs.field(default=None, metadata={'json': 'failureThreshold'})
-    grpc: GRPCAction | None = attrs.field(default=None, metadata={'json': 'grpc'})
-    http_get: HTTPGetAction | None = attrs.field(default=None, metadata={'json': 'httpGet'})
-    initial_delay_seconds: int | None = attrs.field(default=None, metadata={'json': 'initialDelaySeconds'})
-    period_seconds: int | None = attrs.field(default=None, metadata={'json': 'periodSeconds'})
-    success_threshold: int | None = attrs.field(default=None, metadata={'json': 'successThreshold'})
-    tcp_socket: TCPSocketAction | None = attrs.field(default=None, metadata={'json': 'tcpSocket'})
-    termination_grace_period_seconds: int | None = attrs.field(default=None, metadata={'json': 'terminationGracePeriodSeconds'})
-    timeout_seconds: int | None = attrs.field(default=None, metadata={'json': 'timeoutSeconds'})
+    exec: ExecAction | None = attrs.field(default=None, metadata={'json': 'exec', 'proto': 1, 'proto_inline': 1})
+    failure_threshold: int | None = attrs.field(default=None, metadata={'json': 'failureThreshold', 'proto': 6})
+    grpc: GRPCAction | None = attrs.field(default=None, metadata={'json': 'grpc', 'proto': 4, 'proto_inline': 1})
+    http_get: HTTPGetAction | None = attrs.field(default=None, metadata={'json': 'httpGet', 'proto': 2, 'proto_inline': 1})
+    initial_delay_seconds: int | None = attrs.field(default=None, metadata={'json': 'initialDelaySeconds', 'proto': 2})
+    period_seconds: int | None = attrs.field(default=None, metadata={'json': 'periodSeconds', 'proto': 4})
+    success_threshold: int | None = attrs.field(default=None, metadata={'json': 'successThreshold', 'proto': 5})
+    tcp_socket: TCPSocketAction | None = attrs.field(default=None, metadata={'json': 'tcpSocket', 'proto': 3, 'proto_inline': 1})
+    termination_grace_period_seconds: int | None = attrs.field(default=None, metadata={'json': 'terminationGracePeriodSeconds', 'proto': 7, 'proto_pointer': True})
+    timeout_seconds: int | None = attrs.field(default=None, metadata={'json': 'timeoutSeconds', 'proto': 3})
 
 
 @attrs.frozen(kw_only=True)
 class ProjectedVolumeSource:
     """Represents a projected volume source"""
 
-    default_mode: int | None = attrs.field(default=None, metadata={'json': 'defaultMode'})
-    sources: tuple[VolumeProjection, ...] = attrs.field(default=(), metadata={'json': 'sources', 'list_type': 'atomic'})
+    default_mode: int | None = attrs.field(default=None, metadata={'json': 'defaultMode', 'proto': 2, 'proto_pointer': True})
+    sources: tuple[VolumeProjection, ...] = attrs.field(default=(), metadata={'json': 'sources', 'proto': 1, 'list_type': 'atomic'})
 
 
 @attrs.frozen(kw_only=True)
 class QuobyteVolumeSource:
     """Represents a Quobyte mount that lasts the lifetime of a pod. Quobyte volumes do not support ownership management or SELinux relabeling."""
 
-    group: str | None = attrs.field(default=None, metadata={'json': 'group'})
-    read_only: bool | None = attrs.field(default=None, metadata={'json': 'readOnly'})
-    registry: str | None = attrs.field(default=None, metadata={'json': 'registry', 'required': True})
-    tenant: str | None = attrs.field(default=None, metadata={'json': 'tenant'})
-    user: str | None = attrs.field(default=None, metadata={'json': 'user'})
-    volume: str | None = attrs.field(default=None, metadata={'json': 'volume', 'required': True})
+    group: str | None = attrs.field(default=None, metadata={'json': 'group', 'proto': 5})
+    read_only: bool | None = attrs.field(default=None, metadata={'json': 'readOnly', 'proto': 3})
+    registry: str | None = attrs.field(default=None, metadata={'json': 'registry', 'proto': 1, 'required': True})
+    tenant: str | None = attrs.field(default=None, metadata={'json': 'tenant', 'proto': 6})
+    user: str | None = attrs.field(default=None, metadata={'json': 'user', 'proto': 4})
+    volume: str | None = attrs.field(default=None, metadata={'json': 'volume', 'proto': 2, 'required': True})
 
 
 @attrs.frozen(kw_only=True)
 class RBDPersistentVolumeSource:
     """Represents a Rados Block Device mount that lasts the lifetime of a pod. RBD volumes support ownership management and SELinux relabeling."""
 
-    fs_type: str | None = attrs.field(default=None, metadata={'json': 'fsType'})
-    image: str | None = attrs.field(default=None, metadata={'json': 'image', 'required': True})
-    keyring: str | None = attrs.field(default=None, metadata={'json': 'keyring'})
-    monitors: tuple[str, ...] = attrs.field(default=(), metadata={'json': 'monitors', 'required': True, 'list_type': 'atomic', 'always': True})
-    pool: str | None = attrs.field(default=None, metadata={'json': 'pool'})
-    read_only: bool | None = attrs.field(default=None, metadata={'json': 'readOnly'})
-    secret_ref: SecretReference | None = attrs.field(default=None, metadata={'json': 'secretRef'})
-    user: str | None = attrs.field(default=None, metadata={'json': 'user'})
+    fs_type: str | None = attrs.field(default=None, metadata={'json': 'fsType', 'proto': 3})
+    image: str | None = attrs.field(default=None, metadata={'json': 'image', 'proto': 2, 'required': True})
+    keyring: str | None = attrs.field(default=None, metadata={'json': 'keyring', 'proto': 6})
+    monitors: tuple[str, ...] = attrs.field(default=(), metadata={'json': 'monitors', 'proto': 1, 'required': True, 'list_type': 'atomic', 'always': True})
+    pool: str | None = attrs.field(default=None, metadata={'json': 'pool', 'proto': 4})
+    read_only: bool | None = attrs.field(default=None, metadata={'json': 'readOnly', 'proto': 8})
+    secret_ref: SecretReference | None = attrs.field(default=None, metadata={'json': 'secretRef', 'proto': 7})
+    user: str | None = attrs.field(default=None, metadata={'json': 'user', 'proto': 5})
 
 
 @attrs.frozen(kw_only=True)
 class RBDVolumeSource:
     """Represents a Rados Block Device mount that lasts the lifetime of a pod. RBD volumes support ownership management and SELinux relabeling."""
 
-    fs_type: str | None = attrs.field(default=None, metadata={'json': 'fsType'})
-    image: str | None = attrs.field(default=None, metadata={'json': 'image', 'required': True})
-    keyring: str | None = attrs.field(default=None, metadata={'json': 'keyring'})
-    monitors: tuple[str, ...] = attrs.field(default=(), metadata={'json': 'monitors', 'required': True, 'list_type': 'atomic', 'always': True})
-    pool: str | None = attrs.field(default=None, metadata={'json': 'pool'})
-    read_only: bool | None = attrs.field(default=None, metadata={'json': 'readOnly'})
-    secret_ref: LocalObjectReference | None = attrs.field(default=None, metadata={'json': 'secretRef'})
-    user: str | None = attrs.field(default=None, metadata={'json': 'user'})
+    fs_type: str | None = attrs.field(default=None, metadata={'json': 'fsType', 'proto': 3})
+    image: str | None = attrs.field(default=None, metadata={'json': 'image', 'proto': 2, 'required': True})
+    keyring: str | None = attrs.field(default=None, metadata={'json': 'keyring', 'proto': 6})
+    monitors: tuple[str, ...] = attrs.field(default=(), metadata={'json': 'monitors', 'proto': 1, 'required': True, 'list_type': 'atomic', 'always': True})
+    pool: str | None = attrs.field(default=None, metadata={'json': 'pool', 'proto': 4})
+    read_only: bool | None = attrs.field(default=None, metadata={'json': 'readOnly', 'proto': 8})
+    secret_ref: LocalObjectReference | None = attrs.field(default=None, metadata={'json': 'secretRef', 'proto': 7})
+    user: str | None = attrs.field(default=None, metadata={'json': 'user', 'proto': 5})
 
 
 @attrs.frozen(kw_only=True)
 class ResourceClaim:
     """ResourceClaim references one entry in PodSpec.ResourceClaims."""
 
-    name: str | None = attrs.field(default=None, metadata={'json': 'name', 'required': True})
-    request: str | None = attrs.field(default=None, metadata={'json': 'request'})
+    name: str | None = attrs.field(default=None, metadata={'json': 'name', 'proto': 1, 'required': True})
+    request: str | None = attrs.field(default=None, metadata={'json': 'request', 'proto': 2})
 
 
 @attrs.frozen(kw_only=True)
 class ResourceFieldSelector:
     """ResourceFieldSelector represents container resources (cpu, memory) and their output format"""
 
-    container_name: str | None = attrs.field(default=None, metadata={'json': 'containerName'})
-    divisor: Quantity | None = attrs.field(default=None, metadata={'json': 'divisor'})
-    resource: str | None = attrs.field(default=None, metadata={'json': 'resource', 'required': True})
+    container_name: str | None = attrs.field(default=None, metadata={'json': 'containerName', 'proto': 1})
+    divisor: Quantity | None = attrs.field(default=None, metadata={'json': 'divisor', 'proto': 3})
+    resource: str | None = attrs.field(default=None, metadata={'json': 'resource', 'proto': 2, 'required': True})
 
 
 @attrs.frozen(kw_only=True)
 class ResourceHealth:
     """ResourceHealth represents the health of a resource. It has the latest device health information. This is a part of KEP https://kep.k8s.io/4680."""
 
-    health: str | None = attrs.field(default=None, metadata={'json': 'health'})
-    resource_id: str | None = attrs.field(default=None, metadata={'json': 'resourceID', 'required': True})
+    health: str | None = attrs.field(default=None, metadata={'json': 'health', 'proto': 2})
+    resource_id: str | None = attrs.field(default=None, metadata={'json': 'resourceID', 'proto': 1, 'required': True})
 
 
 @attrs.frozen(kw_only=True)
@@ -1888,9 +1888,9 @@ class ResourceQuota:
 
     api_version: str = attrs.field(default="v1", metadata={'json': 'apiVersion', 'always': True})
     kind: str = attrs.field(default="ResourceQuota", metadata={'json': 'kind', 'always': True})
-    metadata: meta_v1.ObjectMeta | None = attrs.field(default=None, metadata={'json': 'metadata'})
-    spec: ResourceQuotaSpec | None = attrs.field(default=None, metadata={'json': 'spec'})
-    status: ResourceQuotaStatus | None = attrs.field(default=None, metadata={'json': 'status'})
+    metadata: meta_v1.ObjectMeta | None = attrs.field(default=None, metadata={'json': 'metadata', 'proto': 1})
+    spec: ResourceQuotaSpec | None = attrs.field(default=None, metadata={'json': 'spec', 'proto': 2})
+    status: ResourceQuotaStatus | None = attrs.field(default=None, metadata={'json': 'status', 'proto': 3})
 
 
 @attrs.frozen(kw_only=True)
@@ -1901,109 +1901,109 @@ class ResourceQuotaList:
     KIND: ClassVar[str] = "ResourceQuotaList"
 
     api_version: str = attrs.field(default="v1", metadata={'json': 'apiVersion', 'always': True})
-    items: tuple[ResourceQuota, ...] = attrs.field(default=(), metadata={'json': 'items', 'required': True, 'always': True})
+    items: tuple[ResourceQuota, ...] = attrs.field(default=(), metadata={'json': 'items', 'proto': 2, 'required': True, 'always': True})
     kind: str = attrs.field(default="ResourceQuotaList", metadata={'json': 'kind', 'always': True})
-    metadata: meta_v1.ListMeta | None = attrs.field(default=None, metadata={'json': 'metadata'})
+    metadata: meta_v1.ListMeta | None = attrs.field(default=None, metadata={'json': 'metadata', 'proto': 1})
 
 
 @attrs.frozen(kw_only=True)
 class ResourceQuotaSpec:
     """ResourceQuotaSpec defines the desired hard limits to enforce for Quota."""
 
-    hard: Mapping[str, Quantity] = attrs.field(default=attrs.Factory(dict), metadata={'json': 'hard'})
-    scope_selector: ScopeSelector | None = attrs.field(default=None, metadata={'json': 'scopeSelector'})
-    scopes: tuple[Literal["Terminating", "NotTerminating", "BestEffort", "NotBestEffort", "PriorityClass", "CrossNamespacePodAffinity", "VolumeAttributesClass"], ...] = attrs.field(default=(), metadata={'json': 'scopes', 'list_type': 'atomic'})
+    hard: Mapping[str, Quantity] = attrs.field(default=attrs.Factory(dict), metadata={'json': 'hard', 'proto': 1})
+    scope_selector: ScopeSelector | None = attrs.field(default=None, metadata={'json': 'scopeSelector', 'proto': 3})
+    scopes: tuple[Literal["Terminating", "NotTerminating", "BestEffort", "NotBestEffort", "PriorityClass", "CrossNamespacePodAffinity", "VolumeAttributesClass"], ...] = attrs.field(default=(), metadata={'json': 'scopes', 'proto': 2, 'list_type': 'atomic'})
 
 
 @attrs.frozen(kw_only=True)
 class ResourceQuotaStatus:
     """ResourceQuotaStatus defines the enforced hard limits and observed use."""
 
-    hard: Mapping[str, Quantity] = attrs.field(default=attrs.Factory(dict), metadata={'json': 'hard'})
-    used: Mapping[str, Quantity] = attrs.field(default=attrs.Factory(dict), metadata={'json': 'used'})
+    hard: Mapping[str, Quantity] = attrs.field(default=attrs.Factory(dict), metadata={'json': 'hard', 'proto': 1})
+    used: Mapping[str, Quantity] = attrs.field(default=attrs.Factory(dict), metadata={'json': 'used', 'proto': 2})
 
 
 @attrs.frozen(kw_only=True)
 class ResourceRequirements:
     """ResourceRequirements describes the compute resource requirements."""
 
-    claims: tuple[ResourceClaim, ...] = attrs.field(default=(), metadata={'json': 'claims', 'list_type': 'map', 'list_map_keys': ('name',)})
-    limits: Mapping[str, Quantity] = attrs.field(default=attrs.Factory(dict), metadata={'json': 'limits'})
-    requests: Mapping[str, Quantity] = attrs.field(default=attrs.Factory(dict), metadata={'json': 'requests'})
+    claims: tuple[ResourceClaim, ...] = attrs.field(default=(), metadata={'json': 'claims', 'proto': 3, 'list_type': 'map', 'list_map_keys': ('name',)})
+    limits: Mapping[str, Quantity] = attrs.field(default=attrs.Factory(dict), metadata={'json': 'limits', 'proto': 1})
+    requests: Mapping[str, Quantity] = attrs.field(default=attrs.Factory(dict), metadata={'json': 'requests', 'proto': 2})
 
 
 @attrs.frozen(kw_only=True)
 class ResourceStatus:
     """ResourceStatus represents the status of a single resource allocated to a Pod."""
 
-    name: str | None = attrs.field(default=None, metadata={'json': 'name', 'required': True})
-    resources: tuple[ResourceHealth, ...] = attrs.field(default=(), metadata={'json': 'resources', 'list_type': 'map', 'list_map_keys': ('resourceID',)})
+    name: str | None = attrs.field(default=None, metadata={'json': 'name', 'proto': 1, 'required': True})
+    resources: tuple[ResourceHealth, ...] = attrs.field(default=(), metadata={'json': 'resources', 'proto': 2, 'list_type': 'map', 'list_map_keys': ('resourceID',)})
 
 
 @attrs.frozen(kw_only=True)
 class SELinuxOptions:
     """SELinuxOptions are the labels to be applied to the container"""
 
-    level: str | None = attrs.field(default=None, metadata={'json': 'level'})
-    role: str | None = attrs.field(default=None, metadata={'json': 'role'})
-    type: str | None = attrs.field(default=None, metadata={'json': 'type'})
-    user: str | None = attrs.field(default=None, metadata={'json': 'user'})
+    level: str | None = attrs.field(default=None, metadata={'json': 'level', 'proto': 4})
+    role: str | None = attrs.field(default=None, metadata={'json': 'role', 'proto': 2})
+    type: str | None = attrs.field(default=None, metadata={'json': 'type', 'proto': 3})
+    user: str | None = attrs.field(default=None, metadata={'json': 'user', 'proto': 1})
 
 
 @attrs.frozen(kw_only=True)
 class ScaleIOPersistentVolumeSource:
     """ScaleIOPersistentVolumeSource represents a persistent ScaleIO volume"""
 
-    fs_type: str | None = attrs.field(default=None, metadata={'json': 'fsType'})
-    gateway: str | None = attrs.field(default=None, metadata={'json': 'gateway', 'required': True})
-    protection_domain: str | None = attrs.field(default=None, metadata={'json': 'protectionDomain'})
-    read_only: bool | None = attrs.field(default=None, metadata={'json': 'readOnly'})
-    secret_ref: SecretReference | None = attrs.field(default=None, metadata={'json': 'secretRef', 'required': True})
-    ssl_enabled: bool | None = attrs.field(default=None, metadata={'json': 'sslEnabled'})
-    storage_mode: str | None = attrs.field(default=None, metadata={'json': 'storageMode'})
-    storage_pool: str | None = attrs.field(default=None, metadata={'json': 'storagePool'})
-    system: str | None = attrs.field(default=None, metadata={'json': 'system', 'required': True})
-    volume_name: str | None = attrs.field(default=None, metadata={'json': 'volumeName'})
+    fs_type: str | None = attrs.field(default=None, metadata={'json': 'fsType', 'proto': 9})
+    gateway: str | None = attrs.field(default=None, metadata={'json': 'gateway', 'proto': 1, 'required': True})
+    protection_domain: str | None = attrs.field(default=None, metadata={'json': 'protectionDomain', 'proto': 5})
+    read_only: bool | None = attrs.field(default=None, metadata={'json': 'readOnly', 'proto': 10})
+    secret_ref: SecretReference | None = attrs.field(default=None, metadata={'json': 'secretRef', 'proto': 3, 'required': True})
+    ssl_enabled: bool | None = attrs.field(default=None, metadata={'json': 'sslEnabled', 'proto': 4})
+    storage_mode: str | None = attrs.field(default=None, metadata={'json': 'storageMode', 'proto': 7})
+    storage_pool: str | None = attrs.field(default=None, metadata={'json': 'storagePool', 'proto': 6})
+    system: str | None = attrs.field(default=None, metadata={'json': 'system', 'proto': 2, 'required': True})
+    volume_name: str | None = attrs.field(default=None, metadata={'json': 'volumeName', 'proto': 8})
 
 
 @attrs.frozen(kw_only=True)
 class ScaleIOVolumeSource:
     """ScaleIOVolumeSource represents a persistent ScaleIO volume"""
 
-    fs_type: str | None = attrs.field(default=None, metadata={'json': 'fsType'})
-    gateway: str | None = attrs.field(default=None, metadata={'json': 'gateway', 'required': True})
-    protection_domain: str | None = attrs.field(default=None, metadata={'json': 'protectionDomain'})
-    read_only: bool | None = attrs.field(default=None, metadata={'json': 'readOnly'})
-    secret_ref: LocalObjectReference | None = attrs.field(default=None, metadata={'json': 'secretRef', 'required': True})
-    ssl_enabled: bool | None = attrs.field(default=None, metadata={'json': 'sslEnabled'})
-    storage_mode: str | None = attrs.field(default=None, metadata={'json': 'storageMode'})
-    storage_pool: str | None = attrs.field(default=None, metadata={'json': 'storagePool'})
-    system: str | None = attrs.field(default=None, metadata={'json': 'system', 'required': True})
-    volume_name: str | None = attrs.field(default=None, metadata={'json': 'volumeName'})
+    fs_type: str | None = attrs.field(default=None, metadata={'json': 'fsType', 'proto': 9})
+    gateway: str | None = attrs.field(default=None, metadata={'json': 'gateway', 'proto': 1, 'required': True})
+    protection_domain: str | None = attrs.field(default=None, metadata={'json': 'protectionDomain', 'proto': 5})
+    read_only: bool | None = attrs.field(default=None, metadata={'json': 'readOnly', 'proto': 10})
+    secret_ref: LocalObjectReference | None = attrs.field(default=None, metadata={'json': 'secretRef', 'proto': 3, 'required': True})
+    ssl_enabled: bool | None = attrs.field(default=None, metadata={'json': 'sslEnabled', 'proto': 4})
+    storage_mode: str | None = attrs.field(default=None, metadata={'json': 'storageMode', 'proto': 7})
+    storage_pool: str | None = attrs.field(default=None, metadata={'json': 'storagePool', 'proto': 6})
+    system: str | None = attrs.field(default=None, metadata={'json': 'system', 'proto': 2, 'required': True})
+    volume_name: str | None = attrs.field(default=None, metadata={'json': 'volumeName', 'proto': 8})
 
 
 @attrs.frozen(kw_only=True)
 class ScopeSelector:
     """A scope selector represents the AND of the selectors represented by the scoped-resource selector requirements."""
 
-    match_expressions: tuple[ScopedResourceSelectorRequirement, ...] = attrs.field(default=(), metadata={'json': 'matchExpressions', 'list_type': 'atomic'})
+    match_expressions: tuple[ScopedResourceSelectorRequirement, ...] = attrs.field(default=(), metadata={'json': 'matchExpressions', 'proto': 1, 'list_type': 'atomic'})
 
 
 @attrs.frozen(kw_only=True)
 class ScopedResourceSelectorRequirement:
     """A scoped-resource selector requirement is a selector that contains values, a scope name, and an operator that relates the scope name and values."""
 
-    operator: Literal["In", "NotIn", "Exists", "DoesNotExist"] | None = attrs.field(default=None, metadata={'json': 'operator', 'required': True})
-    scope_name: Literal["Terminating", "NotTerminating", "BestEffort", "NotBestEffort", "PriorityClass", "CrossNamespacePodAffinity", "VolumeAttributesClass"] | None = attrs.field(default=None, metadata={'json': 'scopeName', 'required': True})
-    values: tuple[str, ...] = attrs.field(default=(), metadata={'json': 'values', 'list_type': 'atomic'})
+    operator: Literal["In", "NotIn", "Exists", "DoesNotExist"] | None = attrs.field(default=None, metadata={'json': 'operator', 'proto': 2, 'required': True})
+    scope_name: Literal["Terminating", "NotTerminating", "BestEffort", "NotBestEffort", "PriorityClass", "CrossNamespacePodAffinity", "VolumeAttributesClass"] | None = attrs.field(default=None, metadata={'json': 'scopeName', 'proto': 1, 'required': True})
+    values: tuple[str, ...] = attrs.field(default=(), metadata={'json': 'values', 'proto': 3, 'list_type': 'atomic'})
 
 
 @attrs.frozen(kw_only=True)
 class SeccompProfile:
     """SeccompProfile defines a pod/container's seccomp profile settings. Only one profile source may be set."""
 
-    localhost_profile: str | None = attrs.field(default=None, metadata={'json': 'localhostProfile'})
-    type: Literal["Unconfined", "RuntimeDefault", "Localhost"] | None = attrs.field(default=None, metadata={'json': 'type', 'required': True})
+    localhost_profile: str | None = attrs.field(default=None, metadata={'json': 'localhostProfile', 'proto': 2, 'proto_pointer': True})
+    type: Literal["Unconfined", "RuntimeDefault", "Localhost"] | None = attrs.field(default=None, metadata={'json': 'type', 'proto': 1, 'required': True})
 
 
 @attrs.frozen(kw_only=True)
@@ -2014,29 +2014,29 @@ class Secret:
     KIND: ClassVar[str] = "Secret"
 
     api_version: str = attrs.field(default="v1", metadata={'json': 'apiVersion', 'always': True})
-    data: Mapping[str, str] = attrs.field(default=attrs.Factory(dict), metadata={'json': 'data'})
-    immutable: bool | None = attrs.field(default=None, metadata={'json': 'immutable'})
+    data: Mapping[str, str] = attrs.field(default=attrs.Factory(dict), metadata={'json': 'data', 'proto': 2, 'proto_bytes': True})
+    immutable: bool | None = attrs.field(default=None, metadata={'json': 'immutable', 'proto': 5, 'proto_pointer': True})
     kind: str = attrs.field(default="Secret", metadata={'json': 'kind', 'always': True})
-    metadata: meta_v1.ObjectMeta | None = attrs.field(default=None, metadata={'json': 'metadata'})
-    string_data: Mapping[str, str] = attrs.field(default=attrs.Factory(dict), metadata={'json': 'stringData'})
-    type: str | None = attrs.field(default=None, metadata={'json': 'type'})
+    metadata: meta_v1.ObjectMeta | None = attrs.field(default=None, metadata={'json': 'metadata', 'proto': 1})
+    string_data: Mapping[str, str] = attrs.field(default=attrs.Factory(dict), metadata={'json': 'stringData', 'proto': 4})
+    type: str | None = attrs.field(default=None, metadata={'json': 'type', 'proto': 3})
 
 
 @attrs.frozen(kw_only=True)
 class SecretEnvSource:
     """SecretEnvSource selects a Secret to populate the environment variables with."""
 
-    name: str | None = attrs.field(default=None, metadata={'json': 'name'})
-    optional: bool | None = attrs.field(default=None, metadata={'json': 'optional'})
+    name: str | None = attrs.field(default=None, metadata={'json': 'name', 'proto': 1, 'proto_inline': 1})
+    optional: bool | None = attrs.field(default=None, metadata={'json': 'optional', 'proto': 2, 'proto_pointer': True})
 
 
 @attrs.frozen(kw_only=True)
 class SecretKeySelector:
     """SecretKeySelector selects a key of a Secret."""
 
-    key: str | None = attrs.field(default=None, metadata={'json': 'key', 'required': True})
-    name: str | None = attrs.field(default=None, metadata={'json': 'name'})
-    optional: bool | None = attrs.field(default=None, metadata={'json': 'optional'})
+    key: str | None = attrs.field(default=None, metadata={'json': 'key', 'proto': 2, 'required': True})
+    name: str | None = attrs.field(default=None, metadata={'json': 'name', 'proto': 1, 'proto_inline': 1})
+    optional: bool | None = attrs.field(default=None, metadata={'json': 'optional', 'proto': 3, 'proto_pointer': True})
 
 
 @attrs.frozen(kw_only=True)
@@ -2047,54 +2047,54 @@ class SecretList:
     KIND: ClassVar[str] = "SecretList"
 
     api_version: str = attrs.field(default="v1", metadata={'json': 'apiVersion', 'always': True})
-    items: tuple[Secret, ...] = attrs.field(default=(), metadata={'json': 'items', 'required': True, 'always': True})
+    items: tuple[Secret, ...] = attrs.field(default=(), metadata={'json': 'items', 'proto': 2, 'required': True, 'always': True})
     kind: str = attrs.field(default="SecretList", metadata={'json': 'kind', 'always': True})
-    metadata: meta_v1.ListMeta | None = attrs.field(default=None, metadata={'json': 'metadata'})
+    metadata: meta_v1.ListMeta | None = attrs.field(default=None, metadata={'json': 'metadata', 'proto': 1})
 
 
 @attrs.frozen(kw_only=True)
 class SecretProjection:
     """Adapts a secret into a projected volume."""
 
-    items: tuple[KeyToPath, ...] = attrs.field(default=(), metadata={'json': 'items', 'list_type': 'atomic'})
-    name: str | None = attrs.field(default=None, metadata={'json': 'name'})
-    optional: bool | None = attrs.field(default=None, metadata={'json': 'optional'})
+    items: tuple[KeyToPath, ...] = attrs.field(default=(), metadata={'json': 'items', 'proto': 2, 'list_type': 'atomic'})
+    name: str | None = attrs.field(default=None, metadata={'json': 'name', 'proto': 1, 'proto_inline': 1})
+    optional: bool | None = attrs.field(default=None, metadata={'json': 'optional', 'proto': 4, 'proto_pointer': True})
 
 
 @attrs.frozen(kw_only=True)
 class SecretReference:
     """SecretReference represents a Secret Reference. It has enough information to retrieve secret in any namespace"""
 
-    name: str | None = attrs.field(default=None, metadata={'json': 'name'})
-    namespace: str | None = attrs.field(default=None, metadata={'json': 'namespace'})
+    name: str | None = attrs.field(default=None, metadata={'json': 'name', 'proto': 1})
+    namespace: str | None = attrs.field(default=None, metadata={'json': 'namespace', 'proto': 2})
 
 
 @attrs.frozen(kw_only=True)
 class SecretVolumeSource:
     """Adapts a Secret into a volume."""
 
-    default_mode: int | None = attrs.field(default=None, metadata={'json': 'defaultMode'})
-    items: tuple[KeyToPath, ...] = attrs.field(default=(), metadata={'json': 'items', 'list_type': 'atomic'})
-    optional: bool | None = attrs.field(default=None, metadata={'json': 'optional'})
-    secret_name: str | None = attrs.field(default=None, metadata={'json': 'secretName'})
+    default_mode: int | None = attrs.field(default=None, metadata={'json': 'defaultMode', 'proto': 3, 'proto_pointer': True})
+    items: tuple[KeyToPath, ...] = attrs.field(default=(), metadata={'json': 'items', 'proto': 2, 'list_type': 'atomic'})
+    optional: bool | None = attrs.field(default=None, metadata={'json': 'optional', 'proto': 4, 'proto_pointer': True})
+    secret_name: str | None = attrs.field(default=None, metadata={'json': 'secretName', 'proto': 1})
 
 
 @attrs.frozen(kw_only=True)
 class SecurityContext:
     """SecurityContext holds security configuration that will be applied to a container. Some fields are present in both SecurityContext and PodSecurityContext.  When both are set, the values in SecurityContext take precedence."""
 
-    allow_privilege_escalation: bool | None = attrs.field(default=None, metadata={'json': 'allowPrivilegeEscalation'})
-    app_armor_profile: AppArmorProfile | None = attrs.field(default=None, metadata={'json': 'appArmorProfile'})
-    capabilities: Capabilities | None = attrs.field(default=None, metadata={'json': 'capabilities'})
-    privileged: bool | None = attrs.field(default=None, metadata={'json': 'privileged'})
-    proc_mount: Literal["Default", "Unmasked"] | None = attrs.field(default=None, metadata={'json': 'procMount'})
-    read_only_root_filesystem: bool | None = attrs.field(default=None, metadata={'json': 'readOnlyRootFilesystem'})
-    run_as_group: int | None = attrs.field(default=None, metadata={'json': 'runAsGroup'})
-    run_as_non_root: bool | None = attrs.field(default=None, metadata={'json': 'runAsNonRoot'})
-    run_as_user: int | None = attrs.field(default=None, metadata={'json': 'runAsUser'})
-    se_linux_options: SELinuxOptions | None = attrs.field(default=None, metadata={'json': 'seLinuxOptions'})
-    seccomp_profile: SeccompProfile | None = attrs.field(default=None, metadata={'json': 'seccompProfile'})
-    windows_options: WindowsSecurityContextOptions | None = attrs.field(default=None, metadata={'json': 'windowsOptions'})
+    allow_privilege_escalation: bool | None = attrs.field(default=None, metadata={'json': 'allowPrivilegeEscalation', 'proto': 7, 'proto_pointer': True})
+    app_armor_profile: AppArmorProfile | None = attrs.field(default=None, metadata={'json': 'appArmorProfile', 'proto': 12})
+    capabilities: Capabilities | None = attrs.field(default=None, metadata={'json': 'capabilities', 'proto': 1})
+    privileged: bool | None = attrs.field(default=None, metadata={'json': 'privileged', 'proto': 2, 'proto_pointer': True})
+    proc_mount: Literal["Default", "Unmasked"] | None = attrs.field(default=None, metadata={'json': 'procMount', 'proto': 9, 'proto_pointer': True})
+    read_only_root_filesystem: bool | None = attrs.field(default=None, metadata={'json': 'readOnlyRootFilesystem', 'proto': 6, 'proto_pointer': True})
+    run_as_group: int | None = attrs.field(default=None, metadata={'json': 'runAsGroup', 'proto': 8, 'proto_pointer': True})
+    run_as_non_root: bool | None = attrs.field(default=None, metadata={'json': 'runAsNonRoot', 'proto': 5, 'proto_pointer': True})
+    run_as_user: int | None = attrs.field(default=None, metadata={'json': 'runAsUser', 'proto': 4, 'proto_pointer': True})
+    se_linux_options: SELinuxOptions | None = attrs.field(default=None, metadata={'json': 'seLinuxOptions', 'proto': 3})
+    seccomp_profile: SeccompProfile | None = attrs.field(default=None, metadata={'json': 'seccompProfile', 'proto': 11})
+    windows_options: WindowsSecurityContextOptions | None = attrs.field(default=None, metadata={'json': 'windowsOptions', 'proto': 10})
 
 
 @attrs.frozen(kw_only=True)
@@ -2106,9 +2106,9 @@ class Service:
 
     api_version: str = attrs.field(default="v1", metadata={'json': 'apiVersion', 'always': True})
     kind: str = attrs.field(default="Service", metadata={'json': 'kind', 'always': True})
-    metadata: meta_v1.ObjectMeta | None = attrs.field(default=None, metadata={'json': 'metadata'})
-    spec: ServiceSpec | None = attrs.field(default=None, metadata={'json': 'spec'})
-    status: ServiceStatus | None = attrs.field(default=None, metadata={'json': 'status'})
+    metadata: meta_v1.ObjectMeta | None = attrs.field(default=None, metadata={'json': 'metadata', 'proto': 1})
+    spec: ServiceSpec | None = attrs.field(default=None, metadata={'json': 'spec', 'proto': 2})
+    status: ServiceStatus | None = attrs.field(default=None, metadata={'json': 'status', 'proto': 3})
 
 
 @attrs.frozen(kw_only=True)
@@ -2119,11 +2119,11 @@ class ServiceAccount:
     KIND: ClassVar[str] = "ServiceAccount"
 
     api_version: str = attrs.field(default="v1", metadata={'json': 'apiVersion', 'always': True})
-    automount_service_account_token: bool | None = attrs.field(default=None, metadata={'json': 'automountServiceAccountToken'})
-    image_pull_secrets: tuple[LocalObjectReference, ...] = attrs.field(default=(), metadata={'json': 'imagePullSecrets', 'list_type': 'atomic'})
+    automount_service_account_token: bool | None = attrs.field(default=None, metadata={'json': 'automountServiceAccountToken', 'proto': 4, 'proto_pointer': True})
+    image_pull_secrets: tuple[LocalObjectReference, ...] = attrs.field(default=(), metadata={'json': 'imagePullSecrets', 'proto': 3, 'list_type': 'atomic'})
     kind: str = attrs.field(default="ServiceAccount", metadata={'json': 'kind', 'always': True})
-    metadata: meta_v1.ObjectMeta | None = attrs.field(default=None, metadata={'json': 'metadata'})
-    secrets: tuple[ObjectReference, ...] = attrs.field(default=(), metadata={'json': 'secrets', 'patch_strategy': 'merge', 'patch_merge_key': 'name', 'list_type': 'map', 'list_map_keys': ('name',)})
+    metadata: meta_v1.ObjectMeta | None = attrs.field(default=None, metadata={'json': 'metadata', 'proto': 1})
+    secrets: tuple[ObjectReference, ...] = attrs.field(default=(), metadata={'json': 'secrets', 'proto': 2, 'patch_strategy': 'merge', 'patch_merge_key': 'name', 'list_type': 'map', 'list_map_keys': ('name',)})
 
 
 @attrs.frozen(kw_only=True)
@@ -2134,18 +2134,18 @@ class ServiceAccountList:
     KIND: ClassVar[str] = "ServiceAccountList"
 
     api_version: str = attrs.field(default="v1", metadata={'json': 'apiVersion', 'always': True})
-    items: tuple[ServiceAccount, ...] = attrs.field(default=(), metadata={'json': 'items', 'required': True, 'always': True})
+    items: tuple[ServiceAccount, ...] = attrs.field(default=(), metadata={'json': 'items', 'proto': 2, 'required': True, 'always': True})
     kind: str = attrs.field(default="ServiceAccountList", metadata={'json': 'kind', 'always': True})
-    metadata: meta_v1.ListMeta | None = attrs.field(default=None, metadata={'json': 'metadata'})
+    metadata: meta_v1.ListMeta | None = attrs.field(default=None, metadata={'json': 'metadata', 'proto': 1})
 
 
 @attrs.frozen(kw_only=True)
 class ServiceAccountTokenProjection:
     """ServiceAccountTokenProjection represents a projected service account token volume. This projection can be used to insert a service account token into the pods runtime filesystem for use against APIs (Kubernetes API Server or otherwise)."""
 
-    audience: str | None = attrs.field(default=None, metadata={'json': 'audience'})
-    expiration_seconds: int | None = attrs.field(default=None, metadata={'json': 'expirationSeconds'})
-    path: str | None = attrs.field(default=None, metadata={'json': 'path', 'required': True})
+    audience: str | None = attrs.field(default=None, metadata={'json': 'audience', 'proto': 1})
+    expiration_seconds: int | None = attrs.field(default=None, metadata={'json': 'expirationSeconds', 'proto': 2, 'proto_pointer': True})
+    path: str | None = attrs.field(default=None, metadata={'json': 'path', 'proto': 3, 'required': True})
 
 
 @attrs.frozen(kw_only=True)
@@ -2156,283 +2156,283 @@ class ServiceList:
     KIND: ClassVar[str] = "ServiceList"
 
     api_version: str = attrs.field(default="v1", metadata={'json': 'apiVersion', 'always': True})
-    items: tuple[Service, ...] = attrs.field(default=(), metadata={'json': 'items', 'required': True, 'always': True})
+    items: tuple[Service, ...] = attrs.field(default=(), metadata={'json': 'items', 'proto': 2, 'required': True, 'always': True})
     kind: str = attrs.field(default="ServiceList", metadata={'json': 'kind', 'always': True})
-    metadata: meta_v1.ListMeta | None = attrs.field(default=None, metadata={'json': 'metadata'})
+    metadata: meta_v1.ListMeta | None = attrs.field(default=None, metadata={'json': 'metadata', 'proto': 1})
 
 
 @attrs.frozen(kw_only=True)
 class ServicePort:
     """ServicePort contains information on service's port."""
 
-    app_protocol: str | None = attrs.field(default=None, metadata={'json': 'appProtocol'})
-    name: str | None = attrs.field(default=None, metadata={'json': 'name'})
-    node_port: int | None = attrs.field(default=None, metadata={'json': 'nodePort'})
-    port: int | None = attrs.field(default=None, metadata={'json': 'port', 'required': True})
-    protocol: Literal["TCP", "UDP", "SCTP"] | None = attrs.field(default=None, metadata={'json': 'protocol'})
-    target_port: IntOrString | None = attrs.field(default=None, metadata={'json': 'targetPort'})
+    app_protocol: str | None = attrs.field(default=None, metadata={'json': 'appProtocol', 'proto': 6, 'proto_pointer': True})
+    name: str | None = attrs.field(default=None, metadata={'json': 'name', 'proto': 1})
+    node_port: int | None = attrs.field(default=None, metadata={'json': 'nodePort', 'proto': 5})
+    port: int | None = attrs.field(default=None, metadata={'json': 'port', 'proto': 3, 'required': True})
+    protocol: Literal["TCP", "UDP", "SCTP"] | None = attrs.field(default=None, metadata={'json': 'protocol', 'proto': 2})
+    target_port: IntOrString | None = attrs.field(default=None, metadata={'json': 'targetPort', 'proto': 4})
 
 
 @attrs.frozen(kw_only=True)
 class ServiceSpec:
     """ServiceSpec describes the attributes that a user creates on a service."""
 
-    allocate_load_balancer_node_ports: bool | None = attrs.field(default=None, metadata={'json': 'allocateLoadBalancerNodePorts'})
-    cluster_ip: str | None = attrs.field(default=None, metadata={'json': 'clusterIP'})
-    cluster_ips: tuple[str, ...] = attrs.field(default=(), metadata={'json': 'clusterIPs', 'list_type': 'atomic'})
-    external_ips: tuple[str, ...] = attrs.field(default=(), metadata={'json': 'externalIPs', 'list_type': 'atomic'})
-    external_name: str | None = attrs.field(default=None, metadata={'json': 'externalName'})
-    external_traffic_policy: Literal["Cluster", "Local"] | None = attrs.field(default=None, metadata={'json': 'externalTrafficPolicy'})
-    health_check_node_port: int | None = attrs.field(default=None, metadata={'json': 'healthCheckNodePort'})
-    internal_traffic_policy: Literal["Cluster", "Local"] | None = attrs.field(default=None, metadata={'json': 'internalTrafficPolicy'})
-    ip_families: tuple[Literal["IPv4", "IPv6"], ...] = attrs.field(default=(), metadata={'json': 'ipFamilies', 'list_type': 'atomic'})
-    ip_family_policy: Literal["SingleStack", "PreferDualStack", "RequireDualStack"] | None = attrs.field(default=None, metadata={'json': 'ipFamilyPolicy'})
-    load_balancer_class: str | None = attrs.field(default=None, metadata={'json': 'loadBalancerClass'})
-    load_balancer_ip: str | None = attrs.field(default=None, metadata={'json': 'loadBalancerIP'})
-    load_balancer_source_ranges: tuple[str, ...] = attrs.field(default=(), metadata={'json': 'loadBalancerSourceRanges', 'list_type': 'atomic'})
-    ports: tuple[ServicePort, ...] = attrs.field(default=(), metadata={'json': 'ports', 'patch_strategy': 'merge', 'patch_merge_key': 'port', 'list_type': 'map', 'list_map_keys': ('port', 'protocol')})
-    publish_not_ready_addresses: bool | None = attrs.field(default=None, metadata={'json': 'publishNotReadyAddresses'})
-    selector: Mapping[str, str] = attrs.field(default=attrs.Factory(dict), metadata={'json': 'selector', 'map_type': 'atomic'})
-    session_affinity: Literal["ClientIP", "None"] | None = attrs.field(default=None, metadata={'json': 'sessionAffinity'})
-    session_affinity_config: SessionAffinityConfig | None = attrs.field(default=None, metadata={'json': 'sessionAffinityConfig'})
-    traffic_distribution: Literal["PreferClose", "PreferSameZone", "PreferSameNode"] | None = attrs.field(default=None, metadata={'json': 'trafficDistribution'})
-    type: Literal["ClusterIP", "NodePort", "LoadBalancer", "ExternalName"] | None = attrs.field(default=None, metadata={'json': 'type'})
+    allocate_load_balancer_node_ports: bool | None = attrs.field(default=None, metadata={'json': 'allocateLoadBalancerNodePorts', 'proto': 20, 'proto_pointer': True})
+    cluster_ip: str | None = attrs.field(default=None, metadata={'json': 'clusterIP', 'proto': 3})
+    cluster_ips: tuple[str, ...] = attrs.field(default=(), metadata={'json': 'clusterIPs', 'proto': 18, 'list_type': 'atomic'})
+    external_ips: tuple[str, ...] = attrs.field(default=(), metadata={'json': 'externalIPs', 'proto': 5, 'list_type': 'atomic'})
+    external_name: str | None = attrs.field(default=None, metadata={'json': 'externalName', 'proto': 10})
+    external_traffic_policy: Literal["Cluster", "Local"] | None = attrs.field(default=None, metadata={'json': 'externalTrafficPolicy', 'proto': 11})
+    health_check_node_port: int | None = attrs.field(default=None, metadata={'json': 'healthCheckNodePort', 'proto': 12})
+    internal_traffic_policy: Literal["Cluster", "Local"] | None = attrs.field(default=None, metadata={'json': 'internalTrafficPolicy', 'proto': 22, 'proto_pointer': True})
+    ip_families: tuple[Literal["IPv4", "IPv6"], ...] = attrs.field(default=(), metadata={'json': 'ipFamilies', 'proto': 19, 'list_type': 'atomic'})
+    ip_family_policy: Literal["SingleStack", "PreferDualStack", "RequireDualStack"] | None = attrs.field(default=None, metadata={'json': 'ipFamilyPolicy', 'proto': 17, 'proto_pointer': True})
+    load_balancer_class: str | None = attrs.field(default=None, metadata={'json': 'loadBalancerClass', 'proto': 21, 'proto_pointer': True})
+    load_balancer_ip: str | None = attrs.field(default=None, metadata={'json': 'loadBalancerIP', 'proto': 8})
+    load_balancer_source_ranges: tuple[str, ...] = attrs.field(default=(), metadata={'json': 'loadBalancerSourceRanges', 'proto': 9, 'list_type': 'atomic'})
+    ports: tuple[ServicePort, ...] = attrs.field(default=(), metadata={'json': 'ports', 'proto': 1, 'patch_strategy': 'merge', 'patch_merge_key': 'port', 'list_type': 'map', 'list_map_keys': ('port', 'protocol')})
+    publish_not_ready_addresses: bool | None = attrs.field(default=None, metadata={'json': 'publishNotReadyAddresses', 'proto': 13})
+    selector: Mapping[str, str] = attrs.field(default=attrs.Factory(dict), metadata={'json': 'selector', 'proto': 2, 'map_type': 'atomic'})
+    session_affinity: Literal["ClientIP", "None"] | None = attrs.field(default=None, metadata={'json': 'sessionAffinity', 'proto': 7})
+    session_affinity_config: SessionAffinityConfig | None = attrs.field(default=None, metadata={'json': 'sessionAffinityConfig', 'proto': 14})
+    traffic_distribution: Literal["PreferClose", "PreferSameZone", "PreferSameNode"] | None = attrs.field(default=None, metadata={'json': 'trafficDistribution', 'proto': 23, 'proto_pointer': True})
+    type: Literal["ClusterIP", "NodePort", "LoadBalancer", "ExternalName"] | None = attrs.field(default=None, metadata={'json': 'type', 'proto': 4})
 
 
 @attrs.frozen(kw_only=True)
 class ServiceStatus:
     """ServiceStatus represents the current status of a service."""
 
-    conditions: tuple[meta_v1.Condition, ...] = attrs.field(default=(), metadata={'json': 'conditions', 'patch_strategy': 'merge', 'patch_merge_key': 'type', 'list_type': 'map', 'list_map_keys': ('type',)})
-    load_balancer: LoadBalancerStatus | None = attrs.field(default=None, metadata={'json': 'loadBalancer'})
+    conditions: tuple[meta_v1.Condition, ...] = attrs.field(default=(), metadata={'json': 'conditions', 'proto': 2, 'patch_strategy': 'merge', 'patch_merge_key': 'type', 'list_type': 'map', 'list_map_keys': ('type',)})
+    load_balancer: LoadBalancerStatus | None = attrs.field(default=None, metadata={'json': 'loadBalancer', 'proto': 1})
 
 
 @attrs.frozen(kw_only=True)
 class SessionAffinityConfig:
     """SessionAffinityConfig represents the configurations of session affinity."""
 
-    client_ip: ClientIPConfig | None = attrs.field(default=None, metadata={'json': 'clientIP'})
+    client_ip: ClientIPConfig | None = attrs.field(default=None, metadata={'json': 'clientIP', 'proto': 1})
 
 
 @attrs.frozen(kw_only=True)
 class SleepAction:
     """SleepAction describes a "sleep" action."""
 
-    seconds: int | None = attrs.field(default=None, metadata={'json': 'seconds', 'required': True})
+    seconds: int | None = attrs.field(default=None, metadata={'json': 'seconds', 'proto': 1, 'required': True})
 
 
 @attrs.frozen(kw_only=True)
 class StorageOSPersistentVolumeSource:
     """Represents a StorageOS persistent volume resource."""
 
-    fs_type: str | None = attrs.field(default=None, metadata={'json': 'fsType'})
-    read_only: bool | None = attrs.field(default=None, metadata={'json': 'readOnly'})
-    secret_ref: ObjectReference | None = attrs.field(default=None, metadata={'json': 'secretRef'})
-    volume_name: str | None = attrs.field(default=None, metadata={'json': 'volumeName'})
-    volume_namespace: str | None = attrs.field(default=None, metadata={'json': 'volumeNamespace'})
+    fs_type: str | None = attrs.field(default=None, metadata={'json': 'fsType', 'proto': 3})
+    read_only: bool | None = attrs.field(default=None, metadata={'json': 'readOnly', 'proto': 4})
+    secret_ref: ObjectReference | None = attrs.field(default=None, metadata={'json': 'secretRef', 'proto': 5})
+    volume_name: str | None = attrs.field(default=None, metadata={'json': 'volumeName', 'proto': 1})
+    volume_namespace: str | None = attrs.field(default=None, metadata={'json': 'volumeNamespace', 'proto': 2})
 
 
 @attrs.frozen(kw_only=True)
 class StorageOSVolumeSource:
     """Represents a StorageOS persistent volume resource."""
 
-    fs_type: str | None = attrs.field(default=None, metadata={'json': 'fsType'})
-    read_only: bool | None = attrs.field(default=None, metadata={'json': 'readOnly'})
-    secret_ref: LocalObjectReference | None = attrs.field(default=None, metadata={'json': 'secretRef'})
-    volume_name: str | None = attrs.field(default=None, metadata={'json': 'volumeName'})
-    volume_namespace: str | None = attrs.field(default=None, metadata={'json': 'volumeNamespace'})
+    fs_type: str | None = attrs.field(default=None, metadata={'json': 'fsType', 'proto': 3})
+    read_only: bool | None = attrs.field(default=None, metadata={'json': 'readOnly', 'proto': 4})
+    secret_ref: LocalObjectReference | None = attrs.field(default=None, metadata={'json': 'secretRef', 'proto': 5})
+    volume_name: str | None = attrs.field(default=None, metadata={'json': 'volumeName', 'proto': 1})
+    volume_namespace: str | None = attrs.field(default=None, metadata={'json': 'volumeNamespace', 'proto': 2})
 
 
 @attrs.frozen(kw_only=True)
 class Sysctl:
     """Sysctl defines a kernel parameter to be set"""
 
-    name: str | None = attrs.field(default=None, metadata={'json': 'name', 'required': True})
-    value: str | None = attrs.field(default=None, metadata={'json': 'value', 'required': True})
+    name: str | None = attrs.field(default=None, metadata={'json': 'name', 'proto': 1, 'required': True})
+    value: str | None = attrs.field(default=None, metadata={'json': 'value', 'proto': 2, 'required': True})
 
 
 @attrs.frozen(kw_only=True)
 class TCPSocketAction:
     """TCPSocketAction describes an action based on opening a socket"""
 
-    host: str | None = attrs.field(default=None, metadata={'json': 'host'})
-    port: IntOrString | None = attrs.field(default=None, metadata={'json': 'port', 'required': True})
+    host: str | None = attrs.field(default=None, metadata={'json': 'host', 'proto': 2})
+    port: IntOrString | None = attrs.field(default=None, metadata={'json': 'port', 'proto': 1, 'required': True})
 
 
 @attrs.frozen(kw_only=True)
 class Taint:
     """The node this Taint is attached to has the "effect" on any pod that does not tolerate the Taint."""
 
-    effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] | None = attrs.field(default=None, metadata={'json': 'effect', 'required': True})
-    key: str | None = attrs.field(default=None, metadata={'json': 'key', 'required': True})
-    time_added: Time | None = attrs.field(default=None, metadata={'json': 'timeAdded'})
-    value: str | None = attrs.field(default=None, metadata={'json': 'value'})
+    effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] | None = attrs.field(default=None, metadata={'json': 'effect', 'proto': 3, 'required': True})
+    key: str | None = attrs.field(default=None, metadata={'json': 'key', 'proto': 1, 'required': True})
+    time_added: Time | None = attrs.field(default=None, metadata={'json': 'timeAdded', 'proto': 4})
+    value: str | None = attrs.field(default=None, metadata={'json': 'value', 'proto': 2})
 
 
 @attrs.frozen(kw_only=True)
 class Toleration:
     """The pod this Toleration is attached to tolerates any taint that matches the triple <key,value,effect> using the matching operator <operator>."""
 
-    effect: Literal["", "NoSchedule", "PreferNoSchedule", "NoExecute"] | None = attrs.field(default=None, metadata={'json': 'effect'})
-    key: str | None = attrs.field(default=None, metadata={'json': 'key'})
-    operator: Literal["", "Exists", "Equal"] | None = attrs.field(default=None, metadata={'json': 'operator'})
-    toleration_seconds: int | None = attrs.field(default=None, metadata={'json': 'tolerationSeconds'})
-    value: str | None = attrs.field(default=None, metadata={'json': 'value'})
+    effect: Literal["", "NoSchedule", "PreferNoSchedule", "NoExecute"] | None = attrs.field(default=None, metadata={'json': 'effect', 'proto': 4})
+    key: str | None = attrs.field(default=None, metadata={'json': 'key', 'proto': 1})
+    operator: Literal["", "Exists", "Equal"] | None = attrs.field(default=None, metadata={'json': 'operator', 'proto': 2})
+    toleration_seconds: int | None = attrs.field(default=None, metadata={'json': 'tolerationSeconds', 'proto': 5, 'proto_pointer': True})
+    value: str | None = attrs.field(default=None, metadata={'json': 'value', 'proto': 3})
 
 
 @attrs.frozen(kw_only=True)
 class TopologySpreadConstraint:
     """TopologySpreadConstraint specifies how to spread matching pods among the given topology."""
 
-    label_selector: meta_v1.LabelSelector | None = attrs.field(default=None, metadata={'json': 'labelSelector'})
-    match_label_keys: tuple[str, ...] = attrs.field(default=(), metadata={'json': 'matchLabelKeys', 'list_type': 'atomic'})
-    max_skew: int | None = attrs.field(default=None, metadata={'json': 'maxSkew', 'required': True})
-    min_domains: int | None = attrs.field(default=None, metadata={'json': 'minDomains'})
-    node_affinity_policy: Literal["Ignore", "Honor"] | None = attrs.field(default=None, metadata={'json': 'nodeAffinityPolicy'})
-    node_taints_policy: Literal["Ignore", "Honor"] | None = attrs.field(default=None, metadata={'json': 'nodeTaintsPolicy'})
-    topology_key: str | None = attrs.field(default=None, metadata={'json': 'topologyKey', 'required': True})
-    when_unsatisfiable: Literal["DoNotSchedule", "ScheduleAnyway"] | None = attrs.field(default=None, metadata={'json': 'whenUnsatisfiable', 'required': True})
+    label_selector: meta_v1.LabelSelector | None = attrs.field(default=None, metadata={'json': 'labelSelector', 'proto': 4})
+    match_label_keys: tuple[str, ...] = attrs.field(default=(), metadata={'json': 'matchLabelKeys', 'proto': 8, 'list_type': 'atomic'})
+    max_skew: int | None = attrs.field(default=None, metadata={'json': 'maxSkew', 'proto': 1, 'required': True})
+    min_domains: int | None = attrs.field(default=None, metadata={'json': 'minDomains', 'proto': 5, 'proto_pointer': True})
+    node_affinity_policy: Literal["Ignore", "Honor"] | None = attrs.field(default=None, metadata={'json': 'nodeAffinityPolicy', 'proto': 6, 'proto_pointer': True})
+    node_taints_policy: Literal["Ignore", "Honor"] | None = attrs.field(default=None, metadata={'json': 'nodeTaintsPolicy', 'proto': 7, 'proto_pointer': True})
+    topology_key: str | None = attrs.field(default=None, metadata={'json': 'topologyKey', 'proto': 2, 'required': True})
+    when_unsatisfiable: Literal["DoNotSchedule", "ScheduleAnyway"] | None = attrs.field(default=None, metadata={'json': 'whenUnsatisfiable', 'proto': 3, 'required': True})
 
 
 @attrs.frozen(kw_only=True)
 class TypedLocalObjectReference:
     """TypedLocalObjectReference contains enough information to let you locate the typed referenced object inside the same namespace."""
 
-    api_group: str | None = attrs.field(default=None, metadata={'json': 'apiGroup'})
-    kind: str | None = attrs.field(default=None, metadata={'json': 'kind', 'required': True})
-    name: str | None = attrs.field(default=None, metadata={'json': 'name', 'required': True})
+    api_group: str | None = attrs.field(default=None, metadata={'json': 'apiGroup', 'proto': 1, 'proto_pointer': True})
+    kind: str | None = attrs.field(default=None, metadata={'json': 'kind', 'proto': 2, 'required': True})
+    name: str | None = attrs.field(default=None, metadata={'json': 'name', 'proto': 3, 'required': True})
 
 
 @attrs.frozen(kw_only=True)
 class TypedObjectReference:
     """TypedObjectReference contains enough information to let you locate the typed referenced object"""
 
-    api_group: str | None = attrs.field(default=None, metadata={'json': 'apiGroup'})
-    kind: str | None = attrs.field(default=None, metadata={'json': 'kind', 'required': True})
-    name: str | None = attrs.field(default=None, metadata={'json': 'name', 'required': True})
-    namespace: str | None = attrs.field(default=None, metadata={'json': 'namespace'})
+    api_group: str | None = attrs.field(default=None, metadata={'json': 'apiGroup', 'proto': 1, 'proto_pointer': True})
+    kind: str | None = attrs.field(default=None, metadata={'json': 'kind', 'proto': 2, 'required': True})
+    name: str | None = attrs.field(default=None, metadata={'json': 'name', 'proto': 3, 'required': True})
+    namespace: str | None = attrs.field(default=None, metadata={'json': 'namespace', 'proto': 4, 'proto_pointer': True})
 
 
 @attrs.frozen(kw_only=True)
 class Volume:
     """Volume represents a named volume in a pod that may be accessed by any container in the pod."""
 
-    aws_elastic_block_store: AWSElasticBlockStoreVolumeSource | None = attrs.field(default=None, metadata={'json': 'awsElasticBlockStore'})
-    azure_disk: AzureDiskVolumeSource | None = attrs.field(default=None, metadata={'json': 'azureDisk'})
-    azure_file: AzureFileVolumeSource | None = attrs.field(default=None, metadata={'json': 'azureFile'})
-    cephfs: CephFSVolumeSource | None = attrs.field(default=None, metadata={'json': 'cephfs'})
-    cinder: CinderVolumeSource | None = attrs.field(default=None, metadata={'json': 'cinder'})
-    config_map: ConfigMapVolumeSource | None = attrs.field(default=None, metadata={'json': 'configMap'})
-    csi: CSIVolumeSource | None = attrs.field(default=None, metadata={'json': 'csi'})
-    downward_api: DownwardAPIVolumeSource | None = attrs.field(default=None, metadata={'json': 'downwardAPI'})
-    empty_dir: EmptyDirVolumeSource | None = attrs.field(default=None, metadata={'json': 'emptyDir'})
-    ephemeral: EphemeralVolumeSource | None = attrs.field(default=None, metadata={'json': 'ephemeral'})
-    fc: FCVolumeSource | None = attrs.field(default=None, metadata={'json': 'fc'})
-    flex_volume: FlexVolumeSource | None = attrs.field(default=None, metadata={'json': 'flexVolume'})
-    flocker: FlockerVolumeSource | None = attrs.field(default=None, metadata={'json': 'flocker'})
-    gce_persistent_disk: GCEPersistentDiskVolumeSource | None = attrs.field(default=None, metadata={'json': 'gcePersistentDisk'})
-    git_repo: GitRepoVolumeSource | None = attrs.field(default=None, metadata={'json': 'gitRepo'})
-    glusterfs: GlusterfsVolumeSource | None = attrs.field(default=None, metadata={'json': 'glusterfs'})
-    host_path: HostPathVolumeSource | None = attrs.field(default=None, metadata={'json': 'hostPath'})
-    image: ImageVolumeSource | None = attrs.field(default=None, metadata={'json': 'image'})
-    iscsi: ISCSIVolumeSource | None = attrs.field(default=None, metadata={'json': 'iscsi'})
-    name: str | None = attrs.field(default=None, metadata={'json': 'name', 'required': True})
-    nfs: NFSVolumeSource | None = attrs.field(default=None, metadata={'json': 'nfs'})
-    persistent_volume_claim: PersistentVolumeClaimVolumeSource | None = attrs.field(default=None, metadata={'json': 'persistentVolumeClaim'})
-    photon_persistent_disk: PhotonPersistentDiskVolumeSource | None = attrs.field(default=None, metadata={'json': 'photonPersistentDisk'})
-    portworx_volume: PortworxVolumeSource | None = attrs.field(default=None, metadata={'json': 'portworxVolume'})
-    projected: ProjectedVolumeSource | None = attrs.field(default=None, metadata={'json': 'projected'})
-    quobyte: QuobyteVolumeSource | None = attrs.field(default=None, metadata={'json': 'quobyte'})
-    rbd: RBDVolumeSource | None = attrs.field(default=None, metadata={'json': 'rbd'})
-    scale_io: ScaleIOVolumeSource | None = attrs.field(default=None, metadata={'json': 'scaleIO'})
-    secret: SecretVolumeSource | None = attrs.field(default=None, metadata={'json': 'secret'})
-    storageos: StorageOSVolumeSource | None = attrs.field(default=None, metadata={'json': 'storageos'})
-    vsphere_volume: VsphereVirtualDiskVolumeSource | None = attrs.field(default=None, metadata={'json': 'vsphereVolume'})
+    aws_elastic_block_store: AWSElasticBlockStoreVolumeSource | None = attrs.field(default=None, metadata={'json': 'awsElasticBlockStore', 'proto': 4, 'proto_inline': 2})
+    azure_disk: AzureDiskVolumeSource | None = attrs.field(default=None, metadata={'json': 'azureDisk', 'proto': 22, 'proto_inline': 2})
+    azure_file: AzureFileVolumeSource | None = attrs.field(default=None, metadata={'json': 'azureFile', 'proto': 18, 'proto_inline': 2})
+    cephfs: CephFSVolumeSource | None = attrs.field(default=None, metadata={'json': 'cephfs', 'proto': 14, 'proto_inline': 2})
+    cinder: CinderVolumeSource | None = attrs.field(default=None, metadata={'json': 'cinder', 'proto': 13, 'proto_inline': 2})
+    config_map: ConfigMapVolumeSource | None = attrs.field(default=None, metadata={'json': 'configMap', 'proto': 19, 'proto_inline': 2})
+    csi: CSIVolumeSource | None = attrs.field(default=None, metadata={'json': 'csi', 'proto': 28, 'proto_inline': 2})
+    downward_api: DownwardAPIVolumeSource | None = attrs.field(default=None, metadata={'json': 'downwardAPI', 'proto': 16, 'proto_inline': 2})
+    empty_dir: EmptyDirVolumeSource | None = attrs.field(default=None, metadata={'json': 'emptyDir', 'proto': 2, 'proto_inline': 2})
+    ephemeral: EphemeralVolumeSource | None = attrs.field(default=None, metadata={'json': 'ephemeral', 'proto': 29, 'proto_inline': 2})
+    fc: FCVolumeSource | None = attrs.field(default=None, metadata={'json': 'fc', 'proto': 17, 'proto_inline': 2})
+    flex_volume: FlexVolumeSource | None = attrs.field(default=None, metadata={'json': 'flexVolume', 'proto': 12, 'proto_inline': 2})
+    flocker: FlockerVolumeSource | None = attrs.field(default=None, metadata={'json': 'flocker', 'proto': 15, 'proto_inline': 2})
+    gce_persistent_disk: GCEPersistentDiskVolumeSource | None = attrs.field(default=None, metadata={'json': 'gcePersistentDisk', 'proto': 3, 'proto_inline': 2})
+    git_repo: GitRepoVolumeSource | None = attrs.field(default=None, metadata={'json': 'gitRepo', 'proto': 5, 'proto_inline': 2})
+    glusterfs: GlusterfsVolumeSource | None = attrs.field(default=None, metadata={'json': 'glusterfs', 'proto': 9, 'proto_inline': 2})
+    host_path: HostPathVolumeSource | None = attrs.field(default=None, metadata={'json': 'hostPath', 'proto': 1, 'proto_inline': 2})
+    image: ImageVolumeSource | None = attrs.field(default=None, metadata={'json': 'image', 'proto': 30, 'proto_inline': 2})
+    iscsi: ISCSIVolumeSource | None = attrs.field(default=None, metadata={'json': 'iscsi', 'proto': 8, 'proto_inline': 2})
+    name: str | None = attrs.field(default=None, metadata={'json': 'name', 'proto': 1, 'required': True})
+    nfs: NFSVolumeSource | None = attrs.field(default=None, metadata={'json': 'nfs', 'proto': 7, 'proto_inline': 2})
+    persistent_volume_claim: PersistentVolumeClaimVolumeSource | None = attrs.field(default=None, metadata={'json': 'persistentVolumeClaim', 'proto': 10, 'proto_inline': 2})
+    photon_persistent_disk: PhotonPersistentDiskVolumeSource | None = attrs.field(default=None, metadata={'json': 'photonPersistentDisk', 'proto': 23, 'proto_inline': 2})
+    portworx_volume: PortworxVolumeSource | None = attrs.field(default=None, metadata={'json': 'portworxVolume', 'proto': 24, 'proto_inline': 2})
+    projected: ProjectedVolumeSource | None = attrs.field(default=None, metadata={'json': 'projected', 'proto': 26, 'proto_inline': 2})
+    quobyte: QuobyteVolumeSource | None = attrs.field(default=None, metadata={'json': 'quobyte', 'proto': 21, 'proto_inline': 2})
+    rbd: RBDVolumeSource | None = attrs.field(default=None, metadata={'json': 'rbd', 'proto': 11, 'proto_inline': 2})
+    scale_io: ScaleIOVolumeSource | None = attrs.field(default=None, metadata={'json': 'scaleIO', 'proto': 25, 'proto_inline': 2})
+    secret: SecretVolumeSource | None = attrs.field(default=None, metadata={'json': 'secret', 'proto': 6, 'proto_inline': 2})
+    storageos: StorageOSVolumeSource | None = attrs.field(default=None, metadata={'json': 'storageos', 'proto': 27, 'proto_inline': 2})
+    vsphere_volume: VsphereVirtualDiskVolumeSource | None = attrs.field(default=None, metadata={'json': 'vsphereVolume', 'proto': 20, 'proto_inline': 2})
 
 
 @attrs.frozen(kw_only=True)
 class VolumeDevice:
     """volumeDevice describes a mapping of a raw block device within a container."""
 
-    device_path: str | None = attrs.field(default=None, metadata={'json': 'devicePath', 'required': True})
-    name: str | None = attrs.field(default=None, metadata={'json': 'name', 'required': True})
+    device_path: str | None = attrs.field(default=None, metadata={'json': 'devicePath', 'proto': 2, 'required': True})
+    name: str | None = attrs.field(default=None, metadata={'json': 'name', 'proto': 1, 'required': True})
 
 
 @attrs.frozen(kw_only=True)
 class VolumeMount:
     """VolumeMount describes a mounting of a Volume within a container."""
 
-    mount_path: str | None = attrs.field(default=None, metadata={'json': 'mountPath', 'required': True})
-    mount_propagation: Literal["None", "HostToContainer", "Bidirectional"] | None = attrs.field(default=None, metadata={'json': 'mountPropagation'})
-    name: str | None = attrs.field(default=None, metadata={'json': 'name', 'required': True})
-    read_only: bool | None = attrs.field(default=None, metadata={'json': 'readOnly'})
-    recursive_read_only: Literal["Disabled", "IfPossible", "Enabled"] | None = attrs.field(default=None, metadata={'json': 'recursiveReadOnly'})
-    sub_path: str | None = attrs.field(default=None, metadata={'json': 'subPath'})
-    sub_path_expr: str | None = attrs.field(default=None, metadata={'json': 'subPathExpr'})
+    mount_path: str | None = attrs.field(default=None, metadata={'json': 'mountPath', 'proto': 3, 'required': True})
+    mount_propagation: Literal["None", "HostToContainer", "Bidirectional"] | None = attrs.field(default=None, metadata={'json': 'mountPropagation', 'proto': 5, 'proto_pointer': True})
+    name: str | None = attrs.field(default=None, metadata={'json': 'name', 'proto': 1, 'required': True})
+    read_only: bool | None = attrs.field(default=None, metadata={'json': 'readOnly', 'proto': 2})
+    recursive_read_only: Literal["Disabled", "IfPossible", "Enabled"] | None = attrs.field(default=None, metadata={'json': 'recursiveReadOnly', 'proto': 7, 'proto_pointer': True})
+    sub_path: str | None = attrs.field(default=None, metadata={'json': 'subPath', 'proto': 4})
+    sub_path_expr: str | None = attrs.field(default=None, metadata={'json': 'subPathExpr', 'proto': 6})
 
 
 @attrs.frozen(kw_only=True)
 class VolumeMountStatus:
     """VolumeMountStatus shows status of volume mounts."""
 
-    mount_path: str | None = attrs.field(default=None, metadata={'json': 'mountPath', 'required': True})
-    name: str | None = attrs.field(default=None, metadata={'json': 'name', 'required': True})
-    read_only: bool | None = attrs.field(default=None, metadata={'json': 'readOnly'})
-    recursive_read_only: Literal["Disabled", "IfPossible", "Enabled"] | None = attrs.field(default=None, metadata={'json': 'recursiveReadOnly'})
+    mount_path: str | None = attrs.field(default=None, metadata={'json': 'mountPath', 'proto': 2, 'required': True})
+    name: str | None = attrs.field(default=None, metadata={'json': 'name', 'proto': 1, 'required': True})
+    read_only: bool | None = attrs.field(default=None, metadata={'json': 'readOnly', 'proto': 3})
+    recursive_read_only: Literal["Disabled", "IfPossible", "Enabled"] | None = attrs.field(default=None, metadata={'json': 'recursiveReadOnly', 'proto': 4, 'proto_pointer': True})
 
 
 @attrs.frozen(kw_only=True)
 class VolumeNodeAffinity:
     """VolumeNodeAffinity defines constraints that limit what nodes this volume can be accessed from."""
 
-    required: NodeSelector | None = attrs.field(default=None, metadata={'json': 'required'})
+    required: NodeSelector | None = attrs.field(default=None, metadata={'json': 'required', 'proto': 1})
 
 
 @attrs.frozen(kw_only=True)
 class VolumeProjection:
     """Projection that may be projected along with other supported volume types. Exactly one of these fields must be set."""
 
-    cluster_trust_bundle: ClusterTrustBundleProjection | None = attrs.field(default=None, metadata={'json': 'clusterTrustBundle'})
-    config_map: ConfigMapProjection | None = attrs.field(default=None, metadata={'json': 'configMap'})
-    downward_api: DownwardAPIProjection | None = attrs.field(default=None, metadata={'json': 'downwardAPI'})
-    secret: SecretProjection | None = attrs.field(default=None, metadata={'json': 'secret'})
-    service_account_token: ServiceAccountTokenProjection | None = attrs.field(default=None, metadata={'json': 'serviceAccountToken'})
+    cluster_trust_bundle: ClusterTrustBundleProjection | None = attrs.field(default=None, metadata={'json': 'clusterTrustBundle', 'proto': 5})
+    config_map: ConfigMapProjection | None = attrs.field(default=None, metadata={'json': 'configMap', 'proto': 3})
+    downward_api: DownwardAPIProjection | None = attrs.field(default=None, metadata={'json': 'downwardAPI', 'proto': 2})
+    secret: SecretProjection | None = attrs.field(default=None, metadata={'json': 'secret', 'proto': 1})
+    service_account_token: ServiceAccountTokenProjection | None = attrs.field(default=None, metadata={'json': 'serviceAccountToken', 'proto': 4})
 
 
 @attrs.frozen(kw_only=True)
 class VolumeResourceRequirements:
     """VolumeResourceRequirements describes the storage resource requirements for a volume."""
 
-    limits: Mapping[str, Quantity] = attrs.field(default=attrs.Factory(dict), metadata={'json': 'limits'})
-    requests: Mapping[str, Quantity] = attrs.field(default=attrs.Factory(dict), metadata={'json': 'requests'})
+    limits: Mapping[str, Quantity] = attrs.field(default=attrs.Factory(dict), metadata={'json': 'limits', 'proto': 1})
+    requests: Mapping[str, Quantity] = attrs.field(default=attrs.Factory(dict), metadata={'json': 'requests', 'proto': 2})
 
 
 @attrs.frozen(kw_only=True)
 class VsphereVirtualDiskVolumeSource:
     """Represents a vSphere volume resource."""
 
-    fs_type: str | None = attrs.field(default=None, metadata={'json': 'fsType'})
-    storage_policy_id: str | None = attrs.field(default=None, metadata={'json': 'storagePolicyID'})
-    storage_policy_name: str | None = attrs.field(default=None, metadata={'json': 'storagePolicyName'})
-    volume_path: str | None = attrs.field(default=None, metadata={'json': 'volumePath', 'required': True})
+    fs_type: str | None = attrs.field(default=None, metadata={'json': 'fsType', 'proto': 2})
+    storage_policy_id: str | None = attrs.field(default=None, metadata={'json': 'storagePolicyID', 'proto': 4})
+    storage_policy_name: str | None = attrs.field(default=None, metadata={'json': 'storagePolicyName', 'proto': 3})
+    volume_path: str | None = attrs.field(default=None, metadata={'json': 'volumePath', 'proto': 1, 'required': True})
 
 
 @attrs.frozen(kw_only=True)
 class WeightedPodAffinityTerm:
     """The weights of all of the matched WeightedPodAffinityTerm fields are added per-node to find the most preferred node(s)"""
 
-    pod_affinity_term: PodAffinityTerm | None = attrs.field(default=None, metadata={'json': 'podAffinityTerm', 'required': True})
-    weight: int | None = attrs.field(default=None, metadata={'json': 'weight', 'required': True})
+    pod_affinity_term: PodAffinityTerm | None = attrs.field(default=None, metadata={'json': 'podAffinityTerm', 'proto': 2, 'required': True})
+    weight: int | None = attrs.field(default=None, metadata={'json': 'weight', 'proto': 1, 'required': True})
 
 
 @attrs.frozen(kw_only=True)
 class WindowsSecurityContextOptions:
     """WindowsSecurityContextOptions contain Windows-specific options and credentials."""
 
-    gmsa_credential_spec: str | None = attrs.field(default=None, metadata={'json': 'gmsaCredentialSpec'})
-    gmsa_credential_spec_name: str | None = attrs.field(default=None, metadata={'json': 'gmsaCredentialSpecName'})
-    host_process: bool | None = attrs.field(default=None, metadata={'json': 'hostProcess'})
-    run_as_user_name: str | None = attrs.field(default=None, metadata={'json': 'runAsUserName'})
+    gmsa_credential_spec: str | None = attrs.field(default=None, metadata={'json': 'gmsaCredentialSpec', 'proto': 2, 'proto_pointer': True})
+    gmsa_credential_spec_name: str | None = attrs.field(default=None, metadata={'json': 'gmsaCredentialSpecName', 'proto': 1, 'proto_pointer': True})
+    host_process: bool | None = attrs.field(default=None, metadata={'json': 'hostProcess', 'proto': 4, 'proto_pointer': True})
+    run_as_user_name: str | None = attrs.field(default=None, metadata={'json': 'runAsUserName', 'proto': 3, 'proto_pointer': True})
 
 
 # (apiVersion, kind) -> class, for the kinds this module defines.

@@ -30,41 +30,41 @@ __all__ = [
 class Endpoint:
     """Endpoint represents a single logical "backend" implementing a service."""
 
-    addresses: tuple[str, ...] = attrs.field(default=(), metadata={'json': 'addresses', 'required': True, 'list_type': 'set', 'always': True})
-    conditions: EndpointConditions | None = attrs.field(default=None, metadata={'json': 'conditions'})
-    deprecated_topology: Mapping[str, str] = attrs.field(default=attrs.Factory(dict), metadata={'json': 'deprecatedTopology'})
-    hints: EndpointHints | None = attrs.field(default=None, metadata={'json': 'hints'})
-    hostname: str | None = attrs.field(default=None, metadata={'json': 'hostname'})
-    node_name: str | None = attrs.field(default=None, metadata={'json': 'nodeName'})
-    target_ref: core_v1.ObjectReference | None = attrs.field(default=None, metadata={'json': 'targetRef'})
-    zone: str | None = attrs.field(default=None, metadata={'json': 'zone'})
+    addresses: tuple[str, ...] = attrs.field(default=(), metadata={'json': 'addresses', 'proto': 1, 'required': True, 'list_type': 'set', 'always': True})
+    conditions: EndpointConditions | None = attrs.field(default=None, metadata={'json': 'conditions', 'proto': 2})
+    deprecated_topology: Mapping[str, str] = attrs.field(default=attrs.Factory(dict), metadata={'json': 'deprecatedTopology', 'proto': 5})
+    hints: EndpointHints | None = attrs.field(default=None, metadata={'json': 'hints', 'proto': 8})
+    hostname: str | None = attrs.field(default=None, metadata={'json': 'hostname', 'proto': 3, 'proto_pointer': True})
+    node_name: str | None = attrs.field(default=None, metadata={'json': 'nodeName', 'proto': 6, 'proto_pointer': True})
+    target_ref: core_v1.ObjectReference | None = attrs.field(default=None, metadata={'json': 'targetRef', 'proto': 4})
+    zone: str | None = attrs.field(default=None, metadata={'json': 'zone', 'proto': 7, 'proto_pointer': True})
 
 
 @attrs.frozen(kw_only=True)
 class EndpointConditions:
     """EndpointConditions represents the current condition of an endpoint."""
 
-    ready: bool | None = attrs.field(default=None, metadata={'json': 'ready'})
-    serving: bool | None = attrs.field(default=None, metadata={'json': 'serving'})
-    terminating: bool | None = attrs.field(default=None, metadata={'json': 'terminating'})
+    ready: bool | None = attrs.field(default=None, metadata={'json': 'ready', 'proto': 1, 'proto_pointer': True})
+    serving: bool | None = attrs.field(default=None, metadata={'json': 'serving', 'proto': 2, 'proto_pointer': True})
+    terminating: bool | None = attrs.field(default=None, metadata={'json': 'terminating', 'proto': 3, 'proto_pointer': True})
 
 
 @attrs.frozen(kw_only=True)
 class EndpointHints:
     """EndpointHints provides hints describing how an endpoint should be consumed."""
 
-    for_nodes: tuple[ForNode, ...] = attrs.field(default=(), metadata={'json': 'forNodes', 'list_type': 'atomic'})
-    for_zones: tuple[ForZone, ...] = attrs.field(default=(), metadata={'json': 'forZones', 'list_type': 'atomic'})
+    for_nodes: tuple[ForNode, ...] = attrs.field(default=(), metadata={'json': 'forNodes', 'proto': 2, 'list_type': 'atomic'})
+    for_zones: tuple[ForZone, ...] = attrs.field(default=(), metadata={'json': 'forZones', 'proto': 1, 'list_type': 'atomic'})
 
 
 @attrs.frozen(kw_only=True)
 class EndpointPort:
     """EndpointPort represents a Port used by an EndpointSlice"""
 
-    app_protocol: str | None = attrs.field(default=None, metadata={'json': 'appProtocol'})
-    name: str | None = attrs.field(default=None, metadata={'json': 'name'})
-    port: int | None = attrs.field(default=None, metadata={'json': 'port'})
-    protocol: Literal["TCP", "UDP", "SCTP"] | None = attrs.field(default=None, metadata={'json': 'protocol'})
+    app_protocol: str | None = attrs.field(default=None, metadata={'json': 'appProtocol', 'proto': 4, 'proto_pointer': True})
+    name: str | None = attrs.field(default=None, metadata={'json': 'name', 'proto': 1, 'proto_pointer': True})
+    port: int | None = attrs.field(default=None, metadata={'json': 'port', 'proto': 3, 'proto_pointer': True})
+    protocol: Literal["TCP", "UDP", "SCTP"] | None = attrs.field(default=None, metadata={'json': 'protocol', 'proto': 2, 'proto_pointer': True})
 
 
 @attrs.frozen(kw_only=True)
@@ -74,12 +74,12 @@ class EndpointSlice:
     API_VERSION: ClassVar[str] = "discovery.k8s.io/v1"
     KIND: ClassVar[str] = "EndpointSlice"
 
-    address_type: Literal["IPv4", "IPv6", "FQDN"] | None = attrs.field(default=None, metadata={'json': 'addressType', 'required': True})
+    address_type: Literal["IPv4", "IPv6", "FQDN"] | None = attrs.field(default=None, metadata={'json': 'addressType', 'proto': 4, 'required': True})
     api_version: str = attrs.field(default="discovery.k8s.io/v1", metadata={'json': 'apiVersion', 'always': True})
-    endpoints: tuple[Endpoint, ...] = attrs.field(default=(), metadata={'json': 'endpoints', 'required': True, 'list_type': 'atomic', 'always': True})
+    endpoints: tuple[Endpoint, ...] = attrs.field(default=(), metadata={'json': 'endpoints', 'proto': 2, 'required': True, 'list_type': 'atomic', 'always': True})
     kind: str = attrs.field(default="EndpointSlice", metadata={'json': 'kind', 'always': True})
-    metadata: meta_v1.ObjectMeta | None = attrs.field(default=None, metadata={'json': 'metadata'})
-    ports: tuple[EndpointPort, ...] = attrs.field(default=(), metadata={'json': 'ports', 'list_type': 'atomic'})
+    metadata: meta_v1.ObjectMeta | None = attrs.field(default=None, metadata={'json': 'metadata', 'proto': 1})
+    ports: tuple[EndpointPort, ...] = attrs.field(default=(), metadata={'json': 'ports', 'proto': 3, 'list_type': 'atomic'})
 
 
 @attrs.frozen(kw_only=True)
@@ -90,23 +90,23 @@ class EndpointSliceList:
     KIND: ClassVar[str] = "EndpointSliceList"
 
     api_version: str = attrs.field(default="discovery.k8s.io/v1", metadata={'json': 'apiVersion', 'always': True})
-    items: tuple[EndpointSlice, ...] = attrs.field(default=(), metadata={'json': 'items', 'required': True, 'always': True})
+    items: tuple[EndpointSlice, ...] = attrs.field(default=(), metadata={'json': 'items', 'proto': 2, 'required': True, 'always': True})
     kind: str = attrs.field(default="EndpointSliceList", metadata={'json': 'kind', 'always': True})
-    metadata: meta_v1.ListMeta | None = attrs.field(default=None, metadata={'json': 'metadata'})
+    metadata: meta_v1.ListMeta | None = attrs.field(default=None, metadata={'json': 'metadata', 'proto': 1})
 
 
 @attrs.frozen(kw_only=True)
 class ForNode:
     """ForNode provides information about which nodes should consume this endpoint."""
 
-    name: str | None = attrs.field(default=None, metadata={'json': 'name', 'required': True})
+    name: str | None = attrs.field(default=None, metadata={'json': 'name', 'proto': 1, 'required': True})
 
 
 @attrs.frozen(kw_only=True)
 class ForZone:
     """ForZone provides information about which zones should consume this endpoint."""
 
-    name: str | None = attrs.field(default=None, metadata={'json': 'name', 'required': True})
+    name: str | None = attrs.field(default=None, metadata={'json': 'name', 'proto': 1, 'required': True})
 
 
 # (apiVersion, kind) -> class, for the kinds this module defines.

@@ -46,10 +46,10 @@ class APIGroup:
 
     api_version: str = attrs.field(default="v1", metadata={'json': 'apiVersion', 'always': True})
     kind: str = attrs.field(default="APIGroup", metadata={'json': 'kind', 'always': True})
-    name: str | None = attrs.field(default=None, metadata={'json': 'name', 'required': True})
-    preferred_version: GroupVersionForDiscovery | None = attrs.field(default=None, metadata={'json': 'preferredVersion'})
-    server_address_by_client_cidrs: tuple[ServerAddressByClientCIDR, ...] = attrs.field(default=(), metadata={'json': 'serverAddressByClientCIDRs', 'list_type': 'atomic'})
-    versions: tuple[GroupVersionForDiscovery, ...] = attrs.field(default=(), metadata={'json': 'versions', 'required': True, 'list_type': 'atomic', 'always': True})
+    name: str | None = attrs.field(default=None, metadata={'json': 'name', 'proto': 1, 'required': True})
+    preferred_version: GroupVersionForDiscovery | None = attrs.field(default=None, metadata={'json': 'preferredVersion', 'proto': 3})
+    server_address_by_client_cidrs: tuple[ServerAddressByClientCIDR, ...] = attrs.field(default=(), metadata={'json': 'serverAddressByClientCIDRs', 'proto': 4, 'list_type': 'atomic'})
+    versions: tuple[GroupVersionForDiscovery, ...] = attrs.field(default=(), metadata={'json': 'versions', 'proto': 2, 'required': True, 'list_type': 'atomic', 'always': True})
 
 
 @attrs.frozen(kw_only=True)
@@ -60,7 +60,7 @@ class APIGroupList:
     KIND: ClassVar[str] = "APIGroupList"
 
     api_version: str = attrs.field(default="v1", metadata={'json': 'apiVersion', 'always': True})
-    groups: tuple[APIGroup, ...] = attrs.field(default=(), metadata={'json': 'groups', 'required': True, 'list_type': 'atomic', 'always': True})
+    groups: tuple[APIGroup, ...] = attrs.field(default=(), metadata={'json': 'groups', 'proto': 1, 'required': True, 'list_type': 'atomic', 'always': True})
     kind: str = attrs.field(default="APIGroupList", metadata={'json': 'kind', 'always': True})
 
 
@@ -68,16 +68,16 @@ class APIGroupList:
 class APIResource:
     """APIResource specifies the name of a resource and whether it is namespaced."""
 
-    categories: tuple[str, ...] = attrs.field(default=(), metadata={'json': 'categories', 'list_type': 'atomic'})
-    group: str | None = attrs.field(default=None, metadata={'json': 'group'})
-    kind: str | None = attrs.field(default=None, metadata={'json': 'kind', 'required': True})
-    name: str | None = attrs.field(default=None, metadata={'json': 'name', 'required': True})
-    namespaced: bool | None = attrs.field(default=None, metadata={'json': 'namespaced', 'required': True})
-    short_names: tuple[str, ...] = attrs.field(default=(), metadata={'json': 'shortNames', 'list_type': 'atomic'})
-    singular_name: str | None = attrs.field(default=None, metadata={'json': 'singularName', 'required': True})
-    storage_version_hash: str | None = attrs.field(default=None, metadata={'json': 'storageVersionHash'})
-    verbs: tuple[str, ...] = attrs.field(default=(), metadata={'json': 'verbs', 'required': True, 'always': True})
-    version: str | None = attrs.field(default=None, metadata={'json': 'version'})
+    categories: tuple[str, ...] = attrs.field(default=(), metadata={'json': 'categories', 'proto': 7, 'list_type': 'atomic'})
+    group: str | None = attrs.field(default=None, metadata={'json': 'group', 'proto': 8})
+    kind: str | None = attrs.field(default=None, metadata={'json': 'kind', 'proto': 3, 'required': True})
+    name: str | None = attrs.field(default=None, metadata={'json': 'name', 'proto': 1, 'required': True})
+    namespaced: bool | None = attrs.field(default=None, metadata={'json': 'namespaced', 'proto': 2, 'required': True})
+    short_names: tuple[str, ...] = attrs.field(default=(), metadata={'json': 'shortNames', 'proto': 5, 'list_type': 'atomic'})
+    singular_name: str | None = attrs.field(default=None, metadata={'json': 'singularName', 'proto': 6, 'required': True})
+    storage_version_hash: str | None = attrs.field(default=None, metadata={'json': 'storageVersionHash', 'proto': 10})
+    verbs: tuple[str, ...] = attrs.field(default=(), metadata={'json': 'verbs', 'proto': 4, 'required': True, 'always': True})
+    version: str | None = attrs.field(default=None, metadata={'json': 'version', 'proto': 9})
 
 
 @attrs.frozen(kw_only=True)
@@ -88,9 +88,9 @@ class APIResourceList:
     KIND: ClassVar[str] = "APIResourceList"
 
     api_version: str = attrs.field(default="v1", metadata={'json': 'apiVersion', 'always': True})
-    group_version: str | None = attrs.field(default=None, metadata={'json': 'groupVersion', 'required': True})
+    group_version: str | None = attrs.field(default=None, metadata={'json': 'groupVersion', 'proto': 1, 'required': True})
     kind: str = attrs.field(default="APIResourceList", metadata={'json': 'kind', 'always': True})
-    resources: tuple[APIResource, ...] = attrs.field(default=(), metadata={'json': 'resources', 'required': True, 'list_type': 'atomic', 'always': True})
+    resources: tuple[APIResource, ...] = attrs.field(default=(), metadata={'json': 'resources', 'proto': 2, 'required': True, 'list_type': 'atomic', 'always': True})
 
 
 @attrs.frozen(kw_only=True)
@@ -102,20 +102,20 @@ class APIVersions:
 
     api_version: str = attrs.field(default="v1", metadata={'json': 'apiVersion', 'always': True})
     kind: str = attrs.field(default="APIVersions", metadata={'json': 'kind', 'always': True})
-    server_address_by_client_cidrs: tuple[ServerAddressByClientCIDR, ...] = attrs.field(default=(), metadata={'json': 'serverAddressByClientCIDRs', 'required': True, 'list_type': 'atomic', 'always': True})
-    versions: tuple[str, ...] = attrs.field(default=(), metadata={'json': 'versions', 'required': True, 'list_type': 'atomic', 'always': True})
+    server_address_by_client_cidrs: tuple[ServerAddressByClientCIDR, ...] = attrs.field(default=(), metadata={'json': 'serverAddressByClientCIDRs', 'proto': 2, 'required': True, 'list_type': 'atomic', 'always': True})
+    versions: tuple[str, ...] = attrs.field(default=(), metadata={'json': 'versions', 'proto': 1, 'required': True, 'list_type': 'atomic', 'always': True})
 
 
 @attrs.frozen(kw_only=True)
 class Condition:
     """Condition contains details for one aspect of the current state of this API Resource."""
 
-    last_transition_time: Time | None = attrs.field(default=None, metadata={'json': 'lastTransitionTime', 'required': True})
-    message: str | None = attrs.field(default=None, metadata={'json': 'message', 'required': True})
-    observed_generation: int | None = attrs.field(default=None, metadata={'json': 'observedGeneration'})
-    reason: str | None = attrs.field(default=None, metadata={'json': 'reason', 'required': True})
-    status: str | None = attrs.field(default=None, metadata={'json': 'status', 'required': True})
-    type: str | None = attrs.field(default=None, metadata={'json': 'type', 'required': True})
+    last_transition_time: Time | None = attrs.field(default=None, metadata={'json': 'lastTransitionTime', 'proto': 4, 'required': True})
+    message: str | None = attrs.field(default=None, metadata={'json': 'message', 'proto': 6, 'required': True})
+    observed_generation: int | None = attrs.field(default=None, metadata={'json': 'observedGeneration', 'proto': 3})
+    reason: str | None = attrs.field(default=None, metadata={'json': 'reason', 'proto': 5, 'required': True})
+    status: str | None = attrs.field(default=None, metadata={'json': 'status', 'proto': 2, 'required': True})
+    type: str | None = attrs.field(default=None, metadata={'json': 'type', 'proto': 1, 'required': True})
 
 
 @attrs.frozen(kw_only=True)
@@ -123,110 +123,110 @@ class DeleteOptions:
     """DeleteOptions may be provided when deleting an API object."""
 
     api_version: str | None = attrs.field(default=None, metadata={'json': 'apiVersion'})
-    dry_run: tuple[Literal["All"], ...] = attrs.field(default=(), metadata={'json': 'dryRun', 'list_type': 'atomic'})
-    grace_period_seconds: int | None = attrs.field(default=None, metadata={'json': 'gracePeriodSeconds'})
-    ignore_store_read_error_with_cluster_breaking_potential: bool | None = attrs.field(default=None, metadata={'json': 'ignoreStoreReadErrorWithClusterBreakingPotential'})
+    dry_run: tuple[Literal["All"], ...] = attrs.field(default=(), metadata={'json': 'dryRun', 'proto': 5, 'list_type': 'atomic'})
+    grace_period_seconds: int | None = attrs.field(default=None, metadata={'json': 'gracePeriodSeconds', 'proto': 1, 'proto_pointer': True})
+    ignore_store_read_error_with_cluster_breaking_potential: bool | None = attrs.field(default=None, metadata={'json': 'ignoreStoreReadErrorWithClusterBreakingPotential', 'proto': 6, 'proto_pointer': True})
     kind: str | None = attrs.field(default=None, metadata={'json': 'kind'})
-    orphan_dependents: bool | None = attrs.field(default=None, metadata={'json': 'orphanDependents'})
-    preconditions: Preconditions | None = attrs.field(default=None, metadata={'json': 'preconditions'})
-    propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = attrs.field(default=None, metadata={'json': 'propagationPolicy'})
+    orphan_dependents: bool | None = attrs.field(default=None, metadata={'json': 'orphanDependents', 'proto': 3, 'proto_pointer': True})
+    preconditions: Preconditions | None = attrs.field(default=None, metadata={'json': 'preconditions', 'proto': 2})
+    propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = attrs.field(default=None, metadata={'json': 'propagationPolicy', 'proto': 4, 'proto_pointer': True})
 
 
 @attrs.frozen(kw_only=True)
 class GroupVersionForDiscovery:
     """GroupVersion contains the "group/version" and "version" string of a version. It is made a struct to keep extensibility."""
 
-    group_version: str | None = attrs.field(default=None, metadata={'json': 'groupVersion', 'required': True})
-    version: str | None = attrs.field(default=None, metadata={'json': 'version', 'required': True})
+    group_version: str | None = attrs.field(default=None, metadata={'json': 'groupVersion', 'proto': 1, 'required': True})
+    version: str | None = attrs.field(default=None, metadata={'json': 'version', 'proto': 2, 'required': True})
 
 
 @attrs.frozen(kw_only=True)
 class LabelSelector:
     """A label selector is a label query over a set of resources. The result of matchLabels and matchExpressions are ANDed. An empty label selector matches all objects. A null label selector matches no objects."""
 
-    match_expressions: tuple[LabelSelectorRequirement, ...] = attrs.field(default=(), metadata={'json': 'matchExpressions', 'list_type': 'atomic'})
-    match_labels: Mapping[str, str] = attrs.field(default=attrs.Factory(dict), metadata={'json': 'matchLabels'})
+    match_expressions: tuple[LabelSelectorRequirement, ...] = attrs.field(default=(), metadata={'json': 'matchExpressions', 'proto': 2, 'list_type': 'atomic'})
+    match_labels: Mapping[str, str] = attrs.field(default=attrs.Factory(dict), metadata={'json': 'matchLabels', 'proto': 1})
 
 
 @attrs.frozen(kw_only=True)
 class LabelSelectorRequirement:
     """A label selector requirement is a selector that contains values, a key, and an operator that relates the key and values."""
 
-    key: str | None = attrs.field(default=None, metadata={'json': 'key', 'required': True})
-    operator: Literal["In", "NotIn", "Exists", "DoesNotExist"] | None = attrs.field(default=None, metadata={'json': 'operator', 'required': True})
-    values: tuple[str, ...] = attrs.field(default=(), metadata={'json': 'values', 'list_type': 'atomic'})
+    key: str | None = attrs.field(default=None, metadata={'json': 'key', 'proto': 1, 'required': True})
+    operator: Literal["In", "NotIn", "Exists", "DoesNotExist"] | None = attrs.field(default=None, metadata={'json': 'operator', 'proto': 2, 'required': True})
+    values: tuple[str, ...] = attrs.field(default=(), metadata={'json': 'values', 'proto': 3, 'list_type': 'atomic'})
 
 
 @attrs.frozen(kw_only=True)
 class ListMeta:
     """ListMeta describes metadata that synthetic resources must have, including lists and various status objects. A resource may have only one of {ObjectMeta, ListMeta}."""
 
-    continue_: str | None = attrs.field(default=None, metadata={'json': 'continue'})
-    remaining_item_count: int | None = attrs.field(default=None, metadata={'json': 'remainingItemCount'})
-    resource_version: str | None = attrs.field(default=None, metadata={'json': 'resourceVersion'})
-    self_link: str | None = attrs.field(default=None, metadata={'json': 'selfLink'})
+    continue_: str | None = attrs.field(default=None, metadata={'json': 'continue', 'proto': 3})
+    remaining_item_count: int | None = attrs.field(default=None, metadata={'json': 'remainingItemCount', 'proto': 4, 'proto_pointer': True})
+    resource_version: str | None = attrs.field(default=None, metadata={'json': 'resourceVersion', 'proto': 2})
+    self_link: str | None = attrs.field(default=None, metadata={'json': 'selfLink', 'proto': 1})
 
 
 @attrs.frozen(kw_only=True)
 class ManagedFieldsEntry:
     """ManagedFieldsEntry is a workflow-id, a FieldSet and the group version of the resource that the fieldset applies to."""
 
-    api_version: str | None = attrs.field(default=None, metadata={'json': 'apiVersion'})
-    fields_type: Literal["FieldsV1"] | None = attrs.field(default=None, metadata={'json': 'fieldsType'})
-    fields_v1: JSONObject | None = attrs.field(default=None, metadata={'json': 'fieldsV1'})
-    manager: str | None = attrs.field(default=None, metadata={'json': 'manager'})
-    operation: Literal["Apply", "Update"] | None = attrs.field(default=None, metadata={'json': 'operation'})
-    subresource: str | None = attrs.field(default=None, metadata={'json': 'subresource'})
-    time: Time | None = attrs.field(default=None, metadata={'json': 'time'})
+    api_version: str | None = attrs.field(default=None, metadata={'json': 'apiVersion', 'proto': 3})
+    fields_type: Literal["FieldsV1"] | None = attrs.field(default=None, metadata={'json': 'fieldsType', 'proto': 6})
+    fields_v1: JSONObject | None = attrs.field(default=None, metadata={'json': 'fieldsV1', 'proto': 7})
+    manager: str | None = attrs.field(default=None, metadata={'json': 'manager', 'proto': 1})
+    operation: Literal["Apply", "Update"] | None = attrs.field(default=None, metadata={'json': 'operation', 'proto': 2})
+    subresource: str | None = attrs.field(default=None, metadata={'json': 'subresource', 'proto': 8})
+    time: Time | None = attrs.field(default=None, metadata={'json': 'time', 'proto': 4})
 
 
 @attrs.frozen(kw_only=True)
 class ObjectMeta:
     """ObjectMeta is metadata that all persisted resources must have, which includes all objects users must create."""
 
-    annotations: Mapping[str, str] = attrs.field(default=attrs.Factory(dict), metadata={'json': 'annotations'})
-    creation_timestamp: Time | None = attrs.field(default=None, metadata={'json': 'creationTimestamp'})
-    deletion_grace_period_seconds: int | None = attrs.field(default=None, metadata={'json': 'deletionGracePeriodSeconds'})
-    deletion_timestamp: Time | None = attrs.field(default=None, metadata={'json': 'deletionTimestamp'})
-    finalizers: tuple[str, ...] = attrs.field(default=(), metadata={'json': 'finalizers', 'patch_strategy': 'merge', 'list_type': 'set'})
-    generate_name: str | None = attrs.field(default=None, metadata={'json': 'generateName'})
-    generation: int | None = attrs.field(default=None, metadata={'json': 'generation'})
-    labels: Mapping[str, str] = attrs.field(default=attrs.Factory(dict), metadata={'json': 'labels'})
-    managed_fields: tuple[ManagedFieldsEntry, ...] = attrs.field(default=(), metadata={'json': 'managedFields', 'list_type': 'atomic'})
-    name: str | None = attrs.field(default=None, metadata={'json': 'name'})
-    namespace: str | None = attrs.field(default=None, metadata={'json': 'namespace'})
-    owner_references: tuple[OwnerReference, ...] = attrs.field(default=(), metadata={'json': 'ownerReferences', 'patch_strategy': 'merge', 'patch_merge_key': 'uid', 'list_type': 'map', 'list_map_keys': ('uid',)})
-    resource_version: str | None = attrs.field(default=None, metadata={'json': 'resourceVersion'})
-    self_link: str | None = attrs.field(default=None, metadata={'json': 'selfLink'})
-    uid: str | None = attrs.field(default=None, metadata={'json': 'uid'})
+    annotations: Mapping[str, str] = attrs.field(default=attrs.Factory(dict), metadata={'json': 'annotations', 'proto': 12})
+    creation_timestamp: Time | None = attrs.field(default=None, metadata={'json': 'creationTimestamp', 'proto': 8})
+    deletion_grace_period_seconds: int | None = attrs.field(default=None, metadata={'json': 'deletionGracePeriodSeconds', 'proto': 10, 'proto_pointer': True})
+    deletion_timestamp: Time | None = attrs.field(default=None, metadata={'json': 'deletionTimestamp', 'proto': 9})
+    finalizers: tuple[str, ...] = attrs.field(default=(), metadata={'json': 'finalizers', 'proto': 14, 'patch_strategy': 'merge', 'list_type': 'set'})
+    generate_name: str | None = attrs.field(default=None, metadata={'json': 'generateName', 'proto': 2})
+    generation: int | None = attrs.field(default=None, metadata={'json': 'generation', 'proto': 7})
+    labels: Mapping[str, str] = attrs.field(default=attrs.Factory(dict), metadata={'json': 'labels', 'proto': 11})
+    managed_fields: tuple[ManagedFieldsEntry, ...] = attrs.field(default=(), metadata={'json': 'managedFields', 'proto': 17, 'list_type': 'atomic'})
+    name: str | None = attrs.field(default=None, metadata={'json': 'name', 'proto': 1})
+    namespace: str | None = attrs.field(default=None, metadata={'json': 'namespace', 'proto': 3})
+    owner_references: tuple[OwnerReference, ...] = attrs.field(default=(), metadata={'json': 'ownerReferences', 'proto': 13, 'patch_strategy': 'merge', 'patch_merge_key': 'uid', 'list_type': 'map', 'list_map_keys': ('uid',)})
+    resource_version: str | None = attrs.field(default=None, metadata={'json': 'resourceVersion', 'proto': 6})
+    self_link: str | None = attrs.field(default=None, metadata={'json': 'selfLink', 'proto': 4})
+    uid: str | None = attrs.field(default=None, metadata={'json': 'uid', 'proto': 5})
 
 
 @attrs.frozen(kw_only=True)
 class OwnerReference:
     """OwnerReference contains enough information to let you identify an owning object. An owning object must be in the same namespace as the dependent, or be cluster-scoped, so there is no namespace field."""
 
-    api_version: str | None = attrs.field(default=None, metadata={'json': 'apiVersion', 'required': True})
-    block_owner_deletion: bool | None = attrs.field(default=None, metadata={'json': 'blockOwnerDeletion'})
-    controller: bool | None = attrs.field(default=None, metadata={'json': 'controller'})
-    kind: str | None = attrs.field(default=None, metadata={'json': 'kind', 'required': True})
-    name: str | None = attrs.field(default=None, metadata={'json': 'name', 'required': True})
-    uid: str | None = attrs.field(default=None, metadata={'json': 'uid', 'required': True})
+    api_version: str | None = attrs.field(default=None, metadata={'json': 'apiVersion', 'proto': 5, 'required': True})
+    block_owner_deletion: bool | None = attrs.field(default=None, metadata={'json': 'blockOwnerDeletion', 'proto': 7, 'proto_pointer': True})
+    controller: bool | None = attrs.field(default=None, metadata={'json': 'controller', 'proto': 6, 'proto_pointer': True})
+    kind: str | None = attrs.field(default=None, metadata={'json': 'kind', 'proto': 1, 'required': True})
+    name: str | None = attrs.field(default=None, metadata={'json': 'name', 'proto': 3, 'required': True})
+    uid: str | None = attrs.field(default=None, metadata={'json': 'uid', 'proto': 4, 'required': True})
 
 
 @attrs.frozen(kw_only=True)
 class Preconditions:
     """Preconditions must be fulfilled before an operation (update, delete, etc.) is carried out."""
 
-    resource_version: str | None = attrs.field(default=None, metadata={'json': 'resourceVersion'})
-    uid: str | None = attrs.field(default=None, metadata={'json': 'uid'})
+    resource_version: str | None = attrs.field(default=None, metadata={'json': 'resourceVersion', 'proto': 2, 'proto_pointer': True})
+    uid: str | None = attrs.field(default=None, metadata={'json': 'uid', 'proto': 1, 'proto_pointer': True})
 
 
 @attrs.frozen(kw_only=True)
 class ServerAddressByClientCIDR:
     """ServerAddressByClientCIDR helps the client to determine the server address that they should use, depending on the clientCIDR that they match."""
 
-    client_cidr: str | None = attrs.field(default=None, metadata={'json': 'clientCIDR', 'required': True})
-    server_address: str | None = attrs.field(default=None, metadata={'json': 'serverAddress', 'required': True})
+    client_cidr: str | None = attrs.field(default=None, metadata={'json': 'clientCIDR', 'proto': 1, 'required': True})
+    server_address: str | None = attrs.field(default=None, metadata={'json': 'serverAddress', 'proto': 2, 'required': True})
 
 
 @attrs.frozen(kw_only=True)
@@ -237,42 +237,42 @@ class Status:
     KIND: ClassVar[str] = "Status"
 
     api_version: str = attrs.field(default="v1", metadata={'json': 'apiVersion', 'always': True})
-    code: int | None = attrs.field(default=None, metadata={'json': 'code'})
-    details: StatusDetails | None = attrs.field(default=None, metadata={'json': 'details', 'list_type': 'atomic'})
+    code: int | None = attrs.field(default=None, metadata={'json': 'code', 'proto': 6})
+    details: StatusDetails | None = attrs.field(default=None, metadata={'json': 'details', 'proto': 5, 'list_type': 'atomic'})
     kind: str = attrs.field(default="Status", metadata={'json': 'kind', 'always': True})
-    message: str | None = attrs.field(default=None, metadata={'json': 'message'})
-    metadata: ListMeta | None = attrs.field(default=None, metadata={'json': 'metadata'})
-    reason: str | None = attrs.field(default=None, metadata={'json': 'reason'})
-    status: Literal["Success", "Failure"] | None = attrs.field(default=None, metadata={'json': 'status'})
+    message: str | None = attrs.field(default=None, metadata={'json': 'message', 'proto': 3})
+    metadata: ListMeta | None = attrs.field(default=None, metadata={'json': 'metadata', 'proto': 1})
+    reason: str | None = attrs.field(default=None, metadata={'json': 'reason', 'proto': 4})
+    status: Literal["Success", "Failure"] | None = attrs.field(default=None, metadata={'json': 'status', 'proto': 2})
 
 
 @attrs.frozen(kw_only=True)
 class StatusCause:
     """StatusCause provides more information about an api.Status failure, including cases when multiple errors are encountered."""
 
-    field: str | None = attrs.field(default=None, metadata={'json': 'field'})
-    message: str | None = attrs.field(default=None, metadata={'json': 'message'})
-    reason: str | None = attrs.field(default=None, metadata={'json': 'reason'})
+    field: str | None = attrs.field(default=None, metadata={'json': 'field', 'proto': 3})
+    message: str | None = attrs.field(default=None, metadata={'json': 'message', 'proto': 2})
+    reason: str | None = attrs.field(default=None, metadata={'json': 'reason', 'proto': 1})
 
 
 @attrs.frozen(kw_only=True)
 class StatusDetails:
     """StatusDetails is a set of additional properties that MAY be set by the server to provide additional information about a response. The Reason field of a Status object defines what attributes will be set. Clients must ignore fields that do not match the defined type of each attribute, and should assume that any attribute may be empty, invalid, or under defined."""
 
-    causes: tuple[StatusCause, ...] = attrs.field(default=(), metadata={'json': 'causes', 'list_type': 'atomic'})
-    group: str | None = attrs.field(default=None, metadata={'json': 'group'})
-    kind: str | None = attrs.field(default=None, metadata={'json': 'kind'})
-    name: str | None = attrs.field(default=None, metadata={'json': 'name'})
-    retry_after_seconds: int | None = attrs.field(default=None, metadata={'json': 'retryAfterSeconds'})
-    uid: str | None = attrs.field(default=None, metadata={'json': 'uid'})
+    causes: tuple[StatusCause, ...] = attrs.field(default=(), metadata={'json': 'causes', 'proto': 4, 'list_type': 'atomic'})
+    group: str | None = attrs.field(default=None, metadata={'json': 'group', 'proto': 2})
+    kind: str | None = attrs.field(default=None, metadata={'json': 'kind', 'proto': 3})
+    name: str | None = attrs.field(default=None, metadata={'json': 'name', 'proto': 1})
+    retry_after_seconds: int | None = attrs.field(default=None, metadata={'json': 'retryAfterSeconds', 'proto': 5})
+    uid: str | None = attrs.field(default=None, metadata={'json': 'uid', 'proto': 6})
 
 
 @attrs.frozen(kw_only=True)
 class WatchEvent:
     """Event represents a single event to a watched resource."""
 
-    object: JSONObject | None = attrs.field(default=None, metadata={'json': 'object', 'required': True})
-    type: Literal["ADDED", "MODIFIED", "DELETED", "BOOKMARK", "ERROR"] | None = attrs.field(default=None, metadata={'json': 'type', 'required': True})
+    object: JSONObject | None = attrs.field(default=None, metadata={'json': 'object', 'proto': 2, 'required': True})
+    type: Literal["ADDED", "MODIFIED", "DELETED", "BOOKMARK", "ERROR"] | None = attrs.field(default=None, metadata={'json': 'type', 'proto': 1, 'required': True})
 
 
 # (apiVersion, kind) -> class, for the kinds this module defines.

@@ -27,7 +27,7 @@ __all__ = [
 class Overhead:
     """Overhead structure represents the resource overhead associated with running a pod."""
 
-    pod_fixed: Mapping[str, Quantity] = attrs.field(default=attrs.Factory(dict), metadata={'json': 'podFixed'})
+    pod_fixed: Mapping[str, Quantity] = attrs.field(default=attrs.Factory(dict), metadata={'json': 'podFixed', 'proto': 1})
 
 
 @attrs.frozen(kw_only=True)
@@ -38,11 +38,11 @@ class RuntimeClass:
     KIND: ClassVar[str] = "RuntimeClass"
 
     api_version: str = attrs.field(default="node.k8s.io/v1", metadata={'json': 'apiVersion', 'always': True})
-    handler: str | None = attrs.field(default=None, metadata={'json': 'handler', 'required': True})
+    handler: str | None = attrs.field(default=None, metadata={'json': 'handler', 'proto': 2, 'required': True})
     kind: str = attrs.field(default="RuntimeClass", metadata={'json': 'kind', 'always': True})
-    metadata: meta_v1.ObjectMeta | None = attrs.field(default=None, metadata={'json': 'metadata'})
-    overhead: Overhead | None = attrs.field(default=None, metadata={'json': 'overhead'})
-    scheduling: Scheduling | None = attrs.field(default=None, metadata={'json': 'scheduling'})
+    metadata: meta_v1.ObjectMeta | None = attrs.field(default=None, metadata={'json': 'metadata', 'proto': 1})
+    overhead: Overhead | None = attrs.field(default=None, metadata={'json': 'overhead', 'proto': 3})
+    scheduling: Scheduling | None = attrs.field(default=None, metadata={'json': 'scheduling', 'proto': 4})
 
 
 @attrs.frozen(kw_only=True)
@@ -53,17 +53,17 @@ class RuntimeClassList:
     KIND: ClassVar[str] = "RuntimeClassList"
 
     api_version: str = attrs.field(default="node.k8s.io/v1", metadata={'json': 'apiVersion', 'always': True})
-    items: tuple[RuntimeClass, ...] = attrs.field(default=(), metadata={'json': 'items', 'required': True, 'always': True})
+    items: tuple[RuntimeClass, ...] = attrs.field(default=(), metadata={'json': 'items', 'proto': 2, 'required': True, 'always': True})
     kind: str = attrs.field(default="RuntimeClassList", metadata={'json': 'kind', 'always': True})
-    metadata: meta_v1.ListMeta | None = attrs.field(default=None, metadata={'json': 'metadata'})
+    metadata: meta_v1.ListMeta | None = attrs.field(default=None, metadata={'json': 'metadata', 'proto': 1})
 
 
 @attrs.frozen(kw_only=True)
 class Scheduling:
     """Scheduling specifies the scheduling constraints for nodes supporting a RuntimeClass."""
 
-    node_selector: Mapping[str, str] = attrs.field(default=attrs.Factory(dict), metadata={'json': 'nodeSelector', 'map_type': 'atomic'})
-    tolerations: tuple[core_v1.Toleration, ...] = attrs.field(default=(), metadata={'json': 'tolerations', 'list_type': 'atomic'})
+    node_selector: Mapping[str, str] = attrs.field(default=attrs.Factory(dict), metadata={'json': 'nodeSelector', 'proto': 1, 'map_type': 'atomic'})
+    tolerations: tuple[core_v1.Toleration, ...] = attrs.field(default=(), metadata={'json': 'tolerations', 'proto': 2, 'list_type': 'atomic'})
 
 
 # (apiVersion, kind) -> class, for the kinds this module defines.

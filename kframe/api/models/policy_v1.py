@@ -31,9 +31,9 @@ class Eviction:
     KIND: ClassVar[str] = "Eviction"
 
     api_version: str = attrs.field(default="policy/v1", metadata={'json': 'apiVersion', 'always': True})
-    delete_options: meta_v1.DeleteOptions | None = attrs.field(default=None, metadata={'json': 'deleteOptions'})
+    delete_options: meta_v1.DeleteOptions | None = attrs.field(default=None, metadata={'json': 'deleteOptions', 'proto': 2})
     kind: str = attrs.field(default="Eviction", metadata={'json': 'kind', 'always': True})
-    metadata: meta_v1.ObjectMeta | None = attrs.field(default=None, metadata={'json': 'metadata'})
+    metadata: meta_v1.ObjectMeta | None = attrs.field(default=None, metadata={'json': 'metadata', 'proto': 1})
 
 
 @attrs.frozen(kw_only=True)
@@ -45,9 +45,9 @@ class PodDisruptionBudget:
 
     api_version: str = attrs.field(default="policy/v1", metadata={'json': 'apiVersion', 'always': True})
     kind: str = attrs.field(default="PodDisruptionBudget", metadata={'json': 'kind', 'always': True})
-    metadata: meta_v1.ObjectMeta | None = attrs.field(default=None, metadata={'json': 'metadata'})
-    spec: PodDisruptionBudgetSpec | None = attrs.field(default=None, metadata={'json': 'spec'})
-    status: PodDisruptionBudgetStatus | None = attrs.field(default=None, metadata={'json': 'status'})
+    metadata: meta_v1.ObjectMeta | None = attrs.field(default=None, metadata={'json': 'metadata', 'proto': 1})
+    spec: PodDisruptionBudgetSpec | None = attrs.field(default=None, metadata={'json': 'spec', 'proto': 2})
+    status: PodDisruptionBudgetStatus | None = attrs.field(default=None, metadata={'json': 'status', 'proto': 3})
 
 
 @attrs.frozen(kw_only=True)
@@ -58,32 +58,32 @@ class PodDisruptionBudgetList:
     KIND: ClassVar[str] = "PodDisruptionBudgetList"
 
     api_version: str = attrs.field(default="policy/v1", metadata={'json': 'apiVersion', 'always': True})
-    items: tuple[PodDisruptionBudget, ...] = attrs.field(default=(), metadata={'json': 'items', 'required': True, 'always': True})
+    items: tuple[PodDisruptionBudget, ...] = attrs.field(default=(), metadata={'json': 'items', 'proto': 2, 'required': True, 'always': True})
     kind: str = attrs.field(default="PodDisruptionBudgetList", metadata={'json': 'kind', 'always': True})
-    metadata: meta_v1.ListMeta | None = attrs.field(default=None, metadata={'json': 'metadata'})
+    metadata: meta_v1.ListMeta | None = attrs.field(default=None, metadata={'json': 'metadata', 'proto': 1})
 
 
 @attrs.frozen(kw_only=True)
 class PodDisruptionBudgetSpec:
     """PodDisruptionBudgetSpec is a description of a PodDisruptionBudget."""
 
-    max_unavailable: IntOrString | None = attrs.field(default=None, metadata={'json': 'maxUnavailable'})
-    min_available: IntOrString | None = attrs.field(default=None, metadata={'json': 'minAvailable'})
-    selector: meta_v1.LabelSelector | None = attrs.field(default=None, metadata={'json': 'selector', 'patch_strategy': 'replace'})
-    unhealthy_pod_eviction_policy: Literal["IfHealthyBudget", "AlwaysAllow"] | None = attrs.field(default=None, metadata={'json': 'unhealthyPodEvictionPolicy'})
+    max_unavailable: IntOrString | None = attrs.field(default=None, metadata={'json': 'maxUnavailable', 'proto': 3})
+    min_available: IntOrString | None = attrs.field(default=None, metadata={'json': 'minAvailable', 'proto': 1})
+    selector: meta_v1.LabelSelector | None = attrs.field(default=None, metadata={'json': 'selector', 'proto': 2, 'patch_strategy': 'replace'})
+    unhealthy_pod_eviction_policy: Literal["IfHealthyBudget", "AlwaysAllow"] | None = attrs.field(default=None, metadata={'json': 'unhealthyPodEvictionPolicy', 'proto': 4, 'proto_pointer': True})
 
 
 @attrs.frozen(kw_only=True)
 class PodDisruptionBudgetStatus:
     """PodDisruptionBudgetStatus represents information about the status of a PodDisruptionBudget. Status may trail the actual state of a system."""
 
-    conditions: tuple[meta_v1.Condition, ...] = attrs.field(default=(), metadata={'json': 'conditions', 'patch_strategy': 'merge', 'patch_merge_key': 'type', 'list_type': 'map', 'list_map_keys': ('type',)})
-    current_healthy: int | None = attrs.field(default=None, metadata={'json': 'currentHealthy', 'required': True})
-    desired_healthy: int | None = attrs.field(default=None, metadata={'json': 'desiredHealthy', 'required': True})
-    disrupted_pods: Mapping[str, Time] = attrs.field(default=attrs.Factory(dict), metadata={'json': 'disruptedPods'})
-    disruptions_allowed: int | None = attrs.field(default=None, metadata={'json': 'disruptionsAllowed', 'required': True})
-    expected_pods: int | None = attrs.field(default=None, metadata={'json': 'expectedPods', 'required': True})
-    observed_generation: int | None = attrs.field(default=None, metadata={'json': 'observedGeneration'})
+    conditions: tuple[meta_v1.Condition, ...] = attrs.field(default=(), metadata={'json': 'conditions', 'proto': 7, 'patch_strategy': 'merge', 'patch_merge_key': 'type', 'list_type': 'map', 'list_map_keys': ('type',)})
+    current_healthy: int | None = attrs.field(default=None, metadata={'json': 'currentHealthy', 'proto': 4, 'required': True})
+    desired_healthy: int | None = attrs.field(default=None, metadata={'json': 'desiredHealthy', 'proto': 5, 'required': True})
+    disrupted_pods: Mapping[str, Time] = attrs.field(default=attrs.Factory(dict), metadata={'json': 'disruptedPods', 'proto': 2})
+    disruptions_allowed: int | None = attrs.field(default=None, metadata={'json': 'disruptionsAllowed', 'proto': 3, 'required': True})
+    expected_pods: int | None = attrs.field(default=None, metadata={'json': 'expectedPods', 'proto': 6, 'required': True})
+    observed_generation: int | None = attrs.field(default=None, metadata={'json': 'observedGeneration', 'proto': 1})
 
 
 # (apiVersion, kind) -> class, for the kinds this module defines.

@@ -33,7 +33,7 @@ __all__ = [
 class AggregationRule:
     """AggregationRule describes how to locate ClusterRoles to aggregate into the ClusterRole"""
 
-    cluster_role_selectors: tuple[meta_v1.LabelSelector, ...] = attrs.field(default=(), metadata={'json': 'clusterRoleSelectors', 'list_type': 'atomic'})
+    cluster_role_selectors: tuple[meta_v1.LabelSelector, ...] = attrs.field(default=(), metadata={'json': 'clusterRoleSelectors', 'proto': 1, 'list_type': 'atomic'})
 
 
 @attrs.frozen(kw_only=True)
@@ -43,11 +43,11 @@ class ClusterRole:
     API_VERSION: ClassVar[str] = "rbac.authorization.k8s.io/v1"
     KIND: ClassVar[str] = "ClusterRole"
 
-    aggregation_rule: AggregationRule | None = attrs.field(default=None, metadata={'json': 'aggregationRule'})
+    aggregation_rule: AggregationRule | None = attrs.field(default=None, metadata={'json': 'aggregationRule', 'proto': 3})
     api_version: str = attrs.field(default="rbac.authorization.k8s.io/v1", metadata={'json': 'apiVersion', 'always': True})
     kind: str = attrs.field(default="ClusterRole", metadata={'json': 'kind', 'always': True})
-    metadata: meta_v1.ObjectMeta | None = attrs.field(default=None, metadata={'json': 'metadata'})
-    rules: tuple[PolicyRule, ...] = attrs.field(default=(), metadata={'json': 'rules', 'list_type': 'atomic'})
+    metadata: meta_v1.ObjectMeta | None = attrs.field(default=None, metadata={'json': 'metadata', 'proto': 1})
+    rules: tuple[PolicyRule, ...] = attrs.field(default=(), metadata={'json': 'rules', 'proto': 2, 'list_type': 'atomic'})
 
 
 @attrs.frozen(kw_only=True)
@@ -59,9 +59,9 @@ class ClusterRoleBinding:
 
     api_version: str = attrs.field(default="rbac.authorization.k8s.io/v1", metadata={'json': 'apiVersion', 'always': True})
     kind: str = attrs.field(default="ClusterRoleBinding", metadata={'json': 'kind', 'always': True})
-    metadata: meta_v1.ObjectMeta | None = attrs.field(default=None, metadata={'json': 'metadata'})
-    role_ref: RoleRef | None = attrs.field(default=None, metadata={'json': 'roleRef', 'required': True})
-    subjects: tuple[Subject, ...] = attrs.field(default=(), metadata={'json': 'subjects', 'list_type': 'atomic'})
+    metadata: meta_v1.ObjectMeta | None = attrs.field(default=None, metadata={'json': 'metadata', 'proto': 1})
+    role_ref: RoleRef | None = attrs.field(default=None, metadata={'json': 'roleRef', 'proto': 3, 'required': True})
+    subjects: tuple[Subject, ...] = attrs.field(default=(), metadata={'json': 'subjects', 'proto': 2, 'list_type': 'atomic'})
 
 
 @attrs.frozen(kw_only=True)
@@ -72,9 +72,9 @@ class ClusterRoleBindingList:
     KIND: ClassVar[str] = "ClusterRoleBindingList"
 
     api_version: str = attrs.field(default="rbac.authorization.k8s.io/v1", metadata={'json': 'apiVersion', 'always': True})
-    items: tuple[ClusterRoleBinding, ...] = attrs.field(default=(), metadata={'json': 'items', 'required': True, 'always': True})
+    items: tuple[ClusterRoleBinding, ...] = attrs.field(default=(), metadata={'json': 'items', 'proto': 2, 'required': True, 'always': True})
     kind: str = attrs.field(default="ClusterRoleBindingList", metadata={'json': 'kind', 'always': True})
-    metadata: meta_v1.ListMeta | None = attrs.field(default=None, metadata={'json': 'metadata'})
+    metadata: meta_v1.ListMeta | None = attrs.field(default=None, metadata={'json': 'metadata', 'proto': 1})
 
 
 @attrs.frozen(kw_only=True)
@@ -85,20 +85,20 @@ class ClusterRoleList:
     KIND: ClassVar[str] = "ClusterRoleList"
 
     api_version: str = attrs.field(default="rbac.authorization.k8s.io/v1", metadata={'json': 'apiVersion', 'always': True})
-    items: tuple[ClusterRole, ...] = attrs.field(default=(), metadata={'json': 'items', 'required': True, 'always': True})
+    items: tuple[ClusterRole, ...] = attrs.field(default=(), metadata={'json': 'items', 'proto': 2, 'required': True, 'always': True})
     kind: str = attrs.field(default="ClusterRoleList", metadata={'json': 'kind', 'always': True})
-    metadata: meta_v1.ListMeta | None = attrs.field(default=None, metadata={'json': 'metadata'})
+    metadata: meta_v1.ListMeta | None = attrs.field(default=None, metadata={'json': 'metadata', 'proto': 1})
 
 
 @attrs.frozen(kw_only=True)
 class PolicyRule:
     """PolicyRule holds information that describes a policy rule, but does not contain information about who the rule applies to or which namespace the rule applies to."""
 
-    api_groups: tuple[str, ...] = attrs.field(default=(), metadata={'json': 'apiGroups', 'list_type': 'atomic'})
-    non_resource_urls: tuple[str, ...] = attrs.field(default=(), metadata={'json': 'nonResourceURLs', 'list_type': 'atomic'})
-    resource_names: tuple[str, ...] = attrs.field(default=(), metadata={'json': 'resourceNames', 'list_type': 'atomic'})
-    resources: tuple[str, ...] = attrs.field(default=(), metadata={'json': 'resources', 'list_type': 'atomic'})
-    verbs: tuple[str, ...] = attrs.field(default=(), metadata={'json': 'verbs', 'required': True, 'list_type': 'atomic', 'always': True})
+    api_groups: tuple[str, ...] = attrs.field(default=(), metadata={'json': 'apiGroups', 'proto': 2, 'list_type': 'atomic'})
+    non_resource_urls: tuple[str, ...] = attrs.field(default=(), metadata={'json': 'nonResourceURLs', 'proto': 5, 'list_type': 'atomic'})
+    resource_names: tuple[str, ...] = attrs.field(default=(), metadata={'json': 'resourceNames', 'proto': 4, 'list_type': 'atomic'})
+    resources: tuple[str, ...] = attrs.field(default=(), metadata={'json': 'resources', 'proto': 3, 'list_type': 'atomic'})
+    verbs: tuple[str, ...] = attrs.field(default=(), metadata={'json': 'verbs', 'proto': 1, 'required': True, 'list_type': 'atomic', 'always': True})
 
 
 @attrs.frozen(kw_only=True)
@@ -110,8 +110,8 @@ class Role:
 
     api_version: str = attrs.field(default="rbac.authorization.k8s.io/v1", metadata={'json': 'apiVersion', 'always': True})
     kind: str = attrs.field(default="Role", metadata={'json': 'kind', 'always': True})
-    metadata: meta_v1.ObjectMeta | None = attrs.field(default=None, metadata={'json': 'metadata'})
-    rules: tuple[PolicyRule, ...] = attrs.field(default=(), metadata={'json': 'rules', 'list_type': 'atomic'})
+    metadata: meta_v1.ObjectMeta | None = attrs.field(default=None, metadata={'json': 'metadata', 'proto': 1})
+    rules: tuple[PolicyRule, ...] = attrs.field(default=(), metadata={'json': 'rules', 'proto': 2, 'list_type': 'atomic'})
 
 
 @attrs.frozen(kw_only=True)
@@ -123,9 +123,9 @@ class RoleBinding:
 
     api_version: str = attrs.field(default="rbac.authorization.k8s.io/v1", metadata={'json': 'apiVersion', 'always': True})
     kind: str = attrs.field(default="RoleBinding", metadata={'json': 'kind', 'always': True})
-    metadata: meta_v1.ObjectMeta | None = attrs.field(default=None, metadata={'json': 'metadata'})
-    role_ref: RoleRef | None = attrs.field(default=None, metadata={'json': 'roleRef', 'required': True})
-    subjects: tuple[Subject, ...] = attrs.field(default=(), metadata={'json': 'subjects', 'list_type': 'atomic'})
+    metadata: meta_v1.ObjectMeta | None = attrs.field(default=None, metadata={'json': 'metadata', 'proto': 1})
+    role_ref: RoleRef | None = attrs.field(default=None, metadata={'json': 'roleRef', 'proto': 3, 'required': True})
+    subjects: tuple[Subject, ...] = attrs.field(default=(), metadata={'json': 'subjects', 'proto': 2, 'list_type': 'atomic'})
 
 
 @attrs.frozen(kw_only=True)
@@ -136,9 +136,9 @@ class RoleBindingList:
     KIND: ClassVar[str] = "RoleBindingList"
 
     api_version: str = attrs.field(default="rbac.authorization.k8s.io/v1", metadata={'json': 'apiVersion', 'always': True})
-    items: tuple[RoleBinding, ...] = attrs.field(default=(), metadata={'json': 'items', 'required': True, 'always': True})
+    items: tuple[RoleBinding, ...] = attrs.field(default=(), metadata={'json': 'items', 'proto': 2, 'required': True, 'always': True})
     kind: str = attrs.field(default="RoleBindingList", metadata={'json': 'kind', 'always': True})
-    metadata: meta_v1.ListMeta | None = attrs.field(default=None, metadata={'json': 'metadata'})
+    metadata: meta_v1.ListMeta | None = attrs.field(default=None, metadata={'json': 'metadata', 'proto': 1})
 
 
 @attrs.frozen(kw_only=True)
@@ -149,28 +149,28 @@ class RoleList:
     KIND: ClassVar[str] = "RoleList"
 
     api_version: str = attrs.field(default="rbac.authorization.k8s.io/v1", metadata={'json': 'apiVersion', 'always': True})
-    items: tuple[Role, ...] = attrs.field(default=(), metadata={'json': 'items', 'required': True, 'always': True})
+    items: tuple[Role, ...] = attrs.field(default=(), metadata={'json': 'items', 'proto': 2, 'required': True, 'always': True})
     kind: str = attrs.field(default="RoleList", metadata={'json': 'kind', 'always': True})
-    metadata: meta_v1.ListMeta | None = attrs.field(default=None, metadata={'json': 'metadata'})
+    metadata: meta_v1.ListMeta | None = attrs.field(default=None, metadata={'json': 'metadata', 'proto': 1})
 
 
 @attrs.frozen(kw_only=True)
 class RoleRef:
     """RoleRef contains information that points to the role being used"""
 
-    api_group: Literal["rbac.authorization.k8s.io"] | None = attrs.field(default=None, metadata={'json': 'apiGroup', 'required': True})
-    kind: Literal["Role", "ClusterRole"] | None = attrs.field(default=None, metadata={'json': 'kind', 'required': True})
-    name: str | None = attrs.field(default=None, metadata={'json': 'name', 'required': True})
+    api_group: Literal["rbac.authorization.k8s.io"] | None = attrs.field(default=None, metadata={'json': 'apiGroup', 'proto': 1, 'required': True})
+    kind: Literal["Role", "ClusterRole"] | None = attrs.field(default=None, metadata={'json': 'kind', 'proto': 2, 'required': True})
+    name: str | None = attrs.field(default=None, metadata={'json': 'name', 'proto': 3, 'required': True})
 
 
 @attrs.frozen(kw_only=True)
 class Subject:
     """Subject contains a reference to the object or user identities a role binding applies to.  This can either hold a direct API object reference, or a value for non-objects such as user and group names."""
 
-    api_group: Literal["", "rbac.authorization.k8s.io"] | None = attrs.field(default=None, metadata={'json': 'apiGroup'})
-    kind: Literal["ServiceAccount", "User", "Group"] | None = attrs.field(default=None, metadata={'json': 'kind', 'required': True})
-    name: str | None = attrs.field(default=None, metadata={'json': 'name', 'required': True})
-    namespace: str | None = attrs.field(default=None, metadata={'json': 'namespace'})
+    api_group: Literal["", "rbac.authorization.k8s.io"] | None = attrs.field(default=None, metadata={'json': 'apiGroup', 'proto': 2})
+    kind: Literal["ServiceAccount", "User", "Group"] | None = attrs.field(default=None, metadata={'json': 'kind', 'proto': 1, 'required': True})
+    name: str | None = attrs.field(default=None, metadata={'json': 'name', 'proto': 3, 'required': True})
+    namespace: str | None = attrs.field(default=None, metadata={'json': 'namespace', 'proto': 4})
 
 
 # (apiVersion, kind) -> class, for the kinds this module defines.

@@ -27,12 +27,12 @@ class PriorityClass:
     KIND: ClassVar[str] = "PriorityClass"
 
     api_version: str = attrs.field(default="scheduling.k8s.io/v1", metadata={'json': 'apiVersion', 'always': True})
-    description: str | None = attrs.field(default=None, metadata={'json': 'description'})
-    global_default: bool | None = attrs.field(default=None, metadata={'json': 'globalDefault'})
+    description: str | None = attrs.field(default=None, metadata={'json': 'description', 'proto': 4})
+    global_default: bool | None = attrs.field(default=None, metadata={'json': 'globalDefault', 'proto': 3})
     kind: str = attrs.field(default="PriorityClass", metadata={'json': 'kind', 'always': True})
-    metadata: meta_v1.ObjectMeta | None = attrs.field(default=None, metadata={'json': 'metadata'})
-    preemption_policy: Literal["PreemptLowerPriority", "Never"] | None = attrs.field(default=None, metadata={'json': 'preemptionPolicy'})
-    value: int | None = attrs.field(default=None, metadata={'json': 'value', 'required': True})
+    metadata: meta_v1.ObjectMeta | None = attrs.field(default=None, metadata={'json': 'metadata', 'proto': 1})
+    preemption_policy: Literal["PreemptLowerPriority", "Never"] | None = attrs.field(default=None, metadata={'json': 'preemptionPolicy', 'proto': 5, 'proto_pointer': True})
+    value: int | None = attrs.field(default=None, metadata={'json': 'value', 'proto': 2, 'required': True})
 
 
 @attrs.frozen(kw_only=True)
@@ -43,9 +43,9 @@ class PriorityClassList:
     KIND: ClassVar[str] = "PriorityClassList"
 
     api_version: str = attrs.field(default="scheduling.k8s.io/v1", metadata={'json': 'apiVersion', 'always': True})
-    items: tuple[PriorityClass, ...] = attrs.field(default=(), metadata={'json': 'items', 'required': True, 'always': True})
+    items: tuple[PriorityClass, ...] = attrs.field(default=(), metadata={'json': 'items', 'proto': 2, 'required': True, 'always': True})
     kind: str = attrs.field(default="PriorityClassList", metadata={'json': 'kind', 'always': True})
-    metadata: meta_v1.ListMeta | None = attrs.field(default=None, metadata={'json': 'metadata'})
+    metadata: meta_v1.ListMeta | None = attrs.field(default=None, metadata={'json': 'metadata', 'proto': 1})
 
 
 # (apiVersion, kind) -> class, for the kinds this module defines.
