@@ -81,7 +81,6 @@ class Handlers:
         self,
         storages: dict[tuple[str, str, str], ObjectStorage],
         server_address: Callable[[], str],
-        namespace_check: Callable[[str], Awaitable[None]],
     ) -> None:
         self.storages = storages
         self.resources = [s.resource for s in storages.values()]
@@ -91,7 +90,6 @@ class Handlers:
         self._pods = storages[("", "v1", "pods")]
         self._budgets = storages[("policy", "v1", "poddisruptionbudgets")]
         self._server_address = server_address
-        self.check_namespace = namespace_check
         #: Set when the server shuts down: open watches end so the shutdown can drain.
         self.stopping = asyncio.Event()
 
@@ -303,7 +301,6 @@ class Handlers:
         namespace = target.namespace
         if storage.resource.namespaced:
             namespace = namespace or metadata(body).get("namespace") or "default"
-            await self.check_namespace(namespace)
         warnings: list[str] = []
         created = await storage.create(
             body,

@@ -12,12 +12,13 @@ from aiohttp import web
 
 from kframe._version import __version__
 from kframe.apiserver import _errors as errors
+from kframe.apiserver._admission import DEFAULT_ADMISSION_PLUGINS, AdmissionChain
 from kframe.apiserver._compactor import Compactor
 from kframe.apiserver._http import Handlers
-from kframe.apiserver._meta import metadata
 from kframe.apiserver._openapi_routes import add_openapi_routes
 from kframe.apiserver._resources import RESOURCES, Resource
 from kframe.apiserver._storage import ObjectStorage
+from kframe.registry import Registry
 from kframe.store import Store
 
 __all__ = ["KUBERNETES_VERSION", "APIServer"]
@@ -35,7 +36,8 @@ class APIServer:
     """Serves the Kubernetes REST API for ``resources`` stored in ``store``.
 
     ``compaction_interval`` (seconds; 0 turns it off) is kube-apiserver's
-    ``--etcd-compaction-interval``, 5 minutes by default.
+    ``--etcd-compaction-interval``, 5 minutes by default. ``admission_plugins`` names the
+    enabled admission plugins in order (``--enable-admission-plugins``), found in ``registry``.
     """
 
     def __init__(
@@ -44,10 +46,15 @@ class APIServer:
         *,
         resources: Iterable[Resource] = RESOURCES,
         compaction_interval: float = 300.0,
+        admission_plugins: Iterable[str] = DEFAULT_ADMISSION_PLUGINS,
+        registry: Registry | None = None,
     ) -> None:
         self.store = store
         self._compactor = Compactor(store, compaction_interval)
         self.storages = {(r.group, r.version, r.plural): ObjectStorage(store, r) for r in resources}
+        self.admission = AdmissionChain.from_registry(admission_plugins, self, registry)
+        for storage in self.storages.values():
+            storage.admission = self.admission
         self._runner: web.AppRunner | None = None
         self._address = ("127.0.0.1", 0)
         self._started = _dt.datetime.now(_dt.UTC)
@@ -56,7 +63,7 @@ class APIServer:
         for path in ("/healthz", "/livez", "/readyz"):
             self.app.router.add_get(path, self._health)
         add_openapi_routes(self.app)
-        self._handlers = Handlers(self.storages, self.server_address, self.check_namespace)
+        self._handlers = Handlers(self.storages, self.server_address)
         self._handlers.routes(self.app)
 
     def storage(self, group: str, version: str, plural: str) -> ObjectStorage:
@@ -104,24 +111,6 @@ class APIServer:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
-
-    async def check_namespace(self, namespace: str) -> None:
-        """NamespaceLifecycle admission: no creates in a missing or terminating namespace."""
-        try:
-            ns = await self.storage("", "v1", "namespaces").get(None, namespace)
-        except errors.APIError as exc:
-            if exc.code == 404:
-                raise errors.not_found("namespaces", "", namespace) from None
-            raise
-        if metadata(ns).get("deletionTimestamp"):
-            raise errors.APIError(
-                403,
-                "Forbidden",
-                f"unable to create new content in namespace {namespace} because it is being "
-                "terminated",
-                name=namespace,
-                kind="namespaces",
-            )
 
     async def _version(self, request: web.Request) -> web.Response:
         major, minor = KUBERNETES_VERSION

@@ -15,6 +15,7 @@ import attrs
 
 from kframe.api import DecodeError, FieldSelector, Selector, from_dict
 from kframe.apiserver import _errors as errors
+from kframe.apiserver._admission import AdmissionChain, AdmissionRequest, Operation
 from kframe.apiserver._errors import Cause
 from kframe.apiserver._fieldsets import object_fields
 from kframe.apiserver._meta import generate_name, metadata, now_rfc3339, stamp_create
@@ -73,6 +74,33 @@ class ObjectStorage:
             "status" in resource.subresources
         )
         self._root = f"/registry/{resource.plural}/"
+        #: Set by the API server: the admission plugins every write goes through.
+        self.admission: AdmissionChain | None = None
+
+    def _admission_request(
+        self,
+        operation: Operation,
+        obj: dict[str, Any] | None,
+        old: dict[str, Any] | None,
+        namespace: str | None,
+        name: str,
+        subresource: str = "",
+        dry_run: bool = False,
+    ) -> AdmissionRequest:
+        r = self.resource
+        return AdmissionRequest(
+            operation,
+            r.group,
+            r.version,
+            r.plural,
+            r.kind,
+            subresource,
+            namespace,
+            name,
+            obj,
+            old,
+            dry_run,
+        )
 
     # -- keys and encoding ----------------------------------------------------------------------
 
@@ -186,7 +214,14 @@ class ObjectStorage:
                 )
             meta["name"] = generate_name(meta["generateName"])
         self.strategy.prepare_for_create(obj)
+        request = self._admission_request(
+            "CREATE", obj, None, meta.get("namespace"), meta["name"], dry_run=dry_run
+        )
+        if self.admission is not None:
+            await self.admission.admit(request)
         self.check(obj, strict=strict, warnings=warnings)
+        if self.admission is not None:
+            await self.admission.validate(request)
         if dry_run:
             return obj
         key = self._key(meta.get("namespace"), meta["name"])
@@ -254,7 +289,12 @@ class ObjectStorage:
             metadata(obj)["resourceVersion"] = old_meta["resourceVersion"]
         else:
             self.strategy.prepare_for_update(obj, old)
+        request = self._admission_request("UPDATE", obj, old, namespace, name, subresource, dry_run)
+        if self.admission is not None:
+            await self.admission.admit(request)
         self.check(obj, strict=strict, warnings=warnings)
+        if self.admission is not None:
+            await self.admission.validate(request)
         if dry_run:
             return obj
         new_meta = metadata(obj)
@@ -375,6 +415,10 @@ class ObjectStorage:
                     f"Precondition failed: {field.capitalize() if field == 'uid' else field} in "
                     f"precondition: {wanted}, {field} in object meta: {actual}",
                 )
+        if self.admission is not None:
+            request = self._admission_request("DELETE", None, obj, namespace, name, dry_run=dry_run)
+            await self.admission.admit(request)
+            await self.admission.validate(request)
         finalizers = list(meta.get("finalizers") or [])
         # Upstream records foreground/orphan propagation as a finalizer for the garbage collector.
         extra = {"Foreground": "foregroundDeletion", "Orphan": "orphan"}.get(propagation or "")

@@ -7,6 +7,7 @@ import asyncio
 import json
 from pathlib import Path
 
+from kframe.apiserver import DEFAULT_ADMISSION_PLUGINS
 from kframe.bench import TARGETS
 from kframe.cli._command import CommandError
 from kframe.cluster import Settings
@@ -98,6 +99,13 @@ def add_server_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--address", default="127.0.0.1", help="listen address")
     parser.add_argument("--port", type=_port, default=6443, help="listen port (0: any free)")
     parser.add_argument(
+        "--enable-admission-plugins",
+        metavar="NAMES",
+        default=",".join(DEFAULT_ADMISSION_PLUGINS),
+        help="admission plugins to run, in order, comma-separated (see `kframe plugins`; "
+        f"default {','.join(DEFAULT_ADMISSION_PLUGINS)})",
+    )
+    parser.add_argument(
         "--etcd-compaction-interval",
         type=_seconds,
         default=300.0,
@@ -124,6 +132,7 @@ def server_settings(args: argparse.Namespace) -> Settings:
         nodes=getattr(args, "nodes", 0),
         runtime=getattr(args, "runtime", ""),
         compaction_interval=args.compaction_interval,
+        admission_plugins=tuple(n for n in args.enable_admission_plugins.split(",") if n),
     )
 
 

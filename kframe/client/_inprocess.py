@@ -30,8 +30,6 @@ class InProcessClient:
         storage = self._storage(type(obj))
         body = encode(obj)
         ns = namespace_of(storage.resource, body, namespace)
-        if ns is not None:
-            await self._server.check_namespace(ns)
         created = await storage.create(body, ns, dry_run=dry_run)
         return decode(created, type(obj))
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import attrs
 
-from kframe.apiserver import APIServer
+from kframe.apiserver import DEFAULT_ADMISSION_PLUGINS, APIServer
 from kframe.cluster._kubeconfig import write_kubeconfig
 from kframe.store import open_store
 
@@ -28,6 +28,7 @@ class Settings:
     nodes: int = 0
     runtime: str = ""
     compaction_interval: float = 300.0
+    admission_plugins: tuple[str, ...] = DEFAULT_ADMISSION_PLUGINS
 
 
 async def run_until_signal(
@@ -49,7 +50,11 @@ async def run_until_signal(
 
 async def _serve(settings: Settings, banner: str) -> None:
     store = await open_store(settings.store)
-    server = APIServer(store, compaction_interval=settings.compaction_interval)
+    server = APIServer(
+        store,
+        compaction_interval=settings.compaction_interval,
+        admission_plugins=settings.admission_plugins,
+    )
 
     async def start() -> None:
         await server.start(settings.address, settings.port)

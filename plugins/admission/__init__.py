@@ -1,0 +1,1 @@
+"""Reference admission plugins, one package each (registered by their own entry points)."""
