@@ -5,7 +5,18 @@ inside ``kframe up`` (in-process, no HTTP) and alone against a remote API server
 """
 
 from kframe.client._http import HttpClient
+from kframe.client._informer import Indexer, Informer, object_key
 from kframe.client._inprocess import InProcessClient
 from kframe.client._interface import Client, ObjectList, PatchType, WatchEvent
 
-__all__ = ["Client", "HttpClient", "InProcessClient", "ObjectList", "PatchType", "WatchEvent"]
+__all__ = [
+    "Client",
+    "HttpClient",
+    "InProcessClient",
+    "Indexer",
+    "Informer",
+    "ObjectList",
+    "PatchType",
+    "WatchEvent",
+    "object_key",
+]
