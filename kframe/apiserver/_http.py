@@ -360,6 +360,11 @@ class Handlers:
                     raise errors.bad_request("DeleteOptions could not be decoded") from None
         if "propagationPolicy" in request.query:
             options["propagationPolicy"] = request.query["propagationPolicy"]
+        if "gracePeriodSeconds" in request.query:
+            options["gracePeriodSeconds"] = _int_query(request, "gracePeriodSeconds")
+        grace = options.get("gracePeriodSeconds")
+        if grace is not None and (not isinstance(grace, int) or isinstance(grace, bool)):
+            raise errors.bad_request("gracePeriodSeconds must be an integer")
         if request.query.get("dryRun") == "All":
             options["dryRun"] = ["All"]
         policy = options.get("propagationPolicy")
@@ -378,6 +383,7 @@ class Handlers:
             preconditions=options.get("preconditions"),
             propagation=options.get("propagationPolicy"),
             dry_run="All" in options.get("dryRun", []),
+            grace_period=options.get("gracePeriodSeconds"),
         )
         return self._object_response(request, storage, deleted)
 

@@ -7,6 +7,7 @@ metadata semantics (k8s.io/apiserver/pkg/registry/rest: BeforeCreate, BeforeUpda
 from __future__ import annotations
 
 import copy
+import datetime as _dt
 import random
 import uuid
 from typing import Any
@@ -15,6 +16,7 @@ from kframe.api import format_time, is_dns1123_subdomain, time_now
 from kframe.apiserver._errors import Cause
 
 __all__ = [
+    "deadline_rfc3339",
     "generate_name",
     "metadata",
     "name_causes",
@@ -36,6 +38,11 @@ def metadata(obj: dict[str, Any]) -> dict[str, Any]:
 
 def now_rfc3339() -> str:
     return format_time(time_now())
+
+
+def deadline_rfc3339(seconds: int) -> str:
+    """``now + seconds`` as a metav1.Time string (a graceful deletion's deadline)."""
+    return format_time(time_now() + _dt.timedelta(seconds=seconds))
 
 
 def generate_name(prefix: str) -> str:

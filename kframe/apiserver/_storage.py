@@ -18,7 +18,12 @@ from kframe.apiserver import _errors as errors
 from kframe.apiserver._admission import AdmissionChain, AdmissionRequest, Operation
 from kframe.apiserver._errors import Cause
 from kframe.apiserver._fieldsets import object_fields
-from kframe.apiserver._meta import generate_name, metadata, now_rfc3339, stamp_create
+from kframe.apiserver._meta import (
+    deadline_rfc3339,
+    generate_name,
+    metadata,
+    stamp_create,
+)
 from kframe.apiserver._patch import (
     PatchError,
     json_patch,
@@ -394,8 +399,10 @@ class ObjectStorage:
         preconditions: dict[str, Any] | None = None,
         propagation: str | None = None,
         dry_run: bool = False,
+        grace_period: int | None = None,
     ) -> dict[str, Any]:
-        """Delete now, or mark for deletion while finalizers remain (returns the object)."""
+        """Delete now, or mark for deletion (returns the object) while finalizers remain or
+        the kind deletes gracefully (a pod on a node: its kubelet makes the final delete)."""
         key = self._key(namespace, name)
         current = await self.store.get(key)
         if current is None:
@@ -426,22 +433,34 @@ class ObjectStorage:
             finalizers.append(extra)
         if dry_run:
             return obj
-        if finalizers:
-            if meta.get("deletionTimestamp") and finalizers == meta.get("finalizers"):
-                return obj
-            meta["finalizers"] = finalizers
-            meta.setdefault("deletionTimestamp", now_rfc3339())
-            meta.setdefault("deletionGracePeriodSeconds", 0)
-            try:
-                kv = await self.store.update(
-                    key, self._encode(obj), expected_revision=current.mod_revision
-                )
-            except (ConflictError, KeyNotFoundError):
-                return await self.delete(
-                    namespace, name, preconditions=preconditions, propagation=propagation
-                )
-            return self._decode(kv)
-        return await self._remove(key, current.mod_revision, name)
+        grace = self.strategy.grace_period(obj, grace_period)
+        if not finalizers and grace == 0:
+            return await self._remove(key, current.mod_revision, name)
+        marked = meta.get("deletionGracePeriodSeconds")
+        if (
+            meta.get("deletionTimestamp")
+            and finalizers == meta.get("finalizers")
+            and (marked is not None and grace >= marked)
+        ):
+            return obj  # already marked, and the new request does not shorten the grace
+        meta["finalizers"] = finalizers
+        if not finalizers:
+            del meta["finalizers"]
+        meta["deletionTimestamp"] = deadline_rfc3339(grace)
+        meta["deletionGracePeriodSeconds"] = grace
+        try:
+            kv = await self.store.update(
+                key, self._encode(obj), expected_revision=current.mod_revision
+            )
+        except (ConflictError, KeyNotFoundError):
+            return await self.delete(
+                namespace,
+                name,
+                preconditions=preconditions,
+                propagation=propagation,
+                grace_period=grace_period,
+            )
+        return self._decode(kv)
 
     async def _remove(self, key: str, revision: int, name: str) -> dict[str, Any]:
         try:

@@ -78,6 +78,10 @@ class Strategy:
         if status is not None:
             new["status"] = status
 
+    def grace_period(self, obj: dict[str, Any], requested: int | None) -> int:
+        """Seconds a deletion waits for (0: delete now). Most kinds delete at once."""
+        return 0
+
     def validate(self, obj: dict[str, Any]) -> list[Cause]:
         """Metadata rules common to every kind (name, labels, annotations)."""
         meta = metadata(obj)
@@ -126,6 +130,17 @@ class NoGenerationStrategy(Strategy):
 
 
 class PodStrategy(NoGenerationStrategy):
+    def grace_period(self, obj: dict[str, Any], requested: int | None) -> int:
+        # Upstream's CheckGracefulDelete: a pod not on a node, or finished, goes at once;
+        # otherwise its kubelet stops it within the grace period and then deletes it.
+        spec, phase = obj.get("spec") or {}, (obj.get("status") or {}).get("phase")
+        if not spec.get("nodeName") or phase in ("Succeeded", "Failed"):
+            return 0
+        if requested is not None:
+            return max(requested, 0)
+        grace = spec.get("terminationGracePeriodSeconds")
+        return 30 if grace is None else max(int(grace), 0)
+
     def prepare_for_create(self, obj: dict[str, Any]) -> None:
         # Upstream's PrepareForCreate: a new pod is Pending, with its QoS class computed.
         super().prepare_for_create(obj)

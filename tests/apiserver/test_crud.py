@@ -205,3 +205,29 @@ def test_new_pods_are_pending_with_their_qos_class(run_api: Callable[[Scenario],
             assert created["status"] == {"phase": "Pending", "qosClass": qos}, name
 
     run_api(scenario)
+
+
+def test_pods_on_a_node_are_deleted_gracefully(run_api: Callable[[Scenario], None]) -> None:
+    async def scenario(api: Api) -> None:
+        path = "/api/v1/namespaces/default/pods"
+        pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
+               "spec": {"containers": [{"name": "c", "image": "i"}],
+                        "terminationGracePeriodSeconds": 20}}
+        await api.call("POST", path, pod)
+        code, _ = await api.call("DELETE", f"{path}/p")  # not on a node: deleted at once
+        assert code == 200 and (await api.call("GET", f"{path}/p"))[0] == 404
+        await api.call("POST", path, pod)
+        await api.call("POST", f"{path}/p/binding", {
+            "apiVersion": "v1", "kind": "Binding", "metadata": {"name": "p"},
+            "target": {"kind": "Node", "name": "n1"}})
+        code, marked = await api.call("DELETE", f"{path}/p")
+        assert code == 200
+        assert marked["metadata"]["deletionGracePeriodSeconds"] == 20
+        assert marked["metadata"]["deletionTimestamp"] > marked["metadata"]["creationTimestamp"]
+        assert (await api.call("GET", f"{path}/p"))[0] == 200  # the kubelet's to finish
+        code, shorter = await api.call("DELETE", f"{path}/p", {"gracePeriodSeconds": 5})
+        assert shorter["metadata"]["deletionGracePeriodSeconds"] == 5
+        code, _ = await api.call("DELETE", f"{path}/p", params={"gracePeriodSeconds": "0"})
+        assert code == 200 and (await api.call("GET", f"{path}/p"))[0] == 404
+
+    run_api(scenario)
