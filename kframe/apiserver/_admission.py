@@ -53,6 +53,16 @@ class AdmissionRequest:
     old_object: dict[str, Any] | None
     dry_run: bool = False
 
+    def creates(self, resource: str, group: str = "") -> bool:
+        """Whether this request creates an object of ``resource`` (not a subresource)."""
+        return (
+            self.operation == "CREATE"
+            and self.resource == resource
+            and self.group == group
+            and not self.subresource
+            and self.object is not None
+        )
+
 
 class AdmissionContext(Protocol):
     """What plugins may read: the storage of any served resource."""

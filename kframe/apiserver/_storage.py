@@ -306,10 +306,14 @@ class ObjectStorage:
         if new_meta.get("deletionTimestamp") and not new_meta.get("finalizers"):
             # The last finalizer is gone: the deletion that was waiting for it happens now.
             return await self._remove(key, current.mod_revision, name)
+        return await self._write(key, obj, current.mod_revision, name)
+
+    async def _write(
+        self, key: str, obj: dict[str, Any], revision: int, name: str
+    ) -> dict[str, Any]:
+        """Compare-and-swap ``obj`` over the version at ``revision``: 409 or 404 otherwise."""
         try:
-            kv = await self.store.update(
-                key, self._encode(obj), expected_revision=current.mod_revision
-            )
+            kv = await self.store.update(key, self._encode(obj), expected_revision=revision)
         except ConflictError:
             raise errors.conflict(
                 self.resource.plural, self.resource.group, name, errors.OPTIMISTIC_LOCK_MESSAGE
@@ -327,19 +331,8 @@ class ObjectStorage:
         sets spec.nodeName and the PodScheduled condition), as upstream's registries write
         through their storage directly.
         """
-        key = self._key(namespace, name)
-        expected = metadata(obj).get("resourceVersion")
-        try:
-            kv = await self.store.update(
-                key, self._encode(obj), expected_revision=int(expected or 0)
-            )
-        except ConflictError:
-            raise errors.conflict(
-                self.resource.plural, self.resource.group, name, errors.OPTIMISTIC_LOCK_MESSAGE
-            ) from None
-        except KeyNotFoundError:
-            raise self._not_found(name) from None
-        return self._decode(kv)
+        expected = int(metadata(obj).get("resourceVersion") or 0)
+        return await self._write(self._key(namespace, name), obj, expected, name)
 
     async def patch(
         self,

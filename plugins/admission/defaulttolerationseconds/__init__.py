@@ -20,13 +20,7 @@ class DefaultTolerationSeconds:
         self._defaults = ((NOT_READY, not_ready_seconds), (UNREACHABLE, unreachable_seconds))
 
     async def admit(self, request: AdmissionRequest, context: AdmissionContext) -> None:
-        if (
-            request.operation != "CREATE"
-            or request.resource != "pods"
-            or request.group
-            or request.subresource
-            or request.object is None
-        ):
+        if not request.creates("pods") or request.object is None:
             return
         spec = request.object.setdefault("spec", {})
         tolerations = list(spec.get("tolerations") or [])

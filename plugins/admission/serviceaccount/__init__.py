@@ -16,13 +16,7 @@ MIRROR_POD_ANNOTATION = "kubernetes.io/config.mirror"
 
 class ServiceAccount:
     async def admit(self, request: AdmissionRequest, context: AdmissionContext) -> None:
-        if (
-            request.operation != "CREATE"
-            or request.resource != "pods"
-            or request.group
-            or request.subresource
-            or request.object is None
-        ):
+        if not request.creates("pods") or request.object is None:
             return
         annotations = (request.object.get("metadata") or {}).get("annotations") or {}
         if MIRROR_POD_ANNOTATION in annotations:
