@@ -8,6 +8,20 @@ from kframe.client._http import HttpClient
 from kframe.client._informer import Indexer, Informer, object_key
 from kframe.client._inprocess import InProcessClient
 from kframe.client._interface import Client, ObjectList, PatchType, WatchEvent
+from kframe.client._workqueue import (
+    BucketRateLimiter,
+    Clock,
+    FakeClock,
+    ItemExponentialFailureRateLimiter,
+    ItemFastSlowRateLimiter,
+    LoopClock,
+    MaxOfRateLimiter,
+    RateLimiter,
+    ShutDown,
+    TimerHandle,
+    WorkQueue,
+    default_controller_rate_limiter,
+)
 
 __all__ = [
     "Client",
@@ -19,4 +33,17 @@ __all__ = [
     "PatchType",
     "WatchEvent",
     "object_key",
+    # work queues
+    "WorkQueue",
+    "ShutDown",
+    "RateLimiter",
+    "ItemExponentialFailureRateLimiter",
+    "ItemFastSlowRateLimiter",
+    "BucketRateLimiter",
+    "MaxOfRateLimiter",
+    "default_controller_rate_limiter",
+    "Clock",
+    "TimerHandle",
+    "LoopClock",
+    "FakeClock",
 ]
