@@ -8,6 +8,14 @@ from kframe.client._http import HttpClient
 from kframe.client._informer import Indexer, Informer, object_key
 from kframe.client._inprocess import InProcessClient
 from kframe.client._interface import Client, ObjectList, PatchType, WatchEvent
+from kframe.client._leaderelection import (
+    ElectionClock,
+    FakeElectionClock,
+    LeaderElectionConfig,
+    LeaderElectionRecord,
+    LeaderElector,
+    RealElectionClock,
+)
 from kframe.client._workqueue import (
     BucketRateLimiter,
     Clock,
@@ -46,4 +54,11 @@ __all__ = [
     "TimerHandle",
     "LoopClock",
     "FakeClock",
+    # leader election
+    "LeaderElectionConfig",
+    "LeaderElectionRecord",
+    "LeaderElector",
+    "ElectionClock",
+    "FakeElectionClock",
+    "RealElectionClock",
 ]
