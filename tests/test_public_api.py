@@ -82,6 +82,12 @@ PUBLIC = {
         "TimerHandle",
         "LoopClock",
         "FakeClock",
+        "LeaderElectionConfig",
+        "LeaderElectionRecord",
+        "LeaderElector",
+        "ElectionClock",
+        "FakeElectionClock",
+        "RealElectionClock",
     ],
 }
 
