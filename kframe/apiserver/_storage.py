@@ -16,6 +16,7 @@ import attrs
 from kframe.api import DecodeError, FieldSelector, Selector, from_dict
 from kframe.apiserver import _errors as errors
 from kframe.apiserver._admission import AdmissionChain, AdmissionRequest, Operation
+from kframe.apiserver._defaults import apply_defaults
 from kframe.apiserver._errors import Cause
 from kframe.apiserver._fieldsets import object_fields
 from kframe.apiserver._meta import (
@@ -219,6 +220,7 @@ class ObjectStorage:
                 )
             meta["name"] = generate_name(meta["generateName"])
         self.strategy.prepare_for_create(obj)
+        apply_defaults(self.resource.plural, obj)
         request = self._admission_request(
             "CREATE", obj, None, meta.get("namespace"), meta["name"], dry_run=dry_run
         )
@@ -294,6 +296,7 @@ class ObjectStorage:
             metadata(obj)["resourceVersion"] = old_meta["resourceVersion"]
         else:
             self.strategy.prepare_for_update(obj, old)
+        apply_defaults(self.resource.plural, obj)
         request = self._admission_request("UPDATE", obj, old, namespace, name, subresource, dry_run)
         if self.admission is not None:
             await self.admission.admit(request)

@@ -68,7 +68,9 @@ def test_create_get_apply_patch_delete(kubectl: Kubectl) -> None:
     assert got["spec"]["replicas"] == 5
     assert got["metadata"]["annotations"]["note"] == "hello"
     assert got["spec"]["template"]["spec"]["containers"][0]["image"] == "nginx:2"
-    assert got["spec"]["template"]["spec"]["containers"][0]["ports"] == [{"containerPort": 80}]
+    assert got["spec"]["template"]["spec"]["containers"][0]["ports"] == [
+        {"containerPort": 80, "protocol": "TCP"}
+    ]
     table = kubectl.run("get", "deploy", "-o", "wide").stdout
     assert table.splitlines()[0].split()[:4] == ["NAME", "READY", "UP-TO-DATE", "AVAILABLE"]
     kubectl.run("delete", "deploy", "web", "--wait")
