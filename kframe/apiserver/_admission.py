@@ -32,9 +32,13 @@ __all__ = [
 Operation = Literal["CREATE", "UPDATE", "DELETE"]
 
 #: Enabled by default, in upstream's order. ServiceAccount joins once the service account
-#: controller creates each namespace's default account; LimitRanger and ResourceQuota once they
-#: exist.
-DEFAULT_ADMISSION_PLUGINS = ("NamespaceLifecycle", "DefaultTolerationSeconds")
+#: controller creates each namespace's default account.
+DEFAULT_ADMISSION_PLUGINS = (
+    "NamespaceLifecycle",
+    "LimitRanger",
+    "DefaultTolerationSeconds",
+    "ResourceQuota",
+)
 
 
 @attrs.define

@@ -219,13 +219,17 @@ class ObjectStorage:
                     ],
                 )
             meta["name"] = generate_name(meta["generateName"])
-        self.strategy.prepare_for_create(obj)
+        # Upstream's order: defaulting, mutating admission, PrepareForCreate (which may reset
+        # status and derive fields such as a pod's QoS class from what admission filled in),
+        # validation, validating admission. Defaulting again restores status defaults.
         apply_defaults(self.resource.plural, obj)
         request = self._admission_request(
             "CREATE", obj, None, meta.get("namespace"), meta["name"], dry_run=dry_run
         )
         if self.admission is not None:
             await self.admission.admit(request)
+        self.strategy.prepare_for_create(obj)
+        apply_defaults(self.resource.plural, obj)
         self.check(obj, strict=strict, warnings=warnings)
         if self.admission is not None:
             await self.admission.validate(request)
@@ -291,15 +295,16 @@ class ObjectStorage:
             else:
                 meta.pop(owned, None)
         meta["name"] = name
+        apply_defaults(self.resource.plural, obj)  # the same order as create
+        request = self._admission_request("UPDATE", obj, old, namespace, name, subresource, dry_run)
+        if self.admission is not None:
+            await self.admission.admit(request)
         if subresource == "status":
             self.strategy.prepare_for_status_update(obj, old)
             metadata(obj)["resourceVersion"] = old_meta["resourceVersion"]
         else:
             self.strategy.prepare_for_update(obj, old)
         apply_defaults(self.resource.plural, obj)
-        request = self._admission_request("UPDATE", obj, old, namespace, name, subresource, dry_run)
-        if self.admission is not None:
-            await self.admission.admit(request)
         self.check(obj, strict=strict, warnings=warnings)
         if self.admission is not None:
             await self.admission.validate(request)

@@ -210,16 +210,29 @@ def test_new_pods_are_pending_with_their_qos_class(run_api: Callable[[Scenario],
 def test_pods_on_a_node_are_deleted_gracefully(run_api: Callable[[Scenario], None]) -> None:
     async def scenario(api: Api) -> None:
         path = "/api/v1/namespaces/default/pods"
-        pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
-               "spec": {"containers": [{"name": "c", "image": "i"}],
-                        "terminationGracePeriodSeconds": 20}}
+        pod = {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": "p"},
+            "spec": {
+                "containers": [{"name": "c", "image": "i"}],
+                "terminationGracePeriodSeconds": 20,
+            },
+        }
         await api.call("POST", path, pod)
         code, _ = await api.call("DELETE", f"{path}/p")  # not on a node: deleted at once
         assert code == 200 and (await api.call("GET", f"{path}/p"))[0] == 404
         await api.call("POST", path, pod)
-        await api.call("POST", f"{path}/p/binding", {
-            "apiVersion": "v1", "kind": "Binding", "metadata": {"name": "p"},
-            "target": {"kind": "Node", "name": "n1"}})
+        await api.call(
+            "POST",
+            f"{path}/p/binding",
+            {
+                "apiVersion": "v1",
+                "kind": "Binding",
+                "metadata": {"name": "p"},
+                "target": {"kind": "Node", "name": "n1"},
+            },
+        )
         code, marked = await api.call("DELETE", f"{path}/p")
         assert code == 200
         assert marked["metadata"]["deletionGracePeriodSeconds"] == 20

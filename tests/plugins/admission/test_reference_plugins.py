@@ -112,3 +112,30 @@ def test_service_account() -> None:
         assert created["spec"]["serviceAccountName"] == "default"
 
     run(["ServiceAccount"], body)
+
+
+def test_qos_class_is_computed_after_limit_ranger_fills_in_resources() -> None:
+    async def body(server: APIServer) -> None:
+        await server.storage("", "v1", "limitranges").create(
+            {
+                "metadata": {"name": "lr"},
+                "spec": {
+                    "limits": [
+                        {
+                            "type": "Container",
+                            "default": {"cpu": "1", "memory": "1Gi"},
+                            "defaultRequest": {"cpu": "1", "memory": "1Gi"},
+                        }
+                    ]
+                },
+            },
+            "default",
+        )
+        created = await server.storage("", "v1", "pods").create(pod("p"), "default")
+        assert created["spec"]["containers"][0]["resources"]["limits"] == {
+            "cpu": "1",
+            "memory": "1Gi",
+        }
+        assert created["status"]["qosClass"] == "Guaranteed"
+
+    run(["NamespaceLifecycle", "LimitRanger"], body)
