@@ -143,7 +143,7 @@ OPTIMISTIC_LOCK_MESSAGE = (
 def invalid(kind: str, group: str, name: str, causes: Sequence[Cause]) -> APIError:
     # Upstream: `Pod "web" is invalid: spec.containers[0].image: Required value`, with several
     # causes in brackets.
-    texts = [c.text for c in causes]
+    texts = list(dict.fromkeys(c.text for c in causes))  # upstream's aggregate drops repeats
     summary = texts[0] if len(texts) == 1 else "[" + ", ".join(texts) + "]"
     return APIError(
         422,

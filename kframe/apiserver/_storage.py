@@ -35,6 +35,7 @@ from kframe.apiserver._patch import (
 from kframe.apiserver._resources import Resource
 from kframe.apiserver._strategy import STRATEGIES, Strategy, decode_causes
 from kframe.apiserver._tokens import decode_continue, encode_continue
+from kframe.apiserver._validate import validate
 from kframe.store import (
     CompactedError,
     ConflictError,
@@ -136,8 +137,20 @@ class ObjectStorage:
 
     # -- validation -----------------------------------------------------------------------------
 
-    def check(self, obj: dict[str, Any], *, strict: bool, warnings: list[str]) -> None:
-        """Typed decoding and validation; raises 400 or 422 as upstream would."""
+    def check(
+        self,
+        obj: dict[str, Any],
+        *,
+        strict: bool,
+        warnings: list[str],
+        old: dict[str, Any] | None = None,
+        subresource: str = "",
+    ) -> None:
+        """Typed decoding and validation; raises 400 or 422 as upstream would.
+
+        The kind's own rules (``_validate``) apply to main-resource writes; a status write is
+        checked for its shape and metadata only, as upstream's status strategies mostly are.
+        """
         name = metadata(obj).get("name") or metadata(obj).get("generateName") or ""
         unknown: list[str] = []
         try:
@@ -161,6 +174,8 @@ class ObjectStorage:
             ) from None
         warnings.extend(f'unknown field "{p}"' for p in unknown)
         causes = self.strategy.validate(obj)
+        if not subresource:
+            causes += validate(self.resource.plural, obj, old)
         if causes:
             raise errors.invalid(self.resource.kind, self.resource.group, name, causes)
 
@@ -305,7 +320,7 @@ class ObjectStorage:
         else:
             self.strategy.prepare_for_update(obj, old)
         apply_defaults(self.resource.plural, obj)
-        self.check(obj, strict=strict, warnings=warnings)
+        self.check(obj, strict=strict, warnings=warnings, old=old, subresource=subresource)
         if self.admission is not None:
             await self.admission.validate(request)
         if dry_run:

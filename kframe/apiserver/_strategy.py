@@ -129,6 +129,12 @@ class NoGenerationStrategy(Strategy):
     tracks_generation = False
 
 
+class RBACStrategy(NoGenerationStrategy):
+    # RBAC names are path segments, not DNS names (system:aggregate-to-view); the kind's own
+    # validation reports the few forbidden ones (".", "..", "/", "%").
+    name_validator = staticmethod(lambda name: [])
+
+
 class PodStrategy(NoGenerationStrategy):
     def grace_period(self, obj: dict[str, Any], requested: int | None) -> int:
         # Upstream's CheckGracefulDelete: a pod not on a node, or finished, goes at once;
@@ -199,10 +205,10 @@ STRATEGIES: dict[str, type[Strategy]] = {
     "limitranges": NoGenerationStrategy,
     "resourcequotas": NoGenerationStrategy,
     "controllerrevisions": NoGenerationStrategy,
-    "roles": NoGenerationStrategy,
-    "clusterroles": NoGenerationStrategy,
-    "rolebindings": NoGenerationStrategy,
-    "clusterrolebindings": NoGenerationStrategy,
+    "roles": RBACStrategy,
+    "clusterroles": RBACStrategy,
+    "rolebindings": RBACStrategy,
+    "clusterrolebindings": RBACStrategy,
     "priorityclasses": NoGenerationStrategy,
     "runtimeclasses": NoGenerationStrategy,
 }

@@ -143,7 +143,14 @@ def test_status_subresource_is_separate(run_api: Callable[[Scenario], None]) -> 
             "apiVersion": "apps/v1",
             "kind": "ReplicaSet",
             "metadata": {"name": "r"},
-            "spec": {"replicas": 1, "selector": {"matchLabels": {"a": "b"}}},
+            "spec": {
+                "replicas": 1,
+                "selector": {"matchLabels": {"a": "b"}},
+                "template": {
+                    "metadata": {"labels": {"a": "b"}},
+                    "spec": {"containers": [{"name": "c", "image": "i"}]},
+                },
+            },
             "status": {"replicas": 9},
         }
         _, created = await api.call("POST", path, rs)

@@ -110,7 +110,7 @@ def test_defaults_are_applied_and_annotated() -> None:
     async def body(server: APIServer) -> None:
         await limit_range(server, *valid_limit_range())
         pods = server.storage("", "v1", "pods")
-        created = await pods.create(pod("foo", init=[container("foo-0")]), NS)
+        created = await pods.create(pod("foo", init=[container("init-0")]), NS)
         for c in created["spec"]["containers"] + created["spec"]["initContainers"]:
             assert c["resources"] == {
                 "requests": {"cpu": "50m", "memory": "5Mi"},
@@ -119,7 +119,7 @@ def test_defaults_are_applied_and_annotated() -> None:
         assert created["metadata"]["annotations"]["kubernetes.io/limit-ranger"] == (
             "LimitRanger plugin set: cpu, memory request for container foo-0; "
             "cpu, memory limit for container foo-0; cpu, memory request for init container "
-            "foo-0; cpu, memory limit for init container foo-0"
+            "init-0; cpu, memory limit for init container init-0"
         )
 
         # Only what is missing is filled in ("limit-memory").
@@ -419,6 +419,8 @@ def test_persistent_volume_claim_limit_func() -> None:
         ]
         # Updates of claims are checked too: growing past the maximum is refused.
         grown = await claims.get(NS, "pvc-within-minmax-storage-request")
+        grown["status"] = {"phase": "Bound"}  # only a bound claim may grow (validation)
+        grown = await claims.update(grown, NS, grown["metadata"]["name"], subresource="status")
         grown["spec"]["resources"]["requests"]["storage"] = "11Gi"
         with pytest.raises(APIError) as update:
             await claims.update(grown, NS, "pvc-within-minmax-storage-request")
@@ -430,6 +432,8 @@ def test_persistent_volume_claim_limit_func() -> None:
         await claims.delete(NS, "held")
         terminating = await claims.get(NS, "held")
         assert terminating["metadata"]["deletionTimestamp"]
+        terminating["status"] = {"phase": "Bound"}  # only a bound claim may grow (validation)
+        terminating = await claims.update(terminating, NS, "held", subresource="status")
         terminating["spec"]["resources"]["requests"]["storage"] = "11Gi"
         await claims.update(terminating, NS, "held")
 

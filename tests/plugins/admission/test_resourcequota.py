@@ -339,7 +339,10 @@ def test_admit_handles_old_objects() -> None:
             hard,
             {"services": "1", "services.loadbalancers": "1", "services.nodeports": "0"},
         )
-        existing["spec"] = {"type": "NodePort", "ports": [{"port": 80}, {"port": 1234}]}
+        existing["spec"] = {
+            "type": "NodePort",
+            "ports": [{"name": "http", "port": 80}, {"name": "other", "port": 1234}],
+        }
         await services.update(existing, NS, "service")
         # Only the growth is charged (one more node port), and usage never shrinks at admission:
         # the load balancer stays charged until the quota controller recalculates.
@@ -389,11 +392,19 @@ def claim(name: str, storage: str, **spec: Any) -> dict[str, Any]:
     }
 
 
+async def bound(claims: Any, claim_obj: dict[str, Any]) -> dict[str, Any]:
+    """The claim, bound: only a bound claim may change its storage request (validation)."""
+    claim_obj["status"] = {"phase": "Bound"}
+    name = claim_obj["metadata"]["name"]
+    result: dict[str, Any] = await claims.update(claim_obj, NS, name, subresource="status")
+    return result
+
+
 def test_admit_handles_pvc_updates() -> None:
     # TestAdmitHandlesPVCUpdates, TestAdmitHandlesNegativePVCUpdates
     async def body(server: APIServer) -> None:
         claims = server.storage("", "v1", "persistentvolumeclaims")
-        existing = await claims.create(claim("pvc-to-update", "10Gi"), NS)
+        existing = await bound(claims, await claims.create(claim("pvc-to-update", "10Gi"), NS))
         await quota(
             server,
             "quota",
