@@ -85,9 +85,6 @@ PUBLIC = {
         "LeaderElectionConfig",
         "LeaderElectionRecord",
         "LeaderElector",
-        "ElectionClock",
-        "FakeElectionClock",
-        "RealElectionClock",
     ],
 }
 

@@ -4,29 +4,23 @@ Both implementations have the same semantics: a component written against :class
 inside ``kframe up`` (in-process, no HTTP) and alone against a remote API server (HTTP).
 """
 
+from kframe.client._clock import Clock, FakeClock, LoopClock, TimerHandle
 from kframe.client._http import HttpClient
 from kframe.client._informer import Indexer, Informer, object_key
 from kframe.client._inprocess import InProcessClient
 from kframe.client._interface import Client, ObjectList, PatchType, WatchEvent
 from kframe.client._leaderelection import (
-    ElectionClock,
-    FakeElectionClock,
     LeaderElectionConfig,
     LeaderElectionRecord,
     LeaderElector,
-    RealElectionClock,
 )
 from kframe.client._workqueue import (
     BucketRateLimiter,
-    Clock,
-    FakeClock,
     ItemExponentialFailureRateLimiter,
     ItemFastSlowRateLimiter,
-    LoopClock,
     MaxOfRateLimiter,
     RateLimiter,
     ShutDown,
-    TimerHandle,
     WorkQueue,
     default_controller_rate_limiter,
 )
@@ -50,15 +44,13 @@ __all__ = [
     "BucketRateLimiter",
     "MaxOfRateLimiter",
     "default_controller_rate_limiter",
-    "Clock",
-    "TimerHandle",
-    "LoopClock",
-    "FakeClock",
     # leader election
     "LeaderElectionConfig",
     "LeaderElectionRecord",
     "LeaderElector",
-    "ElectionClock",
-    "FakeElectionClock",
-    "RealElectionClock",
+    # time (work queues, rate limiters and leader election)
+    "Clock",
+    "TimerHandle",
+    "LoopClock",
+    "FakeClock",
 ]

@@ -11,40 +11,35 @@ the same Lease only one wins.
 As upstream, this does not fence: it relies on the candidates' clocks running at about the same
 rate, and on ``lease_duration - renew_deadline`` covering API latency and clock-rate skew.
 
-Time is read from an :class:`ElectionClock` (monotonic seconds, a sleep, and the wall time to
-write into the Lease): :class:`RealElectionClock` by default, :class:`FakeElectionClock` in tests,
-which moves only when told to.
+Time is read from a :class:`~kframe.client._clock.Clock` (monotonic seconds, a sleep, and the
+wall time to write into the Lease): :class:`~kframe.client._clock.LoopClock` by default, a
+:class:`~kframe.client._clock.FakeClock` in tests, which moves only when told to.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as _dt
-import heapq
 import inspect
-import itertools
 import logging
 import math
 import random
-import time
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 import attrs
 
 from kframe.api._types import MicroTime
 from kframe.api.models import Lease, LeaseSpec, ObjectMeta
 from kframe.apiserver import APIError
+from kframe.client._clock import Clock, LoopClock
 from kframe.client._interface import Client
 
 __all__ = [
     "JITTER_FACTOR",
-    "ElectionClock",
-    "FakeElectionClock",
     "LeaderElectionConfig",
     "LeaderElectionRecord",
     "LeaderElector",
-    "RealElectionClock",
 ]
 
 _log = logging.getLogger(__name__)
@@ -54,95 +49,6 @@ T = TypeVar("T")
 #: How much longer than ``retry_period`` a non-leader may wait between tries, as a fraction of
 #: it: each wait is ``retry_period * (1 + JITTER_FACTOR * random())`` (``wait.JitterUntil``).
 JITTER_FACTOR = 1.2
-
-
-# --- clocks -------------------------------------------------------------------------------------
-
-
-class ElectionClock(Protocol):
-    """The time a :class:`LeaderElector` reads and waits on."""
-
-    def now(self) -> float:
-        """Monotonic seconds: what lease expiry and deadlines are measured on."""
-        ...
-
-    async def sleep(self, seconds: float) -> None:
-        """Return once :meth:`now` has moved ``seconds`` on (at once if ``seconds <= 0``)."""
-        ...
-
-    def wall(self) -> _dt.datetime:
-        """The current UTC time, written into the Lease (``acquireTime``, ``renewTime``)."""
-        ...
-
-
-class RealElectionClock:
-    """The event loop's clock and ``asyncio.sleep``; the wall time from the system clock."""
-
-    def now(self) -> float:
-        try:
-            return asyncio.get_running_loop().time()
-        except RuntimeError:
-            return time.monotonic()
-
-    async def sleep(self, seconds: float) -> None:
-        await asyncio.sleep(max(0.0, seconds))
-
-    def wall(self) -> _dt.datetime:
-        return _dt.datetime.now(_dt.UTC)
-
-
-class FakeElectionClock:
-    """A clock that moves only when :meth:`advance` is called; sleepers wake inside it.
-
-    :meth:`next_deadline` tells a test driver when the earliest sleeper is due, so a driver can
-    jump from one event to the next (once the code under test is otherwise idle) and a minute of
-    leader election runs in milliseconds, the same way every time. The wall time is
-    ``wall_start`` plus the seconds moved.
-    """
-
-    def __init__(
-        self,
-        start: float = 0.0,
-        wall_start: _dt.datetime = _dt.datetime(2024, 1, 1, tzinfo=_dt.UTC),
-    ) -> None:
-        self._now = start
-        self._start = start
-        self._wall_start = wall_start
-        self._sleepers: list[tuple[float, int, asyncio.Future[None]]] = []
-        self._seq = itertools.count()
-
-    def now(self) -> float:
-        return self._now
-
-    def wall(self) -> _dt.datetime:
-        return self._wall_start + _dt.timedelta(seconds=self._now - self._start)
-
-    async def sleep(self, seconds: float) -> None:
-        if seconds <= 0:
-            await asyncio.sleep(0)
-            return
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        heapq.heappush(self._sleepers, (self._now + seconds, next(self._seq), future))
-        try:
-            await future
-        finally:
-            future.cancel()  # a no-op once woken; marks an abandoned sleep for next_deadline
-
-    def advance(self, seconds: float) -> None:
-        """Move the clock ``seconds`` on and wake every sleeper then due (in the order slept)."""
-        if seconds < 0:
-            raise ValueError(f"a clock does not go back: advance({seconds})")
-        self._now += seconds
-        while self._sleepers and self._sleepers[0][0] <= self._now:
-            _, _, future = heapq.heappop(self._sleepers)
-            if not future.done():
-                future.set_result(None)
-
-    def next_deadline(self) -> float | None:
-        """When the earliest sleeper wakes, or None when nobody sleeps."""
-        while self._sleepers and self._sleepers[0][2].done():
-            heapq.heappop(self._sleepers)
-        return self._sleepers[0][0] if self._sleepers else None
 
 
 # --- configuration ------------------------------------------------------------------------------
@@ -282,11 +188,11 @@ class LeaderElector:
         client: Client,
         config: LeaderElectionConfig,
         *,
-        clock: ElectionClock | None = None,
+        clock: Clock | None = None,
         rng: random.Random | None = None,
     ) -> None:
         self._config = config
-        self._clock: ElectionClock = clock or RealElectionClock()
+        self._clock: Clock = LoopClock() if clock is None else clock
         self._rng = rng or random.Random()
         self._lock = _LeaseLock(client, config.name, config.namespace)
         self._observed = LeaderElectionRecord()

@@ -24,7 +24,7 @@ from collections import deque
 from collections.abc import Hashable, MutableSequence
 from typing import Generic, TypeVar
 
-from kframe.client._workqueue_clock import Clock, FakeClock, LoopClock, TimerHandle
+from kframe.client._clock import Clock, LoopClock, TimerHandle
 from kframe.client._workqueue_limiters import (
     BucketRateLimiter,
     ItemExponentialFailureRateLimiter,
@@ -43,10 +43,6 @@ __all__ = [
     "BucketRateLimiter",
     "MaxOfRateLimiter",
     "default_controller_rate_limiter",
-    "Clock",
-    "TimerHandle",
-    "LoopClock",
-    "FakeClock",
 ]
 
 T = TypeVar("T", bound=Hashable)
@@ -61,7 +57,8 @@ class WorkQueue(Generic[T]):
 
     ``rate_limiter`` decides the delay of :meth:`add_rate_limited` (the default is
     :func:`default_controller_rate_limiter` on ``clock``); ``clock`` times :meth:`add_after`
-    (the default is the event loop's; pass a :class:`FakeClock` to control time in tests).
+    (the default is the event loop's; pass a :class:`~kframe.client._clock.FakeClock` to control
+    time in tests).
     """
 
     def __init__(

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Hashable
 from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
-from kframe.client._workqueue_clock import Clock, LoopClock
+from kframe.client._clock import Clock, LoopClock
 
 __all__ = [
     "RateLimiter",

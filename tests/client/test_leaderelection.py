@@ -1,8 +1,8 @@
 """Leader election on a Lease, against a real API server, on a virtual clock.
 
-The candidates sleep on a :class:`FakeElectionClock`; a driver moves it from one sleeper's
-deadline to the next, but only while no API call is in flight and the event loop has nothing
-else to do, so a minute of election runs in milliseconds and the same way every run.
+The candidates sleep on a :class:`FakeClock`; a driver moves it from one sleeper's deadline to
+the next, but only while no API call is in flight and the event loop has nothing else to do, so
+a minute of election runs in milliseconds and the same way every run.
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ import pytest
 from kframe.api import MicroTime, models
 from kframe.apiserver import APIError, APIServer
 from kframe.client import Client, HttpClient, InProcessClient, ObjectList, PatchType, WatchEvent
+from kframe.client._clock import FakeClock
 from kframe.client._leaderelection import (
     JITTER_FACTOR,
-    FakeElectionClock,
     LeaderElectionConfig,
     LeaderElector,
 )
@@ -181,7 +181,7 @@ class Harness:
     def __init__(self, server: APIServer, kind: str) -> None:
         self.server = server
         self.kind = kind
-        self.clock = FakeElectionClock(wall_start=WALL_START)
+        self.clock = FakeClock(wall_start=WALL_START)
         self.inflight = 0
         self.candidates: list[Candidate] = []
         self._clients: list[Client] = []

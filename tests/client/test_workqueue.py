@@ -9,6 +9,7 @@ each test names its original); a state machine drives the queue against a model.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from collections import Counter
 from collections.abc import Awaitable, Callable, Hashable
 
@@ -22,9 +23,9 @@ from hypothesis.stateful import (
     rule,
 )
 
+from kframe.client._clock import FakeClock, LoopClock
 from kframe.client._workqueue import (
     BucketRateLimiter,
-    FakeClock,
     ItemExponentialFailureRateLimiter,
     ItemFastSlowRateLimiter,
     MaxOfRateLimiter,
@@ -325,9 +326,9 @@ def test_simple_queue() -> None:
     q = WorkQueue[str](clock=clock)
     q.add_after("foo", 0.05)
     assert q.len() == 0
-    clock.step(0.06)
+    clock.advance(0.06)
     assert q.len() == 1
-    clock.step(10)
+    clock.advance(10)
     assert q.len() == 1
     assert clock.pending_timers() == 0
 
@@ -341,18 +342,18 @@ def test_deduping() -> None:
         q.add_after("foo", 0.05)
         q.add_after("foo", 0.07)
         assert q.len() == 0
-        clock.step(0.06)
+        clock.advance(0.06)
         assert q.len() == 1
         q.done(await q.get())
-        clock.step(0.02)  # past the second add_after: it was merged into the first
+        clock.advance(0.02)  # past the second add_after: it was merged into the first
         assert q.len() == 0
 
         q.add_after("foo", 0.05)
         q.add_after("foo", 0.03)  # earlier: wins
-        clock.step(0.04)
+        clock.advance(0.04)
         assert q.len() == 1
         q.done(await q.get())
-        clock.step(0.02)
+        clock.advance(0.02)
         assert q.len() == 0
 
     run(scenario)
@@ -366,14 +367,14 @@ def test_add_two_fire_early() -> None:
         q = WorkQueue[str](clock=clock)
         q.add_after("foo", 1)
         q.add_after("bar", 0.05)
-        clock.step(0.06)
+        clock.advance(0.06)
         assert q.len() == 1
         assert await q.get() == "bar"
         q.add_after("baz", 2)
-        clock.step(1)
+        clock.advance(1)
         assert q.len() == 1
         assert await q.get() == "foo"
-        clock.step(2)
+        clock.advance(2)
         assert q.len() == 1
         assert await q.get() == "baz"
 
@@ -389,7 +390,7 @@ def test_copy_shifting() -> None:
         q.add_after("foo", 1)
         q.add_after("bar", 0.5)
         q.add_after("baz", 0.25)
-        clock.step(2)
+        clock.advance(2)
         assert q.len() == 3
         assert [await q.get() for _ in range(3)] == ["baz", "bar", "foo"]
 
@@ -410,7 +411,7 @@ def test_shut_down_drops_delayed_items() -> None:
     q.shut_down()
     assert clock.pending_timers() == 0
     q.add_after("bar", 1)
-    clock.step(2)
+    clock.advance(2)
     assert q.len() == 0
 
 
@@ -440,9 +441,9 @@ def test_rate_limiting_queue() -> None:
 
         async def retried_after(item: str, delay: float) -> None:
             q.add_rate_limited(item)
-            clock.step(delay - EPS)
+            clock.advance(delay - EPS)
             assert q.len() == 0, f"{item} added before {delay}s"
-            clock.step(2 * EPS)
+            clock.advance(2 * EPS)
             assert q.len() == 1, f"{item} not added after {delay}s"
             q.done(await q.get())
 
@@ -464,9 +465,9 @@ def test_default_rate_limited_queue_backs_off_from_5ms() -> None:
         q = WorkQueue[str](clock=clock)
         for delay in [0.005, 0.01, 0.02, 0.04]:
             q.add_rate_limited("key")
-            clock.step(delay - EPS)
+            clock.advance(delay - EPS)
             assert q.len() == 0
-            clock.step(2 * EPS)
+            clock.advance(2 * EPS)
             assert q.len() == 1
             q.done(await q.get())
         assert q.num_requeues("key") == 4
@@ -549,7 +550,7 @@ def test_bucket_rate_limiter_burst_then_qps_spacing() -> None:
     assert [limiter.when(i) for i in range(100)] == [0.0] * 100
     assert [limiter.when(i) for i in range(100, 103)] == pytest.approx([0.1, 0.2, 0.3])
     assert limiter.num_requeues(100) == 0
-    clock.step(1.0)  # ten tokens back: the debt of three is paid, seven remain
+    clock.advance(1.0)  # ten tokens back: the debt of three is paid, seven remain
     assert [limiter.when(i) for i in range(7)] == [0.0] * 7
     assert limiter.when(7) == pytest.approx(0.1)
 
@@ -557,7 +558,7 @@ def test_bucket_rate_limiter_burst_then_qps_spacing() -> None:
 def test_bucket_rate_limiter_refills_to_burst_only() -> None:
     clock = FakeClock()
     limiter = BucketRateLimiter(qps=1, burst=2, clock=clock)
-    clock.step(3600)
+    clock.advance(3600)
     assert [limiter.when("x") for _ in range(3)] == pytest.approx([0.0, 0.0, 1.0])
 
 
@@ -578,7 +579,7 @@ def test_default_controller_rate_limiter() -> None:
     assert limiter.num_requeues(0) == 2
     limiter.forget(0)
     assert limiter.num_requeues(0) == 0
-    clock.step(3600)
+    clock.advance(3600)
     assert limiter.when(0) == 0.005
 
 
@@ -594,6 +595,106 @@ def test_limiters_conform_to_the_protocol() -> None:
         assert isinstance(limiter.when("x"), float)
         limiter.forget("x")
         assert limiter.num_requeues("x") == 0
+
+
+# The clock (kframe.client._clock), shared with leader election.
+
+
+def test_fake_clock_fires_timers_and_wakes_sleepers_in_due_order() -> None:
+    async def scenario() -> None:
+        clock = FakeClock(10.0)
+        fired: list[tuple[str, float]] = []
+
+        async def sleeper(name: str, seconds: float) -> None:
+            await clock.sleep(seconds)
+            fired.append((name, clock.now()))
+
+        clock.call_at(12.0, lambda: fired.append(("timer@12", clock.now())))
+        tasks = [
+            asyncio.create_task(sleeper("sleep1", 1.0)),
+            asyncio.create_task(sleeper("sleep3", 3.0)),
+        ]
+        await settle()
+        clock.call_at(11.0, lambda: fired.append(("timer@11", clock.now())))  # after sleep1's
+        assert clock.next_deadline() == 11.0
+        assert clock.pending_timers() == 4
+        clock.advance(0.5)
+        await settle()
+        assert fired == []
+        clock.advance(1.5)  # to 12: due timers fire within advance, sleepers run after it
+        assert fired == [("timer@11", 12.0), ("timer@12", 12.0)]
+        await settle()
+        assert fired[2:] == [("sleep1", 12.0)]
+        assert clock.next_deadline() == 13.0
+        clock.advance(5)
+        await asyncio.gather(*tasks)
+        assert fired[3:] == [("sleep3", 17.0)]
+        assert clock.next_deadline() is None and clock.pending_timers() == 0
+
+    run(scenario)
+
+
+def test_fake_clock_drops_cancelled_timers_and_sleeps() -> None:
+    async def scenario() -> None:
+        clock = FakeClock()
+        fired: list[str] = []
+        clock.call_at(1.0, lambda: fired.append("cancelled")).cancel()
+        task = asyncio.create_task(clock.sleep(2.0))
+        await settle()
+        assert (clock.next_deadline(), clock.pending_timers()) == (2.0, 1)
+        task.cancel()
+        await asyncio.wait({task})
+        assert (clock.next_deadline(), clock.pending_timers()) == (None, 0)
+        clock.advance(5)
+        assert fired == []
+        await clock.sleep(0)  # yields once; sets no timer
+        await clock.sleep(-1)
+        assert clock.pending_timers() == 0
+
+    run(scenario)
+
+
+def test_fake_clock_timer_set_in_the_past_fires_on_the_next_advance() -> None:
+    clock = FakeClock(5.0)
+    fired: list[float] = []
+    clock.call_at(1.0, lambda: fired.append(clock.now()))
+    assert fired == [] and clock.next_deadline() == 1.0
+    clock.advance(0)
+    assert fired == [5.0]
+
+
+def test_fake_clock_wall_time_moves_with_it() -> None:
+    start = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
+    clock = FakeClock(100.0, wall_start=start)
+    assert clock.wall() == start
+    clock.advance(90.5)
+    assert clock.wall() == start + dt.timedelta(seconds=90.5)
+    assert clock.wall().utcoffset() == dt.timedelta(0)
+    assert FakeClock().wall() == start  # the default: a fixed, aware instant
+    with pytest.raises(ValueError, match="back"):
+        clock.advance(-1)
+    with pytest.raises(ValueError, match="aware"):
+        FakeClock(wall_start=dt.datetime(2024, 1, 1))
+
+
+def test_loop_clock() -> None:
+    async def scenario() -> None:
+        clock = LoopClock()
+        loop = asyncio.get_running_loop()
+        start = clock.now()
+        assert abs(start - loop.time()) < 0.01
+        woken = loop.create_future()
+        clock.call_at(start + 0.01, lambda: woken.set_result(clock.now()))
+        await clock.sleep(0.02)
+        assert woken.done() and woken.result() >= start + 0.01 - 0.001
+        assert clock.now() - start >= 0.02 - 0.001
+        await clock.sleep(-1)  # returns at once
+        wall = clock.wall()
+        assert wall.utcoffset() == dt.timedelta(0)
+        assert abs(wall - dt.datetime.now(dt.UTC)) < dt.timedelta(seconds=5)
+
+    run(scenario)
+    assert LoopClock().now() > 0  # outside a loop: time.monotonic()
 
 
 # The state machine.
@@ -739,7 +840,7 @@ class WorkQueueMachine(RuleBasedStateMachine):
 
     @rule(seconds=st.sampled_from([0.25, 0.5, 1.0, 4.0]))
     def advance(self, seconds: float) -> None:
-        self.clock.step(seconds)
+        self.clock.advance(seconds)
         now = self.clock.now()
         for due, _, item in sorted((*when, item) for item, when in self.waiting.items()):
             if due <= now:
