@@ -23,6 +23,7 @@ from kframe.api._labels import (
     selector_from_set,
 )
 from kframe.api._objects import from_dict, to_dict
+from kframe.api._podresources import ResourceList, pod_limits, pod_requests, resource_list
 from kframe.api._protobuf import decode_protobuf, encode_protobuf
 from kframe.api._quantity import Quantity, QuantityError
 from kframe.api._types import (
@@ -75,6 +76,11 @@ __all__ = [
     "format_micro_time",
     "time_now",
     "micro_time_now",
+    # resources
+    "ResourceList",
+    "resource_list",
+    "pod_requests",
+    "pod_limits",
     # selectors
     "Selector",
     "Requirement",

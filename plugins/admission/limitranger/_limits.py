@@ -10,7 +10,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from kframe.api import Quantity, QuantityError
+from kframe.api import (
+    Quantity,
+    ResourceList,
+    pod_limits,
+    pod_requests,
+    resource_list,
+)
 
 __all__ = [
     "ANNOTATION",
@@ -29,8 +35,6 @@ CLAIM = "PersistentVolumeClaim"
 #: ``resource.MaxMilliValue``: past it upstream compares whole units instead of milli-units.
 MAX_MILLI_VALUE = (2**63 - 1) // 1000
 
-ResourceList = dict[str, Quantity]
-
 
 def _mapping(value: Any) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
@@ -43,17 +47,6 @@ def _dicts(value: Any) -> Iterator[dict[str, Any]]:
 
 def _items(limit_range: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
     yield from _dicts(_mapping(limit_range.get("spec")).get("limits"))
-
-
-def resource_list(value: Any) -> ResourceList:
-    """A ``ResourceList`` as quantities; entries that do not parse are left out."""
-    result: ResourceList = {}
-    for name, raw in _mapping(value).items():
-        try:
-            result[name] = Quantity.parse(raw)
-        except (QuantityError, TypeError):
-            continue
-    return result
 
 
 # -- defaulting ---------------------------------------------------------------------------------
@@ -206,42 +199,6 @@ def _requirements(container: Mapping[str, Any]) -> tuple[ResourceList, ResourceL
     return resource_list(resources.get("requests")), resource_list(resources.get("limits"))
 
 
-def _add(total: ResourceList, more: ResourceList) -> None:
-    for name, quantity in more.items():
-        total[name] = total[name] + quantity if name in total else quantity
-
-
-def _max_into(total: ResourceList, more: ResourceList) -> None:
-    for name, quantity in more.items():
-        if name not in total or quantity > total[name]:
-            total[name] = quantity
-
-
-def _pod_total(spec: Mapping[str, Any], which: int) -> ResourceList:
-    """Upstream's simplified ``podRequests``/``podLimits`` (which: 0 requests, 1 limits).
-
-    Containers add up; each init container needs its own amount plus the restartable (sidecar)
-    init containers started before it; the pod needs the larger of the two. No overhead.
-    """
-    total: ResourceList = {}
-    for container in _dicts(spec.get("containers")):
-        _add(total, _requirements(container)[which])
-    sidecars: ResourceList = {}
-    init: ResourceList = {}
-    for container in _dicts(spec.get("initContainers")):
-        own = _requirements(container)[which]
-        if container.get("restartPolicy") == "Always":
-            _add(total, own)
-            _add(sidecars, own)
-            needed = dict(sidecars)
-        else:
-            needed = dict(own)
-            _add(needed, sidecars)
-        _max_into(init, needed)
-    _max_into(total, init)
-    return total
-
-
 def pod_violations(limit_range: Mapping[str, Any], pod: Mapping[str, Any]) -> list[str]:
     """``PodValidateLimitFunc``: every Container and Pod constraint the pod breaks."""
     spec = _mapping(pod.get("spec"))
@@ -254,7 +211,9 @@ def pod_violations(limit_range: Mapping[str, Any], pod: Mapping[str, Any]) -> li
                     requests, limits = _requirements(container)
                     problems += _check(item, CONTAINER, requests, limits)
         elif kind == POD:
-            problems += _check(item, POD, _pod_total(spec, 0), _pod_total(spec, 1))
+            problems += _check(
+                item, POD, pod_requests(spec, overhead=False), pod_limits(spec, overhead=False)
+            )
     return problems
 
 

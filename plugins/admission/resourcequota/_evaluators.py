@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import ROUND_CEILING
 from typing import Any, Protocol
 
-from kframe.api import Quantity, is_qualified_name, parse_time
+from kframe.api import Quantity, is_qualified_name, parse_time, pod_limits, pod_requests
 from kframe.apiserver import AdmissionRequest
 
 from ._resources import ResourceList, add, resource_list
@@ -275,55 +275,6 @@ def _is_extended_for_quota(name: str) -> bool:
 def _requirements(container: Mapping[str, Any]) -> tuple[ResourceList, ResourceList]:
     resources = _mapping(container.get("resources"))
     return resource_list(resources.get("requests")), resource_list(resources.get("limits"))
-
-
-def _add_into(total: ResourceList, more: Mapping[str, Quantity]) -> None:
-    for name, quantity in more.items():
-        total[name] = total[name] + quantity if name in total else quantity
-
-
-def _max_into(total: ResourceList, more: Mapping[str, Quantity]) -> None:
-    for name, quantity in more.items():
-        if name not in total or quantity > total[name]:
-            total[name] = quantity
-
-
-def _aggregate(spec: Mapping[str, Any], which: int) -> ResourceList:
-    """``AggregateContainerRequests``/``Limits``: containers add up; an init container needs its
-    own amount plus the sidecars (restartable init containers) before it; the larger wins."""
-    total: ResourceList = {}
-    for container in _dicts(spec.get("containers")):
-        _add_into(total, _requirements(container)[which])
-    sidecars: ResourceList = {}
-    init: ResourceList = {}
-    for container in _dicts(spec.get("initContainers")):
-        own = _requirements(container)[which]
-        if container.get("restartPolicy") == "Always":
-            _add_into(total, own)
-            _add_into(sidecars, own)
-            needed = dict(sidecars)
-        else:
-            needed = dict(own)
-            _add_into(needed, sidecars)
-        _max_into(init, needed)
-    _max_into(total, init)
-    return total
-
-
-def pod_requests(spec: Mapping[str, Any]) -> ResourceList:
-    """``resourcehelper.PodRequests``, overhead included."""
-    requests = _aggregate(spec, 0)
-    _add_into(requests, resource_list(spec.get("overhead")))
-    return requests
-
-
-def pod_limits(spec: Mapping[str, Any]) -> ResourceList:
-    """``resourcehelper.PodLimits``: overhead is added to the limits that are set and nonzero."""
-    limits = _aggregate(spec, 1)
-    for name, quantity in resource_list(spec.get("overhead")).items():
-        if name in limits and not limits[name].is_zero():
-            limits[name] = limits[name] + quantity
-    return limits
 
 
 def _compute_usage(requests: ResourceList, limits: ResourceList) -> ResourceList:

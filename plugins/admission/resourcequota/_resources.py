@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
 
-from kframe.api import Quantity, QuantityError
+from kframe.api import Quantity, ResourceList, resource_list
 
 __all__ = [
     "ResourceList",
@@ -18,20 +17,6 @@ __all__ = [
     "resource_list",
     "subtract_non_negative",
 ]
-
-ResourceList = dict[str, Quantity]
-
-
-def resource_list(value: Any) -> ResourceList:
-    """A JSON ``ResourceList`` as quantities; entries that do not parse are left out."""
-    result: ResourceList = {}
-    if isinstance(value, Mapping):
-        for name, raw in value.items():
-            try:
-                result[name] = Quantity.parse(raw)
-            except (QuantityError, TypeError):
-                continue
-    return result
 
 
 def add(a: Mapping[str, Quantity], b: Mapping[str, Quantity]) -> ResourceList:
