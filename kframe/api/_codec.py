@@ -90,9 +90,14 @@ def _structure_str(value: object, _: object) -> str:
     return value
 
 
+_INT64 = (-(2**63), 2**63 - 1)
+
+
 def _structure_int(value: object, _: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise _mismatch("integer", value)
+    if not _INT64[0] <= value <= _INT64[1]:  # Go's decoder refuses what int64 cannot hold
+        raise DecodeError([("", f"value {value} overflows int64")])
     return value
 
 

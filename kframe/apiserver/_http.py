@@ -32,6 +32,7 @@ from kframe.apiserver._discovery import (
     api_versions,
     group_versions,
 )
+from kframe.apiserver._json import dumps, json_response
 from kframe.apiserver._meta import metadata
 from kframe.apiserver._patch import PatchError, json_patch, merge_patch, patch_error
 from kframe.apiserver._paths import Target, parse_resource_path
@@ -63,7 +64,7 @@ BOOKMARK_INTERVAL = 30.0
 
 def _status_response(exc: errors.APIError) -> web.Response:
     headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after is not None else None
-    return web.json_response(exc.to_status(), status=exc.code, headers=headers)
+    return json_response(exc.to_status(), status=exc.code, headers=headers)
 
 
 def _wants_table(request: web.Request) -> bool:
@@ -124,17 +125,17 @@ class Handlers:
     # -- discovery ------------------------------------------------------------------------------
 
     async def core_versions(self, request: web.Request) -> web.StreamResponse:
-        return web.json_response(api_versions(self._server_address()))
+        return json_response(api_versions(self._server_address()))
 
     async def groups(self, request: web.Request) -> web.StreamResponse:
-        return web.json_response(api_group_list(self.resources))
+        return json_response(api_group_list(self.resources))
 
     async def core_discovery(self, request: web.Request) -> web.StreamResponse:
         if request.match_info["version"] != "v1" or request.method != "GET":
             raise errors.APIError(
                 404, "NotFound", "the server could not find the requested resource"
             )
-        return web.json_response(api_resource_list(self.resources, "", "v1"))
+        return json_response(api_resource_list(self.resources, "", "v1"))
 
     async def group_discovery(self, request: web.Request) -> web.StreamResponse:
         versions = group_versions(self.resources).get(request.match_info["group"])
@@ -142,7 +143,7 @@ class Handlers:
             raise errors.APIError(
                 404, "NotFound", "the server could not find the requested resource"
             )
-        return web.json_response(api_group(request.match_info["group"], versions))
+        return json_response(api_group(request.match_info["group"], versions))
 
     async def gv_discovery(self, request: web.Request) -> web.StreamResponse:
         group, version = request.match_info["group"], request.match_info["version"]
@@ -150,7 +151,7 @@ class Handlers:
             raise errors.APIError(
                 404, "NotFound", "the server could not find the requested resource"
             )
-        return web.json_response(api_resource_list(self.resources, group, version))
+        return json_response(api_resource_list(self.resources, group, version))
 
     # -- resources ------------------------------------------------------------------------------
 
@@ -180,7 +181,7 @@ class Handlers:
                 return await self._list(request, storage, target)
             if method == "POST" and target.resource.plural == "bindings":
                 assert target.namespace is not None
-                return web.json_response(
+                return json_response(
                     await bind(self._pods, target.namespace, await self._object_body(request)),
                     status=201,
                 )
@@ -217,7 +218,7 @@ class Handlers:
         method, ns, name = request.method, target.namespace, target.name
         if target.subresource == "scale":
             if method == "GET":
-                return web.json_response(await get_scale(storage, ns, name))
+                return json_response(await get_scale(storage, ns, name))
             if method == "PUT":
                 scale = await self._object_body(request)
             elif method == "PATCH":
@@ -231,13 +232,13 @@ class Handlers:
                 metadata(scale)["resourceVersion"] = metadata(current)["resourceVersion"]
             else:
                 raise errors.method_not_allowed()
-            return web.json_response(await update_scale(storage, ns, name, scale))
+            return json_response(await update_scale(storage, ns, name, scale))
         if method != "POST" or ns is None:
             raise errors.method_not_allowed()
         body = await self._object_body(request)
         if target.subresource == "binding":
-            return web.json_response(await bind(storage, ns, body, name), status=201)
-        return web.json_response(await evict(storage, self._budgets, ns, name, body), status=201)
+            return json_response(await bind(storage, ns, body, name), status=201)
+        return json_response(await evict(storage, self._budgets, ns, name, body), status=201)
 
     def _object_response(
         self,
@@ -256,7 +257,7 @@ class Handlers:
                 include_object=request.query.get("includeObject", ""),
             )
         headers = {"Warning": ", ".join(f'299 - "{w}"' for w in warnings)} if warnings else None
-        return web.json_response(body, status=status, headers=headers)
+        return json_response(body, status=status, headers=headers)
 
     async def _body(self, request: web.Request, allowed: tuple[str, ...] = BODY_TYPES) -> Any:
         # No Content-Type means the server's first media type, JSON, as upstream negotiates it.
@@ -408,7 +409,7 @@ class Handlers:
     ) -> web.StreamResponse:
         result = await storage.list(target.namespace, self._list_options(request))
         if _wants_table(request):
-            return web.json_response(
+            return json_response(
                 table(
                     storage.resource,
                     result["items"],
@@ -417,7 +418,7 @@ class Handlers:
                     continue_token=result["metadata"].get("continue", ""),
                 )
             )
-        return web.json_response(result)
+        return json_response(result)
 
     async def _delete_collection(
         self, request: web.Request, storage: ObjectStorage, target: Target
@@ -439,7 +440,7 @@ class Handlers:
             except errors.APIError as exc:
                 if exc.code != 404:
                     raise
-        return web.json_response(
+        return json_response(
             {
                 "apiVersion": storage.resource.api_version,
                 "kind": storage.resource.list_kind,
@@ -485,8 +486,7 @@ class Handlers:
                     resource_version=metadata(obj).get("resourceVersion", ""),
                     include_object=request.query.get("includeObject", ""),
                 )
-            line = json.dumps({"type": event_type, "object": obj}, separators=(",", ":"))
-            await response.write(line.encode() + b"\n")
+            await response.write(dumps({"type": event_type, "object": obj}) + b"\n")
 
         def bookmark(revision: int, *, initial_end: bool = False) -> dict[str, Any]:
             meta: dict[str, Any] = {"resourceVersion": str(revision)}

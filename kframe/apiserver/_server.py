@@ -15,6 +15,7 @@ from kframe.apiserver import _errors as errors
 from kframe.apiserver._admission import DEFAULT_ADMISSION_PLUGINS, AdmissionChain
 from kframe.apiserver._compactor import Compactor
 from kframe.apiserver._http import Handlers
+from kframe.apiserver._json import json_response
 from kframe.apiserver._openapi_routes import add_openapi_routes
 from kframe.apiserver._resources import RESOURCES, Resource
 from kframe.apiserver._storage import ObjectStorage
@@ -125,7 +126,7 @@ class APIServer:
             "compiler": platform.python_implementation().lower(),
             "platform": f"{platform.system().lower()}/{platform.machine()}",
         }
-        return web.json_response(info)
+        return json_response(info)
 
     async def _health(self, request: web.Request) -> web.Response:
         try:

@@ -7,7 +7,6 @@ the key's ``mod_revision`` and is filled in on every read, as kube-apiserver doe
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -19,6 +18,7 @@ from kframe.apiserver._admission import AdmissionChain, AdmissionRequest, Operat
 from kframe.apiserver._defaults import apply_defaults
 from kframe.apiserver._errors import Cause
 from kframe.apiserver._fieldsets import object_fields
+from kframe.apiserver._json import dumps, loads
 from kframe.apiserver._meta import (
     deadline_rfc3339,
     generate_name,
@@ -120,7 +120,7 @@ class ObjectStorage:
         return self._prefix(namespace) + name
 
     def _decode(self, kv: KeyValue) -> dict[str, Any]:
-        obj: dict[str, Any] = json.loads(kv.value)
+        obj: dict[str, Any] = loads(kv.value)
         metadata(obj)["resourceVersion"] = str(kv.mod_revision)
         return obj
 
@@ -130,7 +130,7 @@ class ObjectStorage:
         meta = dict(metadata(stored))
         meta.pop("resourceVersion", None)
         stored["metadata"] = meta
-        return json.dumps(stored, separators=(",", ":")).encode()
+        return dumps(stored)
 
     def _not_found(self, name: str) -> errors.APIError:
         return errors.not_found(self.resource.plural, self.resource.group, name)

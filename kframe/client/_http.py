@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Mapping
 from typing import Any, TypeVar
 
 import aiohttp
+import orjson
 
 from kframe.apiserver import APIError, Resource
 from kframe.client._common import decode, encode, namespace_of, resource_of, status_error
@@ -71,8 +72,8 @@ class HttpClient:
             async with self._client().request(
                 method, self._base + path, data=data, params=params, headers=headers
             ) as resp:
-                text = await resp.text()
-                payload = json.loads(text) if text else {}
+                raw = await resp.read()
+                payload = orjson.loads(raw) if raw else {}
                 if resp.status >= 400:
                     raise status_error(payload if isinstance(payload, dict) else {}, resp.status)
                 result: dict[str, Any] = payload
@@ -210,7 +211,7 @@ class HttpClient:
                 async for line in resp.content:
                     if not line.strip():
                         continue
-                    event = json.loads(line)
+                    event = orjson.loads(line)
                     kind, raw = event.get("type"), event.get("object") or {}
                     if kind == "ERROR":
                         raise status_error(raw, int(raw.get("code") or 500))

@@ -75,6 +75,11 @@ def pod(**spec: Any) -> dict[str, Any]:
             "metadata.labels[a]",
             "expected string, got int",
         ),
+        (
+            pod(containers=[{"name": "c", "ports": [{"containerPort": 2**64}]}]),
+            "spec.containers[0].ports[0].containerPort",
+            "overflows int64",
+        ),
         ({"kind": "Pod"}, "apiVersion", "Required value"),
         ({"apiVersion": "v1"}, "kind", "Required value"),
     ],
