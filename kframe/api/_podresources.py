@@ -35,9 +35,17 @@ def _dicts(value: Any) -> Iterator[Mapping[str, Any]]:
         yield from (item for item in value if isinstance(item, Mapping))
 
 
-def _own(container: Mapping[str, Any], which: Literal["requests", "limits"]) -> ResourceList:
+def _own(
+    container: Mapping[str, Any],
+    which: Literal["requests", "limits"],
+    non_missing: Mapping[str, Quantity] | None = None,
+) -> ResourceList:
     resources = container.get("resources")
-    return resource_list(resources.get(which) if isinstance(resources, Mapping) else None)
+    own = resource_list(resources.get(which) if isinstance(resources, Mapping) else None)
+    if non_missing:
+        for name, quantity in non_missing.items():
+            own.setdefault(name, quantity)
+    return own
 
 
 def _add_into(total: ResourceList, more: Mapping[str, Quantity]) -> None:
@@ -51,14 +59,18 @@ def _max_into(total: ResourceList, more: Mapping[str, Quantity]) -> None:
             total[name] = quantity
 
 
-def _aggregate(spec: Mapping[str, Any], which: Literal["requests", "limits"]) -> ResourceList:
+def _aggregate(
+    spec: Mapping[str, Any],
+    which: Literal["requests", "limits"],
+    non_missing: Mapping[str, Quantity] | None = None,
+) -> ResourceList:
     total: ResourceList = {}
     for container in _dicts(spec.get("containers")):
-        _add_into(total, _own(container, which))
+        _add_into(total, _own(container, which, non_missing))
     sidecars: ResourceList = {}
     init: ResourceList = {}
     for container in _dicts(spec.get("initContainers")):
-        own = _own(container, which)
+        own = _own(container, which, non_missing)
         if container.get("restartPolicy") == "Always":
             _add_into(total, own)
             _add_into(sidecars, own)
@@ -71,9 +83,19 @@ def _aggregate(spec: Mapping[str, Any], which: Literal["requests", "limits"]) ->
     return total
 
 
-def pod_requests(spec: Mapping[str, Any], *, overhead: bool = True) -> ResourceList:
-    """``PodRequests``: what the pod needs, with its overhead unless ``overhead=False``."""
-    requests = _aggregate(spec, "requests")
+def pod_requests(
+    spec: Mapping[str, Any],
+    *,
+    overhead: bool = True,
+    non_missing: Mapping[str, Quantity] | None = None,
+) -> ResourceList:
+    """``PodRequests``: what the pod needs, with its overhead unless ``overhead=False``.
+
+    ``non_missing`` is upstream's ``NonMissingContainerRequests``: a container (or init
+    container) that requests none of a resource named there counts as requesting that amount;
+    the scheduler's 100m CPU / 200Mi memory defaults for spreading work this way.
+    """
+    requests = _aggregate(spec, "requests", non_missing)
     if overhead:
         _add_into(requests, resource_list(spec.get("overhead")))
     return requests

@@ -1,0 +1,127 @@
+"""The scheduling framework: extension points, the per-cycle machinery, and configuration.
+
+Plugin authors implement the Protocols here (``FilterPlugin``, ``ScorePlugin``, ...) on plain
+classes and register a :class:`PluginFactory` under the plugin's name through the
+``kframe_scheduler_plugins`` hook. The framework reads :class:`NodeInfo` snapshots built from the
+API server's nodes and pods; ``kframe scheduler explain`` runs the same code offline. See
+``docs/scheduler.md`` and ``docs/tutorial-scheduler-plugin.md``.
+"""
+
+from kframe.scheduler._config import (
+    API_VERSION,
+    DEFAULT_PLUGINS,
+    DEFAULT_SCHEDULER_NAME,
+    ConfigError,
+    KubeSchedulerConfiguration,
+    PluginConfig,
+    PluginRef,
+    Plugins,
+    PluginSet,
+    Profile,
+    load_config,
+    parse_config,
+)
+from kframe.scheduler._cycle_state import CycleState, StateData
+from kframe.scheduler._framework import Framework, PluginScores, SchedulingError
+from kframe.scheduler._interfaces import (
+    MAX_NODE_SCORE,
+    MIN_NODE_SCORE,
+    BindPlugin,
+    EnqueueExtensions,
+    FilterPlugin,
+    Handle,
+    NodeScore,
+    PermitPlugin,
+    Plugin,
+    PluginFactory,
+    PostBindPlugin,
+    PostFilterPlugin,
+    PostFilterResult,
+    PreBindPlugin,
+    PreEnqueuePlugin,
+    PreFilterExtensions,
+    PreFilterPlugin,
+    PreFilterResult,
+    PreScorePlugin,
+    QueuedPodInfo,
+    QueueSortPlugin,
+    ReservePlugin,
+    ScoreExtensions,
+    ScorePlugin,
+)
+from kframe.scheduler._nodeinfo import HostPortInfo, ImageStateSummary, NodeInfo
+from kframe.scheduler._podinfo import AffinityTerm, PodInfo, WeightedAffinityTerm, pod_key
+from kframe.scheduler._resource import (
+    DEFAULT_MEMORY_REQUEST,
+    DEFAULT_MILLI_CPU_REQUEST,
+    Resource,
+)
+from kframe.scheduler._snapshot import NodeNotFoundError, Snapshot, zone_key
+from kframe.scheduler._status import Code, Status, as_status
+from kframe.scheduler._waiting import WaitingPod
+
+__all__ = [
+    # outcomes
+    "Code",
+    "Status",
+    "as_status",
+    # extension points
+    "Plugin",
+    "PreEnqueuePlugin",
+    "QueueSortPlugin",
+    "PreFilterPlugin",
+    "PreFilterExtensions",
+    "PreFilterResult",
+    "FilterPlugin",
+    "PostFilterPlugin",
+    "PostFilterResult",
+    "PreScorePlugin",
+    "ScorePlugin",
+    "ScoreExtensions",
+    "NodeScore",
+    "MIN_NODE_SCORE",
+    "MAX_NODE_SCORE",
+    "ReservePlugin",
+    "PermitPlugin",
+    "PreBindPlugin",
+    "BindPlugin",
+    "PostBindPlugin",
+    "EnqueueExtensions",
+    "Handle",
+    "PluginFactory",
+    "WaitingPod",
+    # cycle data
+    "CycleState",
+    "StateData",
+    "PodInfo",
+    "AffinityTerm",
+    "WeightedAffinityTerm",
+    "pod_key",
+    "QueuedPodInfo",
+    "NodeInfo",
+    "HostPortInfo",
+    "ImageStateSummary",
+    "Resource",
+    "DEFAULT_MILLI_CPU_REQUEST",
+    "DEFAULT_MEMORY_REQUEST",
+    "Snapshot",
+    "NodeNotFoundError",
+    "zone_key",
+    # running a profile
+    "Framework",
+    "PluginScores",
+    "SchedulingError",
+    # configuration
+    "API_VERSION",
+    "DEFAULT_SCHEDULER_NAME",
+    "DEFAULT_PLUGINS",
+    "ConfigError",
+    "KubeSchedulerConfiguration",
+    "Profile",
+    "Plugins",
+    "PluginSet",
+    "PluginRef",
+    "PluginConfig",
+    "load_config",
+    "parse_config",
+]

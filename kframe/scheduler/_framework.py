@@ -1,0 +1,439 @@
+"""One scheduling profile at run time: calls its plugins at each extension point.
+
+Upstream runtime/framework.go. The framework is also the plugins' :class:`Handle`: it carries the
+cycle's snapshot, the informer-backed object lists and the API client. Plugins are called
+directly; a plugin that raises is treated as having answered ``Error``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from kframe.api.models import Pod
+
+from ._config import ConfigError, Profile
+from ._cycle_state import CycleState
+from ._interfaces import (
+    MAX_NODE_SCORE,
+    MIN_NODE_SCORE,
+    BindPlugin,
+    FilterPlugin,
+    NodeScore,
+    PermitPlugin,
+    PluginFactory,
+    PostBindPlugin,
+    PostFilterPlugin,
+    PostFilterResult,
+    PreBindPlugin,
+    PreEnqueuePlugin,
+    PreFilterExtensions,
+    PreFilterPlugin,
+    PreFilterResult,
+    PreScorePlugin,
+    QueuedPodInfo,
+    QueueSortPlugin,
+    ReservePlugin,
+    ScoreExtensions,
+    ScorePlugin,
+)
+from ._nodeinfo import NodeInfo
+from ._podinfo import PodInfo
+from ._profile import build_profile_plugins
+from ._snapshot import Snapshot
+from ._status import Code, Status
+from ._waiting import WaitingPod, WaitingPods
+
+if TYPE_CHECKING:
+    from kframe.client import Client
+
+__all__ = ["Framework", "PluginScores"]
+
+T = TypeVar("T")
+
+# Permit plugins may hold a pod for at most this long (upstream maxTimeout).
+MAX_PERMIT_TIMEOUT = 15 * 60.0
+
+
+class PluginScores:
+    """One Score plugin's scores for the feasible nodes: raw, normalized, and weighted."""
+
+    __slots__ = ("normalized", "plugin", "raw", "weight")
+
+    def __init__(self, plugin: str, weight: int, raw: list[int], normalized: list[int]) -> None:
+        self.plugin = plugin
+        self.weight = weight
+        self.raw = raw
+        self.normalized = normalized
+
+
+def _error(message: str, exc: BaseException, plugin: str) -> Status:
+    return Status(Code.ERROR, f"{message}: {exc}", plugin=plugin, error=exc)
+
+
+class Framework:
+    """A profile's plugins and the calls into them, in upstream's order and semantics."""
+
+    def __init__(
+        self,
+        profile: Profile,
+        factories: Callable[[str], PluginFactory],
+        *,
+        percentage_of_nodes_to_score: int | None = None,
+        objects: Callable[[type[Any]], Sequence[Any]] | None = None,
+        client: Client | None = None,
+    ) -> None:
+        self._snapshot = Snapshot(())
+        self._objects = objects
+        self._client = client
+        self.waiting_pods = WaitingPods()
+        self.profile_name = profile.scheduler_name
+        self.percentage_of_nodes_to_score = (
+            profile.percentage_of_nodes_to_score
+            if profile.percentage_of_nodes_to_score is not None
+            else percentage_of_nodes_to_score
+        )
+        built = build_profile_plugins(profile, factories, self)
+        self.plugins = built.plugins
+        p = built.points
+        self.pre_enqueue_plugins: list[PreEnqueuePlugin] = p["pre_enqueue"]
+        self.queue_sort: QueueSortPlugin = p["queue_sort"][0]
+        self.pre_filter_plugins: list[PreFilterPlugin] = p["pre_filter"]
+        self.filter_plugins: list[FilterPlugin] = p["filter"]
+        self.post_filter_plugins: list[PostFilterPlugin] = p["post_filter"]
+        self.pre_score_plugins: list[PreScorePlugin] = p["pre_score"]
+        self.score_plugins: list[ScorePlugin] = p["score"]
+        self.reserve_plugins: list[ReservePlugin] = p["reserve"]
+        self.permit_plugins: list[PermitPlugin] = p["permit"]
+        self.pre_bind_plugins: list[PreBindPlugin] = p["pre_bind"]
+        self.bind_plugins: list[BindPlugin] = p["bind"]
+        self.post_bind_plugins: list[PostBindPlugin] = p["post_bind"]
+        self.score_weights = built.weights
+        self._pre_filter_extensions = [
+            pl for pl in self.pre_filter_plugins if isinstance(pl, PreFilterExtensions)
+        ]
+        self._normalizers = {
+            pl.name: pl for pl in self.score_plugins if isinstance(pl, ScoreExtensions)
+        }
+
+    # -- the Handle plugins see ------------------------------------------------------------
+
+    def snapshot(self) -> Snapshot:
+        return self._snapshot
+
+    def set_snapshot(self, snapshot: Snapshot) -> None:
+        """The scheduler hands every cycle's snapshot to the profile before running it."""
+        self._snapshot = snapshot
+
+    def list_objects(self, cls: type[T]) -> Sequence[T]:
+        return self._objects(cls) if self._objects is not None else ()
+
+    @property
+    def client(self) -> Client | None:
+        return self._client
+
+    # -- queueing ---------------------------------------------------------------------------
+
+    def run_pre_enqueue_plugins(self, pod: Pod) -> Status | None:
+        for pl in self.pre_enqueue_plugins:
+            try:
+                status = pl.pre_enqueue(pod)
+            except Exception as exc:
+                return _error(f"running PreEnqueue plugin {pl.name!r}", exc, pl.name)
+            if status is not None and not status.success:
+                return status.with_plugin(pl.name)
+        return None
+
+    def less(self, a: QueuedPodInfo, b: QueuedPodInfo) -> bool:
+        return bool(self.queue_sort.less(a, b))
+
+    # -- filtering --------------------------------------------------------------------------
+
+    def run_pre_filter_plugins(
+        self, state: CycleState, pod: Pod, nodes: Sequence[NodeInfo]
+    ) -> tuple[PreFilterResult | None, Status | None, set[str]]:
+        """The merged node set, the status that ends the cycle (if any), and the plugins that
+        narrowed the node set."""
+        result: PreFilterResult | None = None
+        with_nodes: set[str] = set()
+        skipped: set[str] = set()
+        for pl in self.pre_filter_plugins:
+            try:
+                answer = pl.pre_filter(state, pod, nodes)
+            except Exception as exc:
+                return None, _error(f"running PreFilter plugin {pl.name!r}", exc, pl.name), set()
+            if isinstance(answer, Status):
+                if answer.code is Code.SKIP:
+                    skipped.add(pl.name)
+                    continue
+                if answer.success:
+                    continue
+                answer.with_plugin(pl.name)
+                if answer.rejected:
+                    return None, answer, set()
+                return (
+                    None,
+                    Status(
+                        Code.ERROR,
+                        f"running PreFilter plugin {pl.name!r}: {answer.message}",
+                        plugin=pl.name,
+                    ),
+                    set(),
+                )
+            if answer is None or answer.all_nodes:
+                continue
+            with_nodes.add(pl.name)
+            result = answer if result is None else result.merge(answer)
+            if result.node_names is not None and not result.node_names:
+                names = sorted(with_nodes)
+                msg = (
+                    f"node(s) didn't satisfy plugin {names[0]}"
+                    if len(names) == 1
+                    else f"node(s) didn't satisfy plugin(s) [{' '.join(names)}] simultaneously"
+                )
+                return result, Status(Code.UNSCHEDULABLE_AND_UNRESOLVABLE, msg), with_nodes
+        state.skip_filter_plugins = skipped
+        return result, None, with_nodes
+
+    def run_filter_plugins(self, state: CycleState, pod: Pod, node: NodeInfo) -> Status | None:
+        """The first rejecting Filter plugin's status (with its name), or None: the hot path."""
+        skip = state.skip_filter_plugins
+        for pl in self.filter_plugins:
+            if skip and pl.name in skip:
+                continue
+            try:
+                status = pl.filter(state, pod, node)
+            except Exception as exc:
+                return _error(f"running {pl.name!r} filter plugin", exc, pl.name)
+            if status is not None and status.code is not Code.SUCCESS:
+                if not status.rejected:
+                    return Status(
+                        Code.ERROR,
+                        f"running {pl.name!r} filter plugin: {status.message}",
+                        plugin=pl.name,
+                    )
+                return status.with_plugin(pl.name)
+        return None
+
+    def run_pre_filter_extension_add_pod(
+        self, state: CycleState, pod: Pod, pod_to_add: PodInfo, node: NodeInfo
+    ) -> Status | None:
+        for pl in self._pre_filter_extensions:
+            if pl.name in state.skip_filter_plugins:
+                continue
+            status = pl.add_pod(state, pod, pod_to_add, node)
+            if status is not None and not status.success:
+                return Status(Code.ERROR, f"running AddPod on PreFilter plugin {pl.name!r}")
+        return None
+
+    def run_pre_filter_extension_remove_pod(
+        self, state: CycleState, pod: Pod, pod_to_remove: PodInfo, node: NodeInfo
+    ) -> Status | None:
+        for pl in self._pre_filter_extensions:
+            if pl.name in state.skip_filter_plugins:
+                continue
+            status = pl.remove_pod(state, pod, pod_to_remove, node)
+            if status is not None and not status.success:
+                return Status(Code.ERROR, f"running RemovePod on PreFilter plugin {pl.name!r}")
+        return None
+
+    async def run_post_filter_plugins(
+        self, state: CycleState, pod: Pod, statuses: Mapping[str, Status]
+    ) -> tuple[PostFilterResult | None, Status]:
+        """Until one plugin succeeds or errors; the rejections' reasons are collected."""
+        reasons: list[str] = []
+        rejector: str | None = None
+        for pl in self.post_filter_plugins:
+            try:
+                result, status = await pl.post_filter(state, pod, statuses)
+            except Exception as exc:
+                return None, _error(f"running PostFilter plugin {pl.name!r}", exc, pl.name)
+            if status is None or status.success:
+                return result, Status(Code.SUCCESS, plugin=pl.name)
+            if not status.rejected:
+                return None, status.with_plugin(pl.name)
+            reasons.extend(status.reasons)
+            rejector = rejector or pl.name
+        return None, Status(Code.UNSCHEDULABLE, *reasons, plugin=rejector)
+
+    # -- scoring ----------------------------------------------------------------------------
+
+    def run_pre_score_plugins(
+        self, state: CycleState, pod: Pod, nodes: Sequence[NodeInfo]
+    ) -> Status | None:
+        skipped: set[str] = set()
+        for pl in self.pre_score_plugins:
+            try:
+                status = pl.pre_score(state, pod, nodes)
+            except Exception as exc:
+                return _error(f"running PreScore plugin {pl.name!r}", exc, pl.name)
+            if status is None or status.success:
+                continue
+            if status.code is Code.SKIP:
+                skipped.add(pl.name)
+                continue
+            return Status(
+                Code.ERROR, f"running PreScore plugin {pl.name!r}: {status.message}", plugin=pl.name
+            )
+        state.skip_score_plugins = skipped
+        return None
+
+    def run_score_plugins(
+        self, state: CycleState, pod: Pod, nodes: Sequence[NodeInfo], *, keep_raw: bool = False
+    ) -> tuple[list[int], list[PluginScores]]:
+        """Each node's total weighted score, and per plugin its scores (raw kept on request).
+
+        Raises :class:`SchedulingError` when a plugin fails or leaves a score out of [0, 100].
+        """
+        totals = [0] * len(nodes)
+        details: list[PluginScores] = []
+        for pl in self.score_plugins:
+            if pl.name in state.skip_score_plugins:
+                continue
+            score = pl.score
+            try:
+                scores = [NodeScore(n.name, score(state, pod, n)) for n in nodes]
+            except Exception as exc:
+                raise SchedulingError(f"plugin {pl.name!r} failed with: {exc}") from exc
+            raw = [s.score for s in scores] if keep_raw else []
+            normalizer = self._normalizers.get(pl.name)
+            if normalizer is not None:
+                try:
+                    status = normalizer.normalize_score(state, pod, scores)
+                except Exception as exc:
+                    raise SchedulingError(f"plugin {pl.name!r} failed with: {exc}") from exc
+                if status is not None and not status.success:
+                    raise SchedulingError(f"plugin {pl.name!r} failed with: {status.message}")
+            weight = self.score_weights[pl.name]
+            normalized = []
+            for i, s in enumerate(scores):
+                if not MIN_NODE_SCORE <= s.score <= MAX_NODE_SCORE:
+                    raise SchedulingError(
+                        f"plugin {pl.name!r} returns an invalid score {s.score}, it should in "
+                        f"the range of [{MIN_NODE_SCORE}, {MAX_NODE_SCORE}] after normalizing"
+                    )
+                totals[i] += s.score * weight
+                normalized.append(s.score)
+            details.append(PluginScores(pl.name, weight, raw or normalized, normalized))
+        return totals, details
+
+    # -- binding cycle ----------------------------------------------------------------------
+
+    def run_reserve_plugins(self, state: CycleState, pod: Pod, node_name: str) -> Status | None:
+        for pl in self.reserve_plugins:
+            try:
+                status = pl.reserve(state, pod, node_name)
+            except Exception as exc:
+                return _error(f"running Reserve plugin {pl.name!r}", exc, pl.name)
+            if status is not None and not status.success:
+                if status.rejected:
+                    return status.with_plugin(pl.name)
+                return Status(
+                    Code.ERROR,
+                    f"running Reserve plugin {pl.name!r}: {status.message}",
+                    plugin=pl.name,
+                )
+        return None
+
+    def run_unreserve_plugins(self, state: CycleState, pod: Pod, node_name: str) -> None:
+        # In the reverse order of Reserve, so each plugin undoes on top of what came after it.
+        for pl in reversed(self.reserve_plugins):
+            pl.unreserve(state, pod, node_name)
+
+    def run_permit_plugins(self, state: CycleState, pod: Pod, node_name: str) -> Status | None:
+        """None to go on, a rejection, or ``Wait`` after registering a :class:`WaitingPod`."""
+        waits: dict[str, float] = {}
+        for pl in self.permit_plugins:
+            try:
+                status, timeout = pl.permit(state, pod, node_name)
+            except Exception as exc:
+                return _error(f"running Permit plugin {pl.name!r}", exc, pl.name)
+            if status is None or status.success:
+                continue
+            if status.rejected:
+                return status.with_plugin(pl.name)
+            if status.code is Code.WAIT:
+                waits[pl.name] = min(timeout, MAX_PERMIT_TIMEOUT)
+                continue
+            return Status(
+                Code.ERROR,
+                f"running Permit plugin {pl.name!r}: {status.message}",
+                plugin=pl.name,
+            )
+        if waits:
+            self.waiting_pods.add(WaitingPod(pod, waits))
+            name = pod.metadata.name if pod.metadata else ""
+            return Status(
+                Code.WAIT,
+                f'one or more plugins asked to wait and no plugin rejected pod "{name}"',
+            )
+        return None
+
+    async def wait_on_permit(self, pod: Pod) -> Status | None:
+        waiting = self.waiting_pods.get_for(pod)
+        if waiting is None:
+            return None
+        try:
+            return await waiting.wait()
+        finally:
+            self.waiting_pods.remove(waiting)
+
+    async def run_pre_bind_plugins(
+        self, state: CycleState, pod: Pod, node_name: str
+    ) -> Status | None:
+        for pl in self.pre_bind_plugins:
+            try:
+                status = await pl.pre_bind(state, pod, node_name)
+            except Exception as exc:
+                return _error(f"running PreBind plugin {pl.name!r}", exc, pl.name)
+            if status is not None and not status.success and status.code is not Code.SKIP:
+                if status.rejected:
+                    return status.with_plugin(pl.name)
+                return Status(
+                    Code.ERROR,
+                    f"running PreBind plugin {pl.name!r}: {status.message}",
+                    plugin=pl.name,
+                )
+        return None
+
+    async def run_bind_plugins(self, state: CycleState, pod: Pod, node_name: str) -> Status:
+        """The first Bind plugin that does not Skip binds; all skipping is ``Skip``."""
+        for pl in self.bind_plugins:
+            try:
+                status = await pl.bind(state, pod, node_name)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                return _error(f"running Bind plugin {pl.name!r}", exc, pl.name)
+            if status is not None and status.code is Code.SKIP:
+                continue
+            if status is None or status.success:
+                return Status(Code.SUCCESS, plugin=pl.name)
+            if status.rejected:
+                return status.with_plugin(pl.name)
+            return Status(Code.ERROR, f"binding rejected: {status.message}", plugin=pl.name)
+        return Status(Code.SKIP)
+
+    def run_post_bind_plugins(self, state: CycleState, pod: Pod, node_name: str) -> None:
+        for pl in self.post_bind_plugins:
+            pl.post_bind(state, pod, node_name)
+
+    def has_filter_plugins(self) -> bool:
+        return bool(self.filter_plugins)
+
+    def has_score_plugins(self) -> bool:
+        return bool(self.score_plugins)
+
+
+class SchedulingError(Exception):
+    """A plugin failed during a cycle (upstream: an error from schedulePod): retried later."""
+
+
+def check_factory(name: str, value: object) -> PluginFactory:
+    if not isinstance(value, PluginFactory):
+        raise ConfigError(
+            f"scheduler plugin {name!r} is registered with a {type(value).__name__}, "
+            "not a kframe.scheduler.PluginFactory"
+        )
+    return value

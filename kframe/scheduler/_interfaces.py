@@ -1,0 +1,273 @@
+"""The scheduling framework's extension points as typed Protocols (upstream interface.go).
+
+A plugin is a plain object with a ``name`` that implements one or more of these; the framework
+finds out which by ``isinstance`` when a profile is built, never per node. The per-node methods
+(``filter``, ``score``) are synchronous and called directly on the hot path; the binding-cycle
+methods that talk to the API server (``pre_bind``, ``bind``, ``post_filter``) are async.
+
+Success is ``None`` (upstream's nil ``*Status``); any other outcome is a :class:`Status`. A plugin
+that raises has answered ``Error`` with the exception as its reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
+
+import attrs
+
+from kframe.api.models import Pod
+
+from ._cycle_state import CycleState
+from ._nodeinfo import NodeInfo
+from ._podinfo import PodInfo
+from ._snapshot import Snapshot
+from ._status import Status
+
+if TYPE_CHECKING:
+    from kframe.client import Client
+
+__all__ = [
+    "BindPlugin",
+    "EnqueueExtensions",
+    "FilterPlugin",
+    "Handle",
+    "MAX_NODE_SCORE",
+    "MIN_NODE_SCORE",
+    "NodeScore",
+    "PermitPlugin",
+    "Plugin",
+    "PluginFactory",
+    "PostBindPlugin",
+    "PostFilterPlugin",
+    "PostFilterResult",
+    "PreBindPlugin",
+    "PreEnqueuePlugin",
+    "PreFilterExtensions",
+    "PreFilterPlugin",
+    "PreFilterResult",
+    "PreScorePlugin",
+    "QueueSortPlugin",
+    "QueuedPodInfo",
+    "ReservePlugin",
+    "ScoreExtensions",
+    "ScorePlugin",
+]
+
+MIN_NODE_SCORE, MAX_NODE_SCORE = 0, 100
+
+T = TypeVar("T")
+
+
+class PreFilterResult:
+    """PreFilter's answer that only some nodes can fit (``None`` in ``node_names``: all)."""
+
+    __slots__ = ("node_names",)
+
+    def __init__(self, node_names: frozenset[str] | None) -> None:
+        self.node_names = node_names
+
+    @property
+    def all_nodes(self) -> bool:
+        return self.node_names is None
+
+    def merge(self, other: PreFilterResult | None) -> PreFilterResult:
+        """The intersection of two plugins' answers."""
+        if other is None or other.node_names is None:
+            return self
+        if self.node_names is None:
+            return other
+        return PreFilterResult(self.node_names & other.node_names)
+
+    def __repr__(self) -> str:
+        return f"PreFilterResult({None if self.node_names is None else sorted(self.node_names)})"
+
+
+class NodeScore:
+    """One node's score from one plugin; NormalizeScore rewrites ``score`` in place."""
+
+    __slots__ = ("name", "score")
+
+    def __init__(self, name: str, score: int) -> None:
+        self.name = name
+        self.score = score
+
+    def __repr__(self) -> str:
+        return f"NodeScore({self.name!r}, {self.score})"
+
+
+@attrs.frozen
+class PostFilterResult:
+    """What PostFilter found: the node the pod was nominated to, if any."""
+
+    nominated_node_name: str | None = None
+
+
+@attrs.define
+class QueuedPodInfo:
+    """A pod in the scheduling queue, with what the queue keeps about its attempts."""
+
+    pod_info: PodInfo
+    # When the pod entered the queue (seconds on the queue's clock); QueueSort reads it.
+    timestamp: float = 0.0
+    attempts: int = 0
+    initial_attempt_timestamp: float | None = None
+    # Plugins that rejected the pod last time; only events they care about move it back.
+    unschedulable_plugins: set[str] = attrs.field(factory=set)
+    pending_plugins: set[str] = attrs.field(factory=set)
+    # The PreEnqueue plugin that is keeping the pod out of the active queue, if any.
+    gating_plugin: str | None = None
+
+    @property
+    def pod(self) -> Pod:
+        return self.pod_info.pod
+
+
+@runtime_checkable
+class Plugin(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+@runtime_checkable
+class PreEnqueuePlugin(Plugin, Protocol):
+    def pre_enqueue(self, pod: Pod) -> Status | None:
+        """Whether the pod may enter the active queue at all (``UnschedulableAndUnresolvable``
+        keeps it out until an event lets it in)."""
+
+
+@runtime_checkable
+class QueueSortPlugin(Plugin, Protocol):
+    def less(self, a: QueuedPodInfo, b: QueuedPodInfo) -> bool:
+        """Whether ``a`` is scheduled before ``b``. Exactly one QueueSort plugin is enabled."""
+
+
+@runtime_checkable
+class PreFilterPlugin(Plugin, Protocol):
+    def pre_filter(
+        self, state: CycleState, pod: Pod, nodes: Sequence[NodeInfo]
+    ) -> PreFilterResult | Status | None:
+        """Once per cycle before Filter: precompute into ``state``, or reject the pod for every
+        node, or narrow the nodes to check (a :class:`PreFilterResult`), or ``Skip`` this
+        plugin's Filter."""
+
+
+@runtime_checkable
+class PreFilterExtensions(Plugin, Protocol):
+    """Implemented by a PreFilter plugin whose state depends on the pods on nodes: preemption
+    and nominated pods call these to keep the state in step when pods are added or removed."""
+
+    def add_pod(
+        self, state: CycleState, pod: Pod, pod_to_add: PodInfo, node_info: NodeInfo
+    ) -> Status | None: ...
+
+    def remove_pod(
+        self, state: CycleState, pod: Pod, pod_to_remove: PodInfo, node_info: NodeInfo
+    ) -> Status | None: ...
+
+
+@runtime_checkable
+class FilterPlugin(Plugin, Protocol):
+    def filter(self, state: CycleState, pod: Pod, node_info: NodeInfo) -> Status | None:
+        """Whether the pod can run on this node; called per node, the hot path."""
+
+
+@runtime_checkable
+class PostFilterPlugin(Plugin, Protocol):
+    async def post_filter(
+        self, state: CycleState, pod: Pod, statuses: Mapping[str, Status]
+    ) -> tuple[PostFilterResult | None, Status | None]:
+        """After no node fitted (``statuses``: each rejected node's Filter status): make room,
+        as DefaultPreemption does, and nominate a node."""
+
+
+@runtime_checkable
+class PreScorePlugin(Plugin, Protocol):
+    def pre_score(self, state: CycleState, pod: Pod, nodes: Sequence[NodeInfo]) -> Status | None:
+        """Once per cycle with the feasible nodes, before Score; ``Skip`` skips this plugin's
+        Score."""
+
+
+@runtime_checkable
+class ScorePlugin(Plugin, Protocol):
+    def score(self, state: CycleState, pod: Pod, node_info: NodeInfo) -> int:
+        """The node's raw score for the pod; called per feasible node."""
+
+
+@runtime_checkable
+class ScoreExtensions(Plugin, Protocol):
+    """Implemented by a Score plugin whose raw scores need rescaling to [0, 100]."""
+
+    def normalize_score(
+        self, state: CycleState, pod: Pod, scores: list[NodeScore]
+    ) -> Status | None: ...
+
+
+@runtime_checkable
+class ReservePlugin(Plugin, Protocol):
+    def reserve(self, state: CycleState, pod: Pod, node_name: str) -> Status | None:
+        """The pod is assumed on the node; claim what the plugin tracks."""
+
+    def unreserve(self, state: CycleState, pod: Pod, node_name: str) -> None:
+        """A later step failed: give back what :meth:`reserve` claimed. Must be idempotent."""
+
+
+@runtime_checkable
+class PermitPlugin(Plugin, Protocol):
+    def permit(self, state: CycleState, pod: Pod, node_name: str) -> tuple[Status | None, float]:
+        """Allow (``None``), reject, or ``Wait`` up to the returned number of seconds for
+        :meth:`WaitingPod.allow`."""
+
+
+@runtime_checkable
+class PreBindPlugin(Plugin, Protocol):
+    async def pre_bind(self, state: CycleState, pod: Pod, node_name: str) -> Status | None: ...
+
+
+@runtime_checkable
+class BindPlugin(Plugin, Protocol):
+    async def bind(self, state: CycleState, pod: Pod, node_name: str) -> Status | None:
+        """Bind the pod, or answer ``Skip`` to leave it to the next Bind plugin."""
+
+
+@runtime_checkable
+class PostBindPlugin(Plugin, Protocol):
+    def post_bind(self, state: CycleState, pod: Pod, node_name: str) -> None: ...
+
+
+@runtime_checkable
+class EnqueueExtensions(Protocol):
+    """Implemented by a plugin that can reject pods: which cluster events may make a pod it
+    rejected schedulable (queueing hints)."""
+
+    def events_to_register(self) -> Sequence[Any]: ...
+
+
+class Handle(Protocol):
+    """What the framework gives a plugin when building it."""
+
+    def snapshot(self) -> Snapshot:
+        """The current cycle's nodes (the same object for every plugin call of the cycle)."""
+
+    def list_objects(self, cls: type[T]) -> Sequence[T]:
+        """Cluster objects of one kind from the scheduler's informer cache (Namespaces,
+        Services, ReplicaSets, PodDisruptionBudgets, ...); empty if the scheduler does not
+        watch that kind."""
+
+    @property
+    def client(self) -> Client | None:
+        """The API client, for plugins that write (binding, preemption); None offline."""
+
+
+@attrs.frozen
+class PluginFactory:
+    """How a plugin package registers a scheduler plugin under a name.
+
+    ``new(args, handle)`` builds the plugin. ``args`` is an instance of ``args_type``, decoded
+    from the profile's ``pluginConfig`` (``None`` type: the plugin takes no args); ``defaults``
+    fills in what the configuration leaves out, as upstream's ``SetDefaults_*Args``.
+    """
+
+    new: Callable[[Any, Handle], Plugin]
+    args_type: type | None = None
+    defaults: Callable[[], Any] | None = None

@@ -1,0 +1,164 @@
+"""What the scheduler precomputes about a pod once: requests, affinity terms, host ports.
+
+Upstream framework.PodInfo. Built when a pod enters the queue or the cache, so filters and scores
+read plain attributes instead of walking the pod's spec for every node.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from kframe.api import (
+    Quantity,
+    Selector,
+    pod_requests,
+    selector_from_label_selector,
+    to_dict,
+)
+from kframe.api.models import LabelSelector, Pod, PodAffinityTerm, WeightedPodAffinityTerm
+
+from ._resource import (
+    CPU,
+    DEFAULT_MEMORY_REQUEST,
+    DEFAULT_MILLI_CPU_REQUEST,
+    MEMORY,
+    Resource,
+)
+
+__all__ = ["AffinityTerm", "HostPort", "PodInfo", "WeightedAffinityTerm", "pod_key"]
+
+_NON_ZERO = {
+    CPU: Quantity.from_milli(DEFAULT_MILLI_CPU_REQUEST),
+    MEMORY: Quantity.from_int(DEFAULT_MEMORY_REQUEST, "BinarySI"),
+}
+
+# (hostIP, protocol, hostPort) with upstream's defaults: 0.0.0.0 and TCP.
+HostPort = tuple[str, str, int]
+
+
+def pod_key(pod: Pod) -> str:
+    """``namespace/name``, the key pods go by in the queue and in diagnostics."""
+    meta = pod.metadata
+    assert meta is not None
+    return f"{meta.namespace or 'default'}/{meta.name}"
+
+
+def _selector(selector: LabelSelector | None) -> Selector:
+    # A missing selector matches nothing; an empty one matches everything (LabelSelectorAsSelector).
+    if selector is None:
+        return Selector.nothing()
+    return selector_from_label_selector(selector.match_labels, selector.match_expressions)
+
+
+class AffinityTerm:
+    """A pod (anti-)affinity term with its namespaces resolved and its selectors parsed."""
+
+    __slots__ = ("namespace_selector", "namespaces", "selector", "topology_key")
+
+    def __init__(self, namespace: str, term: PodAffinityTerm) -> None:
+        # No namespaces and no namespaceSelector means the pod's own namespace.
+        if not term.namespaces and term.namespace_selector is None:
+            self.namespaces = frozenset((namespace,))
+        else:
+            self.namespaces = frozenset(term.namespaces)
+        self.selector = _selector(term.label_selector)
+        self.namespace_selector = _selector(term.namespace_selector)
+        self.topology_key = term.topology_key or ""
+
+    def matches(self, pod: Pod, namespace_labels: Mapping[str, str] | None) -> bool:
+        """Whether ``pod`` is one of the pods this term is about."""
+        meta = pod.metadata
+        assert meta is not None
+        ns = meta.namespace or "default"
+        if ns in self.namespaces or (
+            namespace_labels is not None and self.namespace_selector.matches(namespace_labels)
+        ):
+            return self.selector.matches(meta.labels)
+        return False
+
+
+class WeightedAffinityTerm:
+    __slots__ = ("term", "weight")
+
+    def __init__(self, namespace: str, weighted: WeightedPodAffinityTerm) -> None:
+        assert weighted.pod_affinity_term is not None
+        self.term = AffinityTerm(namespace, weighted.pod_affinity_term)
+        self.weight = weighted.weight or 0
+
+
+def _terms(namespace: str, terms: Iterable[PodAffinityTerm]) -> tuple[AffinityTerm, ...]:
+    return tuple(AffinityTerm(namespace, t) for t in terms)
+
+
+def _weighted(
+    namespace: str, terms: Iterable[WeightedPodAffinityTerm]
+) -> tuple[WeightedAffinityTerm, ...]:
+    return tuple(WeightedAffinityTerm(namespace, t) for t in terms if t.pod_affinity_term)
+
+
+class PodInfo:
+    """A pod with what the scheduler derives from it.
+
+    ``requests`` is upstream's PodRequests (containers, init containers, sidecars, overhead);
+    ``non_zero_cpu``/``non_zero_memory`` count a container without a request as 100m / 200Mi,
+    for the scorers that must not see empty pods as free.
+    """
+
+    __slots__ = (
+        "host_ports",
+        "key",
+        "non_zero_cpu",
+        "non_zero_memory",
+        "pod",
+        "preferred_affinity_terms",
+        "preferred_anti_affinity_terms",
+        "requests",
+        "required_affinity_terms",
+        "required_anti_affinity_terms",
+    )
+
+    def __init__(self, pod: Pod) -> None:
+        self.pod = pod
+        self.key = pod_key(pod)
+        spec = pod.spec
+        assert spec is not None, "a pod without a spec cannot be scheduled"
+        spec_dict = to_dict(spec)
+        self.requests = Resource.from_list(pod_requests(spec_dict))
+        non_zero = pod_requests(spec_dict, non_missing=_NON_ZERO)
+        self.non_zero_cpu = non_zero[CPU].milli_value()
+        self.non_zero_memory = non_zero[MEMORY].value()
+        ns = (pod.metadata.namespace if pod.metadata else None) or "default"
+        affinity = spec.affinity
+        pa = affinity.pod_affinity if affinity else None
+        paa = affinity.pod_anti_affinity if affinity else None
+        self.required_affinity_terms = _terms(
+            ns, pa.required_during_scheduling_ignored_during_execution if pa else ()
+        )
+        self.required_anti_affinity_terms = _terms(
+            ns, paa.required_during_scheduling_ignored_during_execution if paa else ()
+        )
+        self.preferred_affinity_terms = _weighted(
+            ns, pa.preferred_during_scheduling_ignored_during_execution if pa else ()
+        )
+        self.preferred_anti_affinity_terms = _weighted(
+            ns, paa.preferred_during_scheduling_ignored_during_execution if paa else ()
+        )
+        self.host_ports: tuple[HostPort, ...] = tuple(
+            (port.host_ip or "0.0.0.0", port.protocol or "TCP", port.host_port)
+            for container in spec.containers  # upstream counts regular containers only
+            for port in container.ports
+            if port.host_port is not None and port.host_port > 0
+        )
+
+    @property
+    def has_affinity(self) -> bool:
+        """Whether the pod has any pod affinity or anti-affinity term (``PodsWithAffinity``)."""
+        return bool(
+            self.required_affinity_terms
+            or self.required_anti_affinity_terms
+            or self.preferred_affinity_terms
+            or self.preferred_anti_affinity_terms
+        )
+
+    def __repr__(self) -> str:
+        return f"PodInfo({self.key})"
