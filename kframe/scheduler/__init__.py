@@ -21,8 +21,19 @@ from kframe.scheduler._config import (
     load_config,
     parse_config,
 )
+from kframe.scheduler._cycle import (
+    Diagnosis,
+    FitError,
+    ScheduleResult,
+    find_nodes_that_fit,
+    num_feasible_nodes_to_find,
+    prioritize_nodes,
+    schedule_pod,
+    select_host,
+)
 from kframe.scheduler._cycle_state import CycleState, StateData
-from kframe.scheduler._framework import Framework, PluginScores, SchedulingError
+from kframe.scheduler._explain import explain, explain_objects
+from kframe.scheduler._framework import Framework, PluginScores, SchedulingError, registry_factories
 from kframe.scheduler._interfaces import (
     MAX_NODE_SCORE,
     MIN_NODE_SCORE,
@@ -111,6 +122,17 @@ __all__ = [
     "Framework",
     "PluginScores",
     "SchedulingError",
+    "registry_factories",
+    "Diagnosis",
+    "FitError",
+    "ScheduleResult",
+    "schedule_pod",
+    "find_nodes_that_fit",
+    "num_feasible_nodes_to_find",
+    "prioritize_nodes",
+    "select_host",
+    "explain",
+    "explain_objects",
     # configuration
     "API_VERSION",
     "DEFAULT_SCHEDULER_NAME",

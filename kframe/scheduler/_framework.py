@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from kframe.api.models import Pod
+from kframe.registry import Registry, UnknownNameError
 
 from ._config import ConfigError, Profile
 from ._cycle_state import CycleState
@@ -48,7 +49,7 @@ from ._waiting import WaitingPod, WaitingPods
 if TYPE_CHECKING:
     from kframe.client import Client
 
-__all__ = ["Framework", "PluginScores"]
+__all__ = ["Framework", "PluginScores", "SchedulingError", "registry_factories"]
 
 T = TypeVar("T")
 
@@ -430,10 +431,20 @@ class SchedulingError(Exception):
     """A plugin failed during a cycle (upstream: an error from schedulePod): retried later."""
 
 
-def check_factory(name: str, value: object) -> PluginFactory:
-    if not isinstance(value, PluginFactory):
-        raise ConfigError(
-            f"scheduler plugin {name!r} is registered with a {type(value).__name__}, "
-            "not a kframe.scheduler.PluginFactory"
-        )
-    return value
+def registry_factories(registry: Registry) -> Callable[[str], PluginFactory]:
+    """Look scheduler plugins up by name in the plugin registry, as a profile needs them."""
+
+    def factory(name: str) -> PluginFactory:
+        try:
+            value = registry.get("scheduler-plugin", name).factory
+        except UnknownNameError:
+            known = ", ".join(registry.names("scheduler-plugin")) or "none installed"
+            raise ConfigError(f"plugin {name!r} does not exist (available: {known})") from None
+        if not isinstance(value, PluginFactory):
+            raise ConfigError(
+                f"scheduler plugin {name!r} is registered with a {type(value).__name__}, "
+                "not a kframe.scheduler.PluginFactory"
+            )
+        return value
+
+    return factory

@@ -1,0 +1,245 @@
+"""The scheduling algorithm of one cycle: feasible nodes, their scores, and the chosen host.
+
+Upstream schedule_one.go (schedulePod, findNodesThatFitPod, findNodesThatPassFilters,
+prioritizeNodes, selectHost) and the FitError message users read in ``FailedScheduling``
+events. Shared by the scheduler and by ``kframe scheduler explain``, so both decide alike.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+
+import attrs
+
+from kframe.api.models import Pod
+
+from ._cycle_state import CycleState
+from ._framework import Framework, PluginScores, SchedulingError
+from ._nodeinfo import NodeInfo
+from ._snapshot import Snapshot
+from ._status import Code, Status
+
+__all__ = [
+    "Diagnosis",
+    "FitError",
+    "ScheduleResult",
+    "find_nodes_that_fit",
+    "num_feasible_nodes_to_find",
+    "prioritize_nodes",
+    "schedule_pod",
+    "select_host",
+]
+
+# Below this many nodes every node is checked; above, at least this many feasible ones.
+MIN_FEASIBLE_NODES_TO_FIND = 100
+MIN_FEASIBLE_NODES_PERCENTAGE_TO_FIND = 5
+
+
+def num_feasible_nodes_to_find(percentage: int | None, num_all_nodes: int) -> int:
+    """How many feasible nodes are enough (upstream numFeasibleNodesToFind).
+
+    With no percentage set (0), the adaptive default: 50% minus 1% per 125 nodes, at least 5%.
+    """
+    if num_all_nodes < MIN_FEASIBLE_NODES_TO_FIND:
+        return num_all_nodes
+    pct = percentage or 0
+    if pct == 0:
+        pct = max(50 - num_all_nodes // 125, MIN_FEASIBLE_NODES_PERCENTAGE_TO_FIND)
+    return max(num_all_nodes * pct // 100, MIN_FEASIBLE_NODES_TO_FIND)
+
+
+@attrs.define
+class Diagnosis:
+    """Why nodes were rejected: each rejected node's status, plus what PreFilter said."""
+
+    node_statuses: dict[str, Status] = attrs.field(factory=dict)
+    # The status of nodes a PreFilter plugin ruled out without naming them (absent nodes).
+    absent_status: Status | None = None
+    unschedulable_plugins: set[str] = attrs.field(factory=set)
+    pending_plugins: set[str] = attrs.field(factory=set)
+    pre_filter_msg: str = ""
+    post_filter_msg: str = ""
+
+    def add_plugin_status(self, status: Status) -> None:
+        if status.plugin is None:
+            return
+        if status.code is Code.PENDING:
+            self.pending_plugins.add(status.plugin)
+        elif status.rejected:
+            self.unschedulable_plugins.add(status.plugin)
+
+    def status_of(self, node: str) -> Status | None:
+        return self.node_statuses.get(node, self.absent_status)
+
+
+class FitError(Exception):
+    """No node fits: the message is upstream's ``0/N nodes are available: ...``."""
+
+    def __init__(self, pod: Pod, num_all_nodes: int, diagnosis: Diagnosis) -> None:
+        self.pod = pod
+        self.num_all_nodes = num_all_nodes
+        self.diagnosis = diagnosis
+        super().__init__(self.message)
+
+    @property
+    def message(self) -> str:
+        d = self.diagnosis
+        msg = f"0/{self.num_all_nodes} nodes are available:"
+        if d.pre_filter_msg:
+            # Every node has the PreFilter status then; counting it per node says it N times.
+            msg += f" {d.pre_filter_msg}."
+        else:
+            counts: dict[str, int] = {}
+            for status in d.node_statuses.values():
+                for reason in status.reasons:
+                    counts[reason] = counts.get(reason, 0) + 1
+            absent = self.num_all_nodes - len(d.node_statuses)
+            if d.absent_status is not None and absent > 0:
+                for reason in d.absent_status.reasons:
+                    counts[reason] = counts.get(reason, 0) + absent
+            msg += f" {', '.join(sorted(f'{n} {r}' for r, n in counts.items()))}."
+        if d.post_filter_msg:
+            msg += f" {d.post_filter_msg}."
+        return msg
+
+
+@attrs.define
+class ScheduleResult:
+    suggested_host: str
+    evaluated_nodes: int
+    feasible_nodes: int
+
+
+def find_nodes_that_fit(
+    fwk: Framework,
+    state: CycleState,
+    pod: Pod,
+    snapshot: Snapshot,
+    *,
+    start_index: int = 0,
+    percentage: int | None = None,
+) -> tuple[list[NodeInfo], Diagnosis, int]:
+    """Feasible nodes (at most the number needed), the diagnosis, and how many nodes were
+    processed (for the next cycle's round-robin start). Raises SchedulingError on Error."""
+    diagnosis = Diagnosis()
+    all_nodes = snapshot.list()
+    result, status, narrowing = fwk.run_pre_filter_plugins(state, pod, all_nodes)
+    diagnosis.unschedulable_plugins = set(narrowing)
+    if status is not None:
+        if not status.rejected:
+            raise SchedulingError(status.message)
+        diagnosis.absent_status = status
+        diagnosis.pre_filter_msg = status.message
+        diagnosis.add_plugin_status(status)
+        return [], diagnosis, 0
+    nodes = all_nodes
+    if result is not None and result.node_names is not None:
+        names = result.node_names
+        nodes = [n for n in all_nodes if n.name in names]
+        plugins = " ".join(sorted(narrowing))
+        diagnosis.absent_status = Status(
+            Code.UNSCHEDULABLE_AND_UNRESOLVABLE, f"node(s) didn't satisfy plugin(s) [{plugins}]"
+        )
+    feasible = _pass_filters(fwk, state, pod, nodes, diagnosis, start_index, percentage)
+    processed = len(feasible) + len(diagnosis.node_statuses)
+    return feasible, diagnosis, processed
+
+
+def _pass_filters(
+    fwk: Framework,
+    state: CycleState,
+    pod: Pod,
+    nodes: Sequence[NodeInfo],
+    diagnosis: Diagnosis,
+    start_index: int,
+    percentage: int | None,
+) -> list[NodeInfo]:
+    count = len(nodes)
+    if not count:
+        return []
+    wanted = num_feasible_nodes_to_find(percentage, count)
+    start = start_index % count
+    if not fwk.has_filter_plugins():
+        return [nodes[(start + i) % count] for i in range(wanted)]
+    run = fwk.run_filter_plugins
+    feasible: list[NodeInfo] = []
+    statuses = diagnosis.node_statuses
+    for i in range(count):
+        node = nodes[(start + i) % count]
+        status = run(state, pod, node)
+        if status is None:
+            feasible.append(node)
+            if len(feasible) >= wanted:
+                break
+        elif status.code is Code.ERROR:
+            raise SchedulingError(status.message)
+        else:
+            statuses[node.name] = status
+            diagnosis.add_plugin_status(status)
+    return feasible
+
+
+def prioritize_nodes(
+    fwk: Framework,
+    state: CycleState,
+    pod: Pod,
+    nodes: Sequence[NodeInfo],
+    *,
+    keep_raw: bool = False,
+) -> tuple[list[int], list[PluginScores]]:
+    """Each feasible node's total score; with no Score plugins every node scores 1."""
+    if not fwk.has_score_plugins():
+        return [1] * len(nodes), []
+    status = fwk.run_pre_score_plugins(state, pod, nodes)
+    if status is not None:
+        raise SchedulingError(status.message)
+    return fwk.run_score_plugins(state, pod, nodes, keep_raw=keep_raw)
+
+
+def select_host(nodes: Sequence[NodeInfo], totals: Sequence[int], rng: random.Random) -> str:
+    """A node with the highest total, chosen uniformly among ties (upstream's reservoir
+    sampling, in node order)."""
+    best = -1
+    chosen = ""
+    ties = 0
+    for node, total in zip(nodes, totals, strict=True):
+        if total > best:
+            best, chosen, ties = total, node.name, 1
+        elif total == best:
+            ties += 1
+            if rng.randrange(ties) == 0:
+                chosen = node.name
+    if not chosen:
+        raise SchedulingError("empty priorityList")
+    return chosen
+
+
+def schedule_pod(
+    fwk: Framework,
+    state: CycleState,
+    pod: Pod,
+    snapshot: Snapshot,
+    rng: random.Random,
+    *,
+    start_index: int = 0,
+) -> tuple[ScheduleResult, int]:
+    """The node to assume the pod on and the number of nodes processed; FitError if none."""
+    if not len(snapshot):
+        raise FitError(pod, 0, Diagnosis())
+    feasible, diagnosis, processed = find_nodes_that_fit(
+        fwk,
+        state,
+        pod,
+        snapshot,
+        start_index=start_index,
+        percentage=fwk.percentage_of_nodes_to_score,
+    )
+    if not feasible:
+        raise FitError(pod, len(snapshot), diagnosis)
+    evaluated = len(feasible) + len(diagnosis.node_statuses)
+    if len(feasible) == 1:
+        return ScheduleResult(feasible[0].name, evaluated, 1), processed
+    totals, _ = prioritize_nodes(fwk, state, pod, feasible)
+    host = select_host(feasible, totals, rng)
+    return ScheduleResult(host, evaluated, len(feasible)), processed
