@@ -91,6 +91,8 @@ class APIError(Exception):
             "reason": self.reason,
             "code": self.code,
         }
+        if not self.reason:  # StatusReasonUnknown is the empty reason, omitted as upstream
+            del status["reason"]
         if details:
             status["details"] = details
         return status

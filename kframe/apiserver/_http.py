@@ -34,6 +34,7 @@ from kframe.apiserver._discovery import (
 )
 from kframe.apiserver._json import dumps, json_response
 from kframe.apiserver._meta import metadata
+from kframe.apiserver._node_proxy import NodeProxy
 from kframe.apiserver._patch import PatchError, json_patch, merge_patch, patch_error
 from kframe.apiserver._paths import Target, parse_resource_path
 from kframe.apiserver._resources import Resource
@@ -90,6 +91,7 @@ class Handlers:
             self._by_gv.setdefault((r.group, r.version), {})[r.plural] = r
         self._pods = storages[("", "v1", "pods")]
         self._budgets = storages[("policy", "v1", "poddisruptionbudgets")]
+        self.node_proxy = NodeProxy(self._pods, storages[("", "v1", "nodes")])
         self._server_address = server_address
         #: Set when the server shuts down: open watches end so the shutdown can drain.
         self.stopping = asyncio.Event()
@@ -192,6 +194,13 @@ class Handlers:
             raise errors.method_not_allowed()
         if target.subresource in ("scale", "binding", "eviction"):
             return await self._special_subresource(request, storage, target)
+        if storage is self._pods and target.subresource in ("log", "exec", "attach"):
+            assert target.namespace is not None
+            if target.subresource == "log":
+                return await self.node_proxy.log(request, target.namespace, target.name)
+            return await self.node_proxy.stream(
+                request, target.namespace, target.name, target.subresource
+            )
         if target.subresource not in ("", "status"):
             raise errors.APIError(
                 501,

@@ -108,6 +108,7 @@ class APIServer:
     async def stop(self) -> None:
         """Stop accepting, end watches, let other requests in flight finish, then close."""
         self._handlers.stopping.set()
+        await self._handlers.node_proxy.close()  # followed logs and exec sessions end
         await self._compactor.stop()
         if self._runner is not None:
             await self._runner.cleanup()
