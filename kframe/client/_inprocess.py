@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 from kframe.api import SelectorError, parse_field_selector, parse_label_selector
 from kframe.apiserver import APIServer, ListOptions
 from kframe.apiserver._errors import bad_request
+from kframe.apiserver._subresources import bind
 from kframe.client._common import decode, encode, namespace_of, resource_of
 from kframe.client._interface import ObjectList, PatchType, WatchEvent
 
@@ -30,6 +31,10 @@ class InProcessClient:
         storage = self._storage(type(obj))
         body = encode(obj)
         ns = namespace_of(storage.resource, body, namespace)
+        if storage.resource.plural == "bindings" and not dry_run:
+            # As POST .../bindings does over HTTP: a Binding is not stored, it binds its pod.
+            pods = self._server.storage("", "v1", "pods")
+            return decode(await bind(pods, ns or "default", body), type(obj))
         created = await storage.create(body, ns, dry_run=dry_run)
         return decode(created, type(obj))
 

@@ -32,6 +32,7 @@ from kframe.scheduler._cycle import (
     select_host,
 )
 from kframe.scheduler._cycle_state import CycleState, StateData
+from kframe.scheduler._events import ActionType, ClusterEvent
 from kframe.scheduler._explain import explain, explain_objects
 from kframe.scheduler._framework import Framework, PluginScores, SchedulingError, registry_factories
 from kframe.scheduler._interfaces import (
@@ -62,11 +63,13 @@ from kframe.scheduler._interfaces import (
 )
 from kframe.scheduler._nodeinfo import HostPortInfo, ImageStateSummary, NodeInfo
 from kframe.scheduler._podinfo import AffinityTerm, PodInfo, WeightedAffinityTerm, pod_key
+from kframe.scheduler._queue import SchedulingQueue
 from kframe.scheduler._resource import (
     DEFAULT_MEMORY_REQUEST,
     DEFAULT_MILLI_CPU_REQUEST,
     Resource,
 )
+from kframe.scheduler._scheduler import Scheduler
 from kframe.scheduler._snapshot import NodeNotFoundError, Snapshot, zone_key
 from kframe.scheduler._status import Code, Status, as_status
 from kframe.scheduler._waiting import WaitingPod
@@ -118,6 +121,11 @@ __all__ = [
     "Snapshot",
     "NodeNotFoundError",
     "zone_key",
+    # the scheduler
+    "Scheduler",
+    "SchedulingQueue",
+    "ClusterEvent",
+    "ActionType",
     # running a profile
     "Framework",
     "PluginScores",
