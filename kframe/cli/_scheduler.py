@@ -1,11 +1,15 @@
-"""``kframe scheduler``: the scheduler's commands (``explain`` today, offline)."""
+"""``kframe scheduler``: run the scheduler against an API server, or ``explain`` offline."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
 import json
 import sys
 from pathlib import Path
+
+import yaml
 
 from kframe.api import load_yaml
 from kframe.cli._command import CommandError
@@ -16,13 +20,35 @@ __all__ = ["SchedulerCommand"]
 
 
 class SchedulerCommand:
-    help = "scheduler commands: explain where a pod would go and why (offline)"
+    help = "run the scheduler against an API server; `explain`: where a pod would go, offline"
 
     def __init__(self, registry: Registry) -> None:
         self._registry = registry
 
     def configure(self, parser: argparse.ArgumentParser) -> None:
-        sub = parser.add_subparsers(dest="scheduler_command", metavar="COMMAND", required=True)
+        where = parser.add_mutually_exclusive_group()
+        where.add_argument(
+            "--kubeconfig",
+            type=Path,
+            metavar="PATH",
+            help="kubeconfig of the API server (its current context's server); "
+            "default ./.kframe/kubeconfig, as `kframe up` writes it",
+        )
+        where.add_argument("--server", metavar="URL", help="the API server's URL")
+        parser.add_argument(
+            "--config",
+            type=Path,
+            metavar="CONFIG.yaml",
+            dest="run_config",
+            help="a KubeSchedulerConfiguration (default: kube-scheduler's default profile)",
+        )
+        parser.add_argument(
+            "--seed",
+            type=int,
+            dest="run_seed",
+            help="seed of the tie-break among equally scored nodes (default: random)",
+        )
+        sub = parser.add_subparsers(dest="scheduler_command", metavar="COMMAND")
         explain = sub.add_parser(
             "explain",
             help="evaluate every node for one pod of a cluster file and print JSON",
@@ -57,6 +83,8 @@ class SchedulerCommand:
         )
 
     def run(self, args: argparse.Namespace) -> int:
+        if args.scheduler_command is None:
+            return self._serve(args)
         try:
             config = load_config(args.config)
             objects = load_yaml(args.filename.read_text())
@@ -72,3 +100,59 @@ class SchedulerCommand:
         json.dump(document, sys.stdout, indent=2)
         sys.stdout.write("\n")
         return 0
+
+    def _serve(self, args: argparse.Namespace) -> int:
+        from kframe.client import HttpClient
+        from kframe.scheduler import Scheduler
+
+        server = args.server or server_from_kubeconfig(
+            args.kubeconfig or Path(".kframe/kubeconfig")
+        )
+        try:
+            config = load_config(args.run_config)
+            scheduler = Scheduler(
+                HttpClient(server), config, registry_factories(self._registry), seed=args.run_seed
+            )
+        except ConfigError as exc:
+            raise CommandError(str(exc)) from None
+
+        async def main() -> None:
+            from kframe.cluster import run_until_signal
+
+            task: asyncio.Task[None] | None = None
+
+            async def start() -> None:
+                nonlocal task
+                task = asyncio.ensure_future(scheduler.run())
+                print(f"kframe scheduler: scheduling against {server}", flush=True)
+
+            async def stop() -> None:
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
+                await scheduler.client.close()
+
+            await run_until_signal(start, stop)
+
+        asyncio.run(main())
+        return 0
+
+
+def server_from_kubeconfig(path: Path) -> str:
+    """The server URL of a kubeconfig's current context."""
+    try:
+        data = yaml.safe_load(path.read_text())
+    except OSError as exc:
+        raise CommandError(f"reading kubeconfig {path}: {exc.strerror or exc}") from None
+    except yaml.YAMLError:
+        raise CommandError(f"kubeconfig {path} is not valid YAML") from None
+    try:
+        contexts = {c["name"]: c["context"] for c in data.get("contexts") or ()}
+        clusters = {c["name"]: c["cluster"] for c in data.get("clusters") or ()}
+        context = contexts[data["current-context"]]
+        return str(clusters[context["cluster"]]["server"])
+    except (KeyError, TypeError, AttributeError):
+        raise CommandError(
+            f"kubeconfig {path} has no current context with a cluster server"
+        ) from None

@@ -41,6 +41,7 @@ from kframe.scheduler._interfaces import (
     BindPlugin,
     EnqueueExtensions,
     FilterPlugin,
+    FrameworkHandle,
     Handle,
     NodeScore,
     PermitPlugin,
@@ -62,6 +63,7 @@ from kframe.scheduler._interfaces import (
     ScorePlugin,
 )
 from kframe.scheduler._nodeinfo import HostPortInfo, ImageStateSummary, NodeInfo
+from kframe.scheduler._nominator import Nominator
 from kframe.scheduler._podinfo import AffinityTerm, PodInfo, WeightedAffinityTerm, pod_key
 from kframe.scheduler._queue import SchedulingQueue
 from kframe.scheduler._resource import (
@@ -102,6 +104,7 @@ __all__ = [
     "PostBindPlugin",
     "EnqueueExtensions",
     "Handle",
+    "FrameworkHandle",
     "PluginFactory",
     "WaitingPod",
     # cycle data
@@ -124,6 +127,7 @@ __all__ = [
     # the scheduler
     "Scheduler",
     "SchedulingQueue",
+    "Nominator",
     "ClusterEvent",
     "ActionType",
     # running a profile

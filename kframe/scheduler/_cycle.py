@@ -17,7 +17,7 @@ from kframe.api.models import Pod
 from ._cycle_state import CycleState
 from ._framework import Framework, PluginScores, SchedulingError
 from ._nodeinfo import NodeInfo
-from ._snapshot import Snapshot
+from ._snapshot import NodeNotFoundError, Snapshot
 from ._status import Code, Status
 
 __all__ = [
@@ -133,6 +133,19 @@ def find_nodes_that_fit(
         diagnosis.pre_filter_msg = status.message
         diagnosis.add_plugin_status(status)
         return [], diagnosis, 0
+    nominated = pod.status.nominated_node_name if pod.status else None
+    if nominated:
+        # A node preemption made room on is tried alone first (upstream evaluateNominatedNode).
+        try:
+            node = snapshot.get(nominated)
+        except NodeNotFoundError:
+            node = None
+        if node is not None and (
+            result is None or result.node_names is None or nominated in result.node_names
+        ):
+            first = _pass_filters(fwk, state, pod, [node], Diagnosis(), 0, 100)
+            if first:
+                return first, diagnosis, 1
     nodes = all_nodes
     if result is not None and result.node_names is not None:
         names = result.node_names
@@ -162,7 +175,8 @@ def _pass_filters(
     start = start_index % count
     if not fwk.has_filter_plugins():
         return [nodes[(start + i) % count] for i in range(wanted)]
-    run = fwk.run_filter_plugins
+    # The nominated-pods pass costs a clone per node with nominations; only pay it when any.
+    run = fwk.run_filter_plugins_with_nominated_pods if fwk.nominator else fwk.run_filter_plugins
     feasible: list[NodeInfo] = []
     statuses = diagnosis.node_statuses
     for i in range(count):

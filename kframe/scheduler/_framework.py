@@ -40,6 +40,7 @@ from ._interfaces import (
     ScorePlugin,
 )
 from ._nodeinfo import NodeInfo
+from ._nominator import Nominator, pod_priority
 from ._podinfo import PodInfo
 from ._profile import build_profile_plugins
 from ._snapshot import Snapshot
@@ -89,6 +90,7 @@ class Framework:
         self._objects = objects
         self._client = client
         self.waiting_pods = WaitingPods()
+        self.nominator = Nominator()
         self.profile_name = profile.scheduler_name
         self.percentage_of_nodes_to_score = (
             profile.percentage_of_nodes_to_score
@@ -133,6 +135,9 @@ class Framework:
     @property
     def client(self) -> Client | None:
         return self._client
+
+    def nominated_pods_for_node(self, node_name: str) -> list[PodInfo]:
+        return self.nominator.nominated_pods_for_node(node_name)
 
     # -- queueing ---------------------------------------------------------------------------
 
@@ -216,6 +221,33 @@ class Framework:
                     )
                 return status.with_plugin(pl.name)
         return None
+
+    def run_filter_plugins_with_nominated_pods(
+        self, state: CycleState, pod: Pod, node: NodeInfo
+    ) -> Status | None:
+        """Filter with the node's nominated pods of equal or higher priority counted in, then,
+        if that passes, without them: some filters (inter-pod affinity) need both answers."""
+        nominated = self.nominator.nominated_pods_for_node(node.name) if self.nominator else []
+        if nominated:
+            priority = pod_priority_of(pod)
+            uid = pod.metadata.uid if pod.metadata else None
+            added = [
+                p
+                for p in nominated
+                if pod_priority(p) >= priority and p.pod.metadata and p.pod.metadata.uid != uid
+            ]
+            if added:
+                state_with = state.clone()
+                node_with = node.clone()
+                for info in added:
+                    node_with.add_pod(info)
+                    status = self.run_pre_filter_extension_add_pod(state_with, pod, info, node_with)
+                    if status is not None:
+                        return status
+                status = self.run_filter_plugins(state_with, pod, node_with)
+                if status is not None:
+                    return status
+        return self.run_filter_plugins(state, pod, node)
 
     def run_pre_filter_extension_add_pod(
         self, state: CycleState, pod: Pod, pod_to_add: PodInfo, node: NodeInfo
@@ -425,6 +457,10 @@ class Framework:
 
     def has_score_plugins(self) -> bool:
         return bool(self.score_plugins)
+
+
+def pod_priority_of(pod: Pod) -> int:
+    return (pod.spec.priority if pod.spec else None) or 0
 
 
 class SchedulingError(Exception):

@@ -31,6 +31,7 @@ __all__ = [
     "BindPlugin",
     "EnqueueExtensions",
     "FilterPlugin",
+    "FrameworkHandle",
     "Handle",
     "MAX_NODE_SCORE",
     "MIN_NODE_SCORE",
@@ -257,6 +258,26 @@ class Handle(Protocol):
     @property
     def client(self) -> Client | None:
         """The API client, for plugins that write (binding, preemption); None offline."""
+
+
+class FrameworkHandle(Handle, Protocol):
+    """The Handle the scheduler's own frameworks give: also what preemption needs to run the
+    profile's filters on what-if copies of nodes."""
+
+    def run_filter_plugins_with_nominated_pods(
+        self, state: CycleState, pod: Pod, node_info: NodeInfo
+    ) -> Status | None: ...
+
+    def run_pre_filter_extension_add_pod(
+        self, state: CycleState, pod: Pod, pod_to_add: PodInfo, node_info: NodeInfo
+    ) -> Status | None: ...
+
+    def run_pre_filter_extension_remove_pod(
+        self, state: CycleState, pod: Pod, pod_to_remove: PodInfo, node_info: NodeInfo
+    ) -> Status | None: ...
+
+    def nominated_pods_for_node(self, node_name: str) -> list[PodInfo]:
+        """Pods nominated to this node by earlier preemptions, still pending."""
 
 
 @attrs.frozen

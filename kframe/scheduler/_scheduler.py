@@ -35,6 +35,7 @@ from ._events import (
 )
 from ._framework import Framework, SchedulingError
 from ._interfaces import EnqueueExtensions, PluginFactory, QueuedPodInfo
+from ._nominator import Nominator
 from ._podinfo import PodInfo, pod_key
 from ._queue import SchedulingQueue
 from ._recorder import Recorder
@@ -87,6 +88,9 @@ class Scheduler:
                 objects=self._objects,
                 client=client,
             )
+        self.nominator = Nominator()
+        for fwk in self.profiles.values():
+            fwk.nominator = self.nominator
         first = next(iter(self.profiles.values()))
         self._interest = {
             name: EventInterest(
@@ -132,7 +136,15 @@ class Scheduler:
         return interest is None or interest.worth_requeuing(plugins, event)
 
     def _wire(self) -> None:
+        def nominate(pod: Pod) -> None:
+            node = pod.status.nominated_node_name if pod.status else None
+            if node and not _bound(pod):
+                self.nominator.add(PodInfo(pod), node)
+            else:
+                self.nominator.delete(pod_key(pod))
+
         def pod_added(pod: Pod) -> None:
+            nominate(pod)
             if _bound(pod):
                 self.cache.add_pod(pod)
                 self.queue.move_on_event(ClusterEvent("Pod", ActionType.ADD, "AssignedPodAdd"))
@@ -140,6 +152,7 @@ class Scheduler:
                 self.queue.add(pod)
 
         def pod_updated(old: Pod, new: Pod) -> None:
+            nominate(new)
             if _bound(new):
                 if not _bound(old):
                     self.queue.delete(new)
@@ -149,6 +162,7 @@ class Scheduler:
                 self.queue.update(new)
 
         def pod_deleted(pod: Pod) -> None:
+            self.nominator.delete(pod_key(pod))
             if _bound(pod):
                 self.cache.remove_pod(pod)
                 self.queue.move_on_event(
@@ -234,6 +248,7 @@ class Scheduler:
         assert pod.spec is not None
         assumed = PodInfo(attrs.evolve(pod, spec=attrs.evolve(pod.spec, node_name=host)))
         self.cache.assume_pod(assumed, host)
+        self.nominator.delete(key)
         status = fwk.run_reserve_plugins(state, pod, host)
         if status is None:
             status = fwk.run_permit_plugins(state, pod, host)
@@ -295,6 +310,8 @@ class Scheduler:
             result, status = await fwk.run_post_filter_plugins(state, qpi.pod, statuses)
             if status.success:
                 nominated = result.nominated_node_name if result else None
+                if nominated:
+                    self.nominator.add(qpi.pod_info, nominated)
             elif status.message:
                 diagnosis.post_filter_msg = status.message
         qpi.unschedulable_plugins = set(diagnosis.unschedulable_plugins)
