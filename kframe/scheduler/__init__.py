@@ -64,6 +64,7 @@ from kframe.scheduler._interfaces import (
 )
 from kframe.scheduler._nodeinfo import HostPortInfo, ImageStateSummary, NodeInfo
 from kframe.scheduler._nominator import Nominator
+from kframe.scheduler._normalize import default_normalize_score
 from kframe.scheduler._podinfo import AffinityTerm, PodInfo, WeightedAffinityTerm, pod_key
 from kframe.scheduler._queue import SchedulingQueue
 from kframe.scheduler._resource import (
@@ -72,6 +73,7 @@ from kframe.scheduler._resource import (
     Resource,
 )
 from kframe.scheduler._scheduler import Scheduler
+from kframe.scheduler._simulate import Placement, simulate
 from kframe.scheduler._snapshot import NodeNotFoundError, Snapshot, zone_key
 from kframe.scheduler._status import Code, Status, as_status
 from kframe.scheduler._waiting import WaitingPod
@@ -95,6 +97,7 @@ __all__ = [
     "ScorePlugin",
     "ScoreExtensions",
     "NodeScore",
+    "default_normalize_score",
     "MIN_NODE_SCORE",
     "MAX_NODE_SCORE",
     "ReservePlugin",
@@ -144,6 +147,8 @@ __all__ = [
     "prioritize_nodes",
     "select_host",
     "explain",
+    "simulate",
+    "Placement",
     "explain_objects",
     # configuration
     "API_VERSION",

@@ -10,6 +10,10 @@ from __future__ import annotations
 
 from typing import Any, Protocol, runtime_checkable
 
+from kframe.api.models import Pod
+
+from ._podinfo import PodInfo
+
 __all__ = ["CycleState", "StateData"]
 
 
@@ -19,14 +23,29 @@ class StateData(Protocol):
 
 
 class CycleState:
-    __slots__ = ("_data", "record_plugin_metrics", "skip_filter_plugins", "skip_score_plugins")
+    __slots__ = (
+        "_data",
+        "_pod_info",
+        "record_plugin_metrics",
+        "skip_filter_plugins",
+        "skip_score_plugins",
+    )
 
-    def __init__(self) -> None:
+    def __init__(self, pod_info: PodInfo | None = None) -> None:
         self._data: dict[str, Any] = {}
+        self._pod_info = pod_info
         # Plugins whose PreFilter/PreScore answered Skip: their Filter/Score are not called.
         self.skip_filter_plugins: set[str] = set()
         self.skip_score_plugins: set[str] = set()
         self.record_plugin_metrics = False
+
+    def pod_info(self, pod: Pod) -> PodInfo:
+        """The cycle's pod as a :class:`PodInfo` (requests, affinity terms, host ports), built
+        at most once per cycle: the scheduler hands over the one its queue already has."""
+        info = self._pod_info
+        if info is None or info.pod is not pod:
+            info = self._pod_info = PodInfo(pod)
+        return info
 
     def read(self, key: str) -> Any:
         """The value written under ``key``; KeyError (upstream's ErrNotFound) if none was."""
@@ -42,7 +61,7 @@ class CycleState:
         self._data.pop(key, None)
 
     def clone(self) -> CycleState:
-        other = CycleState()
+        other = CycleState(self._pod_info)
         other._data = {
             k: v.clone() if isinstance(v, StateData) else v for k, v in self._data.items()
         }

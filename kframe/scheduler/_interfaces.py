@@ -285,10 +285,10 @@ class PluginFactory:
     """How a plugin package registers a scheduler plugin under a name.
 
     ``new(args, handle)`` builds the plugin. ``args`` is an instance of ``args_type``, decoded
-    from the profile's ``pluginConfig`` (``None`` type: the plugin takes no args); ``defaults``
-    fills in what the configuration leaves out, as upstream's ``SetDefaults_*Args``.
+    from the profile's ``pluginConfig`` strictly; with no entry, ``args_type()``, so the attrs
+    defaults are upstream's v1 defaults. Defaulting that depends on what was given (upstream's
+    ``SetDefaults_*Args``) and validation belong in ``new``, which raises ConfigError.
     """
 
     new: Callable[[Any, Handle], Plugin]
     args_type: type | None = None
-    defaults: Callable[[], Any] | None = None

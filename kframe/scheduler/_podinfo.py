@@ -70,9 +70,8 @@ class AffinityTerm:
         meta = pod.metadata
         assert meta is not None
         ns = meta.namespace or "default"
-        if ns in self.namespaces or (
-            namespace_labels is not None and self.namespace_selector.matches(namespace_labels)
-        ):
+        # Unknown namespace labels are an empty set: an empty namespaceSelector still matches.
+        if ns in self.namespaces or self.namespace_selector.matches(namespace_labels or {}):
             return self.selector.matches(meta.labels)
         return False
 
@@ -125,8 +124,9 @@ class PodInfo:
         spec_dict = to_dict(spec)
         self.requests = Resource.from_list(pod_requests(spec_dict))
         non_zero = pod_requests(spec_dict, non_missing=_NON_ZERO)
-        self.non_zero_cpu = non_zero[CPU].milli_value()
-        self.non_zero_memory = non_zero[MEMORY].value()
+        # A pod without containers requests nothing, not the defaults.
+        self.non_zero_cpu = non_zero[CPU].milli_value() if CPU in non_zero else 0
+        self.non_zero_memory = non_zero[MEMORY].value() if MEMORY in non_zero else 0
         ns = (pod.metadata.namespace if pod.metadata else None) or "default"
         affinity = spec.affinity
         pa = affinity.pod_affinity if affinity else None

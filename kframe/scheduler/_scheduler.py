@@ -229,7 +229,7 @@ class Scheduler:
         if fwk is None or current is None or _bound(current) or self.cache.is_assumed(key):
             self.queue.done(key)
             return
-        state = CycleState()
+        state = CycleState(qpi.pod_info)
         snapshot = self.cache.snapshot()
         fwk.set_snapshot(snapshot)
         try:

@@ -231,3 +231,14 @@ def test_bind_skips_to_the_next_binder() -> None:
     status = asyncio.run(fwk.run_bind_plugins(CycleState(), make_pod("p"), "n1"))
     assert status.success and status.plugin == "Binder"
     assert toy.CALLS == ["bind n1"]
+
+
+def test_the_default_profile_builds_from_the_installed_plugins() -> None:
+    from kframe.registry import build_registry
+    from kframe.scheduler import parse_config, registry_factories
+
+    config = parse_config({})
+    fwk = Framework(config.profiles[0], registry_factories(build_registry()))
+    assert fwk.queue_sort.name == "PrioritySort"
+    assert names(fwk.bind_plugins) == ["DefaultBinder"]
+    assert fwk.score_weights["TaintToleration"] == 3

@@ -1,0 +1,61 @@
+"""NodeUnschedulable: keeps pods off cordoned nodes (``spec.unschedulable``) unless they tolerate
+the ``node.kubernetes.io/unschedulable:NoSchedule`` taint
+(upstream pkg/scheduler/framework/plugins/nodeunschedulable)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from kframe.api.models import Pod, Toleration
+from kframe.scheduler import Code, CycleState, FilterPlugin, Handle, NodeInfo, PluginFactory, Status
+
+from ..names import NODE_UNSCHEDULABLE
+
+__all__ = [
+    "ERR_REASON_UNSCHEDULABLE",
+    "FACTORIES",
+    "TAINT_NODE_UNSCHEDULABLE",
+    "NodeUnschedulable",
+    "tolerates_unschedulable",
+]
+
+ERR_REASON_UNSCHEDULABLE = "node(s) were unschedulable"
+TAINT_NODE_UNSCHEDULABLE = "node.kubernetes.io/unschedulable"
+
+
+def tolerates_unschedulable(tolerations: Iterable[Toleration]) -> bool:
+    """``TolerationsTolerateTaint`` for the taint ``{key: node.kubernetes.io/unschedulable,
+    effect: NoSchedule}`` (no value), with ``ToleratesTaint``'s rules."""
+    for t in tolerations:
+        if t.effect and t.effect != "NoSchedule":
+            continue
+        if t.key and t.key != TAINT_NODE_UNSCHEDULABLE:
+            continue
+        op = t.operator or ""
+        # An empty operator means Equal: the taint's value is empty.
+        if op == "Exists" or (op in ("", "Equal") and not t.value):
+            return True
+    return False
+
+
+class NodeUnschedulable:
+    name = NODE_UNSCHEDULABLE
+
+    def filter(self, state: CycleState, pod: Pod, node_info: NodeInfo) -> Status | None:
+        node = node_info.node
+        spec = node.spec if node is not None else None
+        if spec is None or not spec.unschedulable:
+            return None
+        # A pod that tolerates the unschedulable taint also tolerates spec.unschedulable.
+        if tolerates_unschedulable(pod.spec.tolerations if pod.spec is not None else ()):
+            return None
+        return Status(Code.UNSCHEDULABLE_AND_UNRESOLVABLE, ERR_REASON_UNSCHEDULABLE)
+
+
+def _new(args: None, handle: Handle) -> NodeUnschedulable:
+    return NodeUnschedulable()
+
+
+_filter: type[FilterPlugin] = NodeUnschedulable
+
+FACTORIES = {NODE_UNSCHEDULABLE: PluginFactory(new=_new)}

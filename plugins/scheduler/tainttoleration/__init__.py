@@ -1,0 +1,128 @@
+"""TaintToleration: keeps pods off nodes whose NoSchedule/NoExecute taints they do not tolerate,
+and prefers nodes with fewer untolerated PreferNoSchedule taints
+(upstream pkg/scheduler/framework/plugins/tainttoleration).
+
+Filter rejects a node with an untolerated NoSchedule or NoExecute taint as
+UnschedulableAndUnresolvable. PreScore keeps the pod's tolerations that can match a
+PreferNoSchedule taint; Score counts the node's PreferNoSchedule taints none of them tolerates;
+NormalizeScore reverses that count onto [0, 100], so the node with the fewest scores highest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from kframe.api.models import Pod
+from kframe.scheduler import (
+    MAX_NODE_SCORE,
+    Code,
+    CycleState,
+    FilterPlugin,
+    Handle,
+    NodeInfo,
+    NodeScore,
+    PluginFactory,
+    PreScorePlugin,
+    ScoreExtensions,
+    ScorePlugin,
+    Status,
+    default_normalize_score,
+)
+
+from ..names import TAINT_TOLERATION
+from ._tolerations import (
+    CompiledToleration,
+    compile_tolerations,
+    find_untolerated_taint,
+    tolerates,
+    tolerates_taint,
+)
+
+__all__ = [
+    "FACTORIES",
+    "PRE_SCORE_STATE_KEY",
+    "TaintToleration",
+    "tolerates_taint",
+]
+
+PRE_SCORE_STATE_KEY = "PreScore" + TAINT_TOLERATION
+_PREFER_NO_SCHEDULE = "PreferNoSchedule"
+_PREFER = frozenset({_PREFER_NO_SCHEDULE})
+
+
+class TaintToleration:
+    name = TAINT_TOLERATION
+
+    def __init__(self) -> None:
+        # The last pod Filter saw and its compiled tolerations: Filter runs once per node for the
+        # same pod object, and upstream has no PreFilter to compute them in.
+        self._pod: Pod | None = None
+        self._tolerations: tuple[CompiledToleration, ...] = ()
+
+    def _filter_tolerations(self, pod: Pod) -> tuple[CompiledToleration, ...]:
+        if pod is not self._pod:
+            spec = pod.spec
+            self._tolerations = compile_tolerations(spec.tolerations if spec else ())
+            self._pod = pod
+        return self._tolerations
+
+    def filter(self, state: CycleState, pod: Pod, node_info: NodeInfo) -> Status | None:
+        node = node_info.node
+        spec = node.spec if node is not None else None
+        if spec is None or not spec.taints:
+            return None
+        taint = find_untolerated_taint(spec.taints, self._filter_tolerations(pod))
+        if taint is None:
+            return None
+        return Status(
+            Code.UNSCHEDULABLE_AND_UNRESOLVABLE,
+            f"node(s) had untolerated taint {{{taint.key or ''}: {taint.value or ''}}}",
+        )
+
+    def pre_score(self, state: CycleState, pod: Pod, nodes: Sequence[NodeInfo]) -> Status | None:
+        # Only tolerations with an empty or PreferNoSchedule effect can tolerate the taints
+        # Score counts (getAllTolerationPreferNoSchedule).
+        spec = pod.spec
+        tolerations = spec.tolerations if spec else ()
+        state.write(PRE_SCORE_STATE_KEY, compile_tolerations(tolerations, effects=_PREFER))
+        return None
+
+    def score(self, state: CycleState, pod: Pod, node_info: NodeInfo) -> int:
+        try:
+            tolerations: tuple[CompiledToleration, ...] = state.read(PRE_SCORE_STATE_KEY)
+        except KeyError:
+            raise LookupError(
+                f'failed to read "{PRE_SCORE_STATE_KEY}" from cycleState: not found'
+            ) from None
+        node = node_info.node
+        spec = node.spec if node is not None else None
+        if spec is None or not spec.taints:
+            return 0
+        count = 0
+        for taint in spec.taints:
+            if taint.effect != _PREFER_NO_SCHEDULE:
+                continue
+            key, value = taint.key or "", taint.value or ""
+            for tol in tolerations:
+                if tolerates(tol, key, value, _PREFER_NO_SCHEDULE):
+                    break
+            else:
+                count += 1
+        return count
+
+    def normalize_score(
+        self, state: CycleState, pod: Pod, scores: list[NodeScore]
+    ) -> Status | None:
+        return default_normalize_score(MAX_NODE_SCORE, True, scores)
+
+
+def _new(args: None, handle: Handle) -> TaintToleration:
+    return TaintToleration()
+
+
+_filter: type[FilterPlugin] = TaintToleration
+_pre_score: type[PreScorePlugin] = TaintToleration
+_score: type[ScorePlugin] = TaintToleration
+_normalizer: type[ScoreExtensions] = TaintToleration
+
+FACTORIES = {TAINT_TOLERATION: PluginFactory(new=_new)}
