@@ -7,6 +7,8 @@ import asyncio
 import json
 from pathlib import Path
 
+import attrs
+
 from kframe.apiserver import DEFAULT_ADMISSION_PLUGINS
 from kframe.bench import TARGETS
 from kframe.cli._command import CommandError
@@ -160,12 +162,25 @@ class UpCommand:
         add_server_flags(parser)
         parser.add_argument("--nodes", type=int, default=0, help="kubelets to host (default 0)")
         parser.add_argument("--runtime", default="fake", help="container runtime for the nodes")
+        parser.add_argument(
+            "--scheduler-config",
+            type=Path,
+            metavar="PATH",
+            help="KubeSchedulerConfiguration for the hosted scheduler (default: the default "
+            "profile)",
+        )
 
     def run(self, args: argparse.Namespace) -> int:
         from kframe.cluster import run_up
+        from kframe.scheduler import ConfigError, load_config
 
         try:
-            asyncio.run(run_up(server_settings(args)))
+            load_config(args.scheduler_config)  # refuse a bad file before starting anything
+        except ConfigError as exc:
+            raise CommandError(f"--scheduler-config: {exc}") from None
+        settings = attrs.evolve(server_settings(args), scheduler_config=args.scheduler_config)
+        try:
+            asyncio.run(run_up(settings))
         except ValueError as exc:
             raise CommandError(str(exc), exit_code=2) from None
         return 0

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import signal
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
+from typing import Any
 
 import attrs
 
@@ -29,6 +32,8 @@ class Settings:
     runtime: str = ""
     compaction_interval: float = 300.0
     admission_plugins: tuple[str, ...] = DEFAULT_ADMISSION_PLUGINS
+    # A KubeSchedulerConfiguration file for the hosted scheduler (None: the default profile).
+    scheduler_config: Path | None = None
 
 
 async def run_until_signal(
@@ -48,7 +53,20 @@ async def run_until_signal(
         await stop()
 
 
-async def _serve(settings: Settings, banner: str) -> None:
+# Builds a hosted component against the server (raising if it cannot be built) and returns
+# the coroutine that runs it until cancelled.
+Component = Callable[[APIServer], Coroutine[Any, Any, None]]
+log = logging.getLogger("kframe.cluster")
+
+
+def _report_crash(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("a hosted component stopped", exc_info=task.exception())
+        print(f"kframe: error: a hosted component stopped: {task.exception()}", file=sys.stderr)
+
+
+async def _serve(settings: Settings, banner: str, components: tuple[Component, ...] = ()) -> None:
+    """The API server, plus components that run against it in-process until shutdown."""
     store = await open_store(settings.store)
     server = APIServer(
         store,
@@ -56,8 +74,14 @@ async def _serve(settings: Settings, banner: str) -> None:
         admission_plugins=settings.admission_plugins,
     )
 
+    tasks: list[asyncio.Task[None]] = []
+
     async def start() -> None:
         await server.start(settings.address, settings.port)
+        for component in components:
+            task = asyncio.ensure_future(component(server))
+            task.add_done_callback(_report_crash)
+            tasks.append(task)
         write_kubeconfig(settings.kubeconfig, server.url)
         print(f"{banner} listening on {server.url}", flush=True)
         print(f"store: {settings.store}", flush=True)
@@ -66,6 +90,11 @@ async def _serve(settings: Settings, banner: str) -> None:
 
     async def stop() -> None:
         print("shutting down", file=sys.stderr, flush=True)
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):  # crashes: reported
+                await task
         try:
             await server.stop()
         finally:
@@ -82,8 +111,8 @@ async def run_apiserver(settings: Settings) -> None:
 async def run_up(settings: Settings) -> None:
     """The API server and every component that exists so far, in one process.
 
-    The scheduler, controller manager and kubelets join here as their issues land; until then
-    ``--nodes`` must be 0.
+    Hosts the scheduler; the controller manager and kubelets join here as their issues land;
+    until then ``--nodes`` must be 0.
     """
     if settings.nodes:
         from kframe.registry import build_registry
@@ -93,4 +122,17 @@ async def run_up(settings: Settings) -> None:
             f"--nodes {settings.nodes}: kframe has no kubelet yet (container runtimes installed: "
             f"{', '.join(runtimes) or 'none'}); run with --nodes 0"
         )
-    await _serve(settings, "kframe up: API server")
+    await _serve(settings, "kframe up: API server", (_scheduler(settings),))
+
+
+def _scheduler(settings: Settings) -> Component:
+    def build(server: APIServer) -> Coroutine[Any, Any, None]:
+        from kframe.client import InProcessClient
+        from kframe.registry import build_registry
+        from kframe.scheduler import Scheduler, load_config, registry_factories
+
+        config = load_config(settings.scheduler_config)
+        scheduler = Scheduler(InProcessClient(server), config, registry_factories(build_registry()))
+        return scheduler.run()
+
+    return build

@@ -8,6 +8,7 @@ directly; a plugin that raises is treated as having answered ``Error``.
 from __future__ import annotations
 
 import asyncio
+import random
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -91,6 +92,7 @@ class Framework:
         self._client = client
         self.waiting_pods = WaitingPods()
         self.nominator = Nominator()
+        self._rng = random.Random(0)
         self.profile_name = profile.scheduler_name
         self.percentage_of_nodes_to_score = (
             profile.percentage_of_nodes_to_score
@@ -138,6 +140,17 @@ class Framework:
 
     def nominated_pods_for_node(self, node_name: str) -> list[PodInfo]:
         return self.nominator.nominated_pods_for_node(node_name)
+
+    def get_waiting_pod(self, uid: str) -> WaitingPod | None:
+        return self.waiting_pods.get(uid)
+
+    @property
+    def rng(self) -> random.Random:
+        return self._rng
+
+    @rng.setter
+    def rng(self, value: random.Random) -> None:
+        self._rng = value
 
     # -- queueing ---------------------------------------------------------------------------
 
@@ -255,9 +268,16 @@ class Framework:
         for pl in self._pre_filter_extensions:
             if pl.name in state.skip_filter_plugins:
                 continue
-            status = pl.add_pod(state, pod, pod_to_add, node)
+            try:
+                status = pl.add_pod(state, pod, pod_to_add, node)
+            except Exception as exc:
+                return _error(f'running AddPod on PreFilter plugin "{pl.name}"', exc, pl.name)
             if status is not None and not status.success:
-                return Status(Code.ERROR, f"running AddPod on PreFilter plugin {pl.name!r}")
+                return Status(
+                    Code.ERROR,
+                    f'running AddPod on PreFilter plugin "{pl.name}": {status.message}',
+                    plugin=pl.name,
+                )
         return None
 
     def run_pre_filter_extension_remove_pod(
@@ -266,9 +286,16 @@ class Framework:
         for pl in self._pre_filter_extensions:
             if pl.name in state.skip_filter_plugins:
                 continue
-            status = pl.remove_pod(state, pod, pod_to_remove, node)
+            try:
+                status = pl.remove_pod(state, pod, pod_to_remove, node)
+            except Exception as exc:
+                return _error(f'running RemovePod on PreFilter plugin "{pl.name}"', exc, pl.name)
             if status is not None and not status.success:
-                return Status(Code.ERROR, f"running RemovePod on PreFilter plugin {pl.name!r}")
+                return Status(
+                    Code.ERROR,
+                    f'running RemovePod on PreFilter plugin "{pl.name}": {status.message}',
+                    plugin=pl.name,
+                )
         return None
 
     async def run_post_filter_plugins(

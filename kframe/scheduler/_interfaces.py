@@ -11,6 +11,7 @@ that raises has answered ``Error`` with the exception as its reason.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
@@ -23,6 +24,7 @@ from ._nodeinfo import NodeInfo
 from ._podinfo import PodInfo
 from ._snapshot import Snapshot
 from ._status import Status
+from ._waiting import WaitingPod
 
 if TYPE_CHECKING:
     from kframe.client import Client
@@ -278,6 +280,13 @@ class FrameworkHandle(Handle, Protocol):
 
     def nominated_pods_for_node(self, node_name: str) -> list[PodInfo]:
         """Pods nominated to this node by earlier preemptions, still pending."""
+
+    def get_waiting_pod(self, uid: str) -> WaitingPod | None:
+        """The pod held at Permit with this uid, if any."""
+
+    @property
+    def rng(self) -> random.Random:
+        """The scheduler's random source (seeded by ``--seed``), for reproducible choices."""
 
 
 @attrs.frozen

@@ -91,7 +91,7 @@ class Recorder:
             ]
         }
         if nominated_node is not None:
-            status["nominatedNodeName"] = nominated_node
+            status["nominatedNodeName"] = nominated_node or None  # null removes it
         self._spawn(
             f"updating the status of pod {meta.namespace}/{meta.name}",
             self._client.patch(

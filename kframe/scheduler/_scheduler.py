@@ -112,6 +112,8 @@ class Scheduler:
         self._pods: Informer[Pod] = Informer(client, Pod, field_selector=_POD_FIELD_SELECTOR)
         self._nodes: Informer[Node] = Informer(client, Node)
         self._rng = random.Random(seed)
+        for fwk in self.profiles.values():
+            fwk.rng = self._rng
         self._next_start = 0
         self._binding: set[asyncio.Task[None]] = set()
         self.scheduled = 0
@@ -312,8 +314,14 @@ class Scheduler:
                 nominated = result.nominated_node_name if result else None
                 if nominated:
                     self.nominator.add(qpi.pod_info, nominated)
-            elif status.message:
-                diagnosis.post_filter_msg = status.message
+            else:
+                if status.message:
+                    diagnosis.post_filter_msg = status.message
+                if result is not None and result.nominated_node_name == "":
+                    # Preemption found nothing: a nomination left from before is cleared.
+                    self.nominator.delete(qpi.pod_info.key)
+                    if qpi.pod.status and qpi.pod.status.nominated_node_name:
+                        nominated = ""
         qpi.unschedulable_plugins = set(diagnosis.unschedulable_plugins)
         qpi.pending_plugins = set(diagnosis.pending_plugins)
         self._fail(fwk, qpi, "Unschedulable", err.message, cycle, nominated)
