@@ -16,9 +16,9 @@ pytestmark = pytest.mark.e2e
 KFRAME = str(Path(sys.executable).with_name("kframe"))
 
 
-def start(data_dir: Path) -> tuple[subprocess.Popen[str], Path]:
+def start(data_dir: Path, *flags: str) -> tuple[subprocess.Popen[str], Path]:
     proc = subprocess.Popen(
-        [KFRAME, "up", "--data-dir", str(data_dir), "--port", "0"],
+        [KFRAME, "up", "--data-dir", str(data_dir), "--port", "0", *flags],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
