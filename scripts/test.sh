@@ -10,7 +10,7 @@ echo "== ruff" >&2
 ruff check kframe plugins contrib tests tools examples
 ruff format --check kframe plugins contrib tests tools examples
 echo "== mypy --strict" >&2
-mypy kframe plugins tools examples
+mypy kframe plugins tools examples contrib/*/
 echo "== generated models are current" >&2
 python tools/gen_models.py --check
 python tools/gen_openapi.py --check

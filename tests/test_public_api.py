@@ -143,6 +143,18 @@ PUBLIC = {
         "load_config",
         "parse_config",
     ],
+    "kframe.testing.scheduler": [
+        "StaticHandle",
+        "make_node",
+        "make_pod",
+    ],
+    "kframe.testing.scheduler_conformance": [
+        "EXTENSION_POINTS",
+        "Cluster",
+        "check_scheduler_plugin",
+        "clusters",
+        "installed_scheduler_plugins",
+    ],
     "kframe.cli": ["Command", "CommandError", "main"],
     "kframe.client": [
         "Client",

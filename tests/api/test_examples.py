@@ -10,7 +10,18 @@ import yaml
 from kframe.api import Unstructured, from_dict, load_yaml, to_dict
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-MANIFESTS = sorted(EXAMPLES.rglob("*.yaml"))
+# Scheduler configurations are component config, not API objects: they load as such.
+SCHEDULER_CONFIGS = sorted(
+    p for p in EXAMPLES.rglob("*.yaml") if "kind: KubeSchedulerConfiguration" in p.read_text()
+)
+MANIFESTS = sorted(set(EXAMPLES.rglob("*.yaml")) - set(SCHEDULER_CONFIGS))
+
+
+@pytest.mark.parametrize("path", SCHEDULER_CONFIGS, ids=lambda p: str(p.relative_to(EXAMPLES)))
+def test_scheduler_configurations_load(path: Path) -> None:
+    from kframe.scheduler import load_config
+
+    assert load_config(path).profiles
 
 
 def test_every_kind_has_an_example() -> None:
