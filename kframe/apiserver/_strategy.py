@@ -129,6 +129,16 @@ class NoGenerationStrategy(Strategy):
     tracks_generation = False
 
 
+class NodeStrategy(NoGenerationStrategy):
+    def prepare_for_create(self, obj: dict[str, Any]) -> None:
+        # Upstream's node strategy: "Nodes allow *all* fields, including status, to be set on
+        # create" (a kubelet registers its node with capacity and addresses in one write).
+        status = obj.get("status")
+        super().prepare_for_create(obj)
+        if status is not None:
+            obj["status"] = status
+
+
 class RBACStrategy(NoGenerationStrategy):
     # RBAC names are path segments, not DNS names (system:aggregate-to-view); the kind's own
     # validation reports the few forbidden ones (".", "..", "/", "%").
@@ -192,7 +202,7 @@ STRATEGIES: dict[str, type[Strategy]] = {
     "namespaces": NamespaceStrategy,
     "services": ServiceStrategy,
     "pods": PodStrategy,
-    "nodes": NoGenerationStrategy,
+    "nodes": NodeStrategy,
     "configmaps": NoGenerationStrategy,
     "secrets": NoGenerationStrategy,
     "serviceaccounts": NoGenerationStrategy,

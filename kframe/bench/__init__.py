@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from kframe.bench._apiserver import ApiserverBench
+from kframe.bench._scheduler import SchedulerBench
 from kframe.bench._store import StoreBench
 
 __all__ = ["TARGETS", "BenchTarget"]
@@ -28,4 +29,5 @@ class BenchTarget(Protocol):
 TARGETS: dict[str, Callable[[], BenchTarget]] = {
     "store": StoreBench,
     "apiserver": ApiserverBench,
+    "scheduler": SchedulerBench,
 }

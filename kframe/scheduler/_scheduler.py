@@ -211,6 +211,9 @@ class Scheduler:
             tasks.append(asyncio.ensure_future(self.queue.run_flushes()))
             while True:
                 await self.schedule_one()
+                # A cycle need not suspend (pop returns at once while pods are queued): let
+                # binding, informers and everything else on the loop run between cycles.
+                await asyncio.sleep(0)
         finally:
             self.queue.close()
             for task in [*tasks, *self._binding]:

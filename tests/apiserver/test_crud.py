@@ -168,6 +168,26 @@ def test_status_subresource_is_separate(run_api: Callable[[Scenario], None]) -> 
     run_api(scenario)
 
 
+def test_a_node_keeps_the_status_it_is_created_with(run_api: Callable[[Scenario], None]) -> None:
+    # Upstream's node strategy lets a kubelet register with its capacity in one write.
+    async def scenario(api: Api) -> None:
+        node = {
+            "apiVersion": "v1",
+            "kind": "Node",
+            "metadata": {"name": "n1"},
+            "status": {"capacity": {"cpu": "4"}, "allocatable": {"cpu": "4"}},
+        }
+        code, created = await api.call("POST", "/api/v1/nodes", node)
+        assert code == 201
+        assert created["status"]["allocatable"] == {"cpu": "4"}
+        _, main = await api.call(
+            "PUT", "/api/v1/nodes/n1", {**created, "status": {"allocatable": {"cpu": "1"}}}
+        )
+        assert main["status"]["allocatable"] == {"cpu": "4"}  # updates still need /status
+
+    run_api(scenario)
+
+
 def test_finalizers_delay_deletion(run_api: Callable[[Scenario], None]) -> None:
     async def scenario(api: Api) -> None:
         cm = configmap("f")
