@@ -25,6 +25,11 @@ done
 
 kubectl --kubeconfig "$KUBECONFIG_PATH" apply -f examples/demo/workload.yaml
 kubectl --kubeconfig "$KUBECONFIG_PATH" get deployments,services,configmaps -n demo
+kubectl --kubeconfig "$KUBECONFIG_PATH" wait -n demo pod/hello --for=condition=PodScheduled \
+  --timeout=30s >/dev/null
+kubectl --kubeconfig "$KUBECONFIG_PATH" get nodes
+kubectl --kubeconfig "$KUBECONFIG_PATH" get pods -n demo -o wide
+kubectl --kubeconfig "$KUBECONFIG_PATH" get events -n demo --field-selector reason=Scheduled
 echo
 echo "kframe is running. In another shell: kubectl --kubeconfig $KUBECONFIG_PATH get all -A"
 echo "Ctrl-C stops it; the state stays in $DATA_DIR."
