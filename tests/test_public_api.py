@@ -51,6 +51,7 @@ PUBLIC = {
         "is_qualified_name",
         "is_valid_label_value",
         "is_valid_port_num",
+        "go_quote",
     ],
     "kframe.registry": [
         "DuplicateNameError",

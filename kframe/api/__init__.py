@@ -39,6 +39,7 @@ from kframe.api._types import (
 )
 from kframe.api._unstructured import Unstructured
 from kframe.api._validation import (
+    go_quote,
     is_dns1035_label,
     is_dns1123_label,
     is_dns1123_subdomain,
@@ -97,4 +98,5 @@ __all__ = [
     "is_qualified_name",
     "is_valid_label_value",
     "is_valid_port_num",
+    "go_quote",
 ]

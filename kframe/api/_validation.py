@@ -213,7 +213,7 @@ def is_valid_port_num(port: int) -> list[str]:
 
 
 # --- field.Error formatting (k8s.io/apimachinery/pkg/util/validation/field) ----------------------
-# Private helpers for the selector modules, which report errors the way the API server words them.
+# Helpers for messages worded as the API server words them; go_quote is public for plugins.
 
 _GO_ESCAPES = {
     "\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\v": "\\v",
@@ -221,7 +221,7 @@ _GO_ESCAPES = {
 }  # fmt: skip
 
 
-def _go_quote(text: str) -> str:
+def go_quote(text: str) -> str:
     """Go's ``%q`` (``strconv.Quote``): printable runes kept, the rest escaped."""
     out = ['"']
     for ch in text:
@@ -238,6 +238,9 @@ def _go_quote(text: str) -> str:
             out.append(f"\\U{code:08x}")
     out.append('"')
     return "".join(out)
+
+
+_go_quote = go_quote  # the selector modules' spelling
 
 
 def _invalid(path: str, shown_value: str, detail: str) -> str:

@@ -1,8 +1,7 @@
 """The bits of Go formatting and parsing that show through NodeAffinity's error messages.
 
 ``%q`` of a string, ``%#v`` of a ``[]string``, ``errors.NewAggregate(...).Error()`` and
-``strconv.ParseInt(s, 10, 64)``. kframe.api has the same helpers privately; these are local
-copies so the plugin uses public API only.
+``strconv.ParseInt(s, 10, 64)``; ``%q`` is kframe.api's ``go_quote``.
 """
 
 from __future__ import annotations
@@ -10,38 +9,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from kframe.api import go_quote
+
 __all__ = ["aggregate", "go_quote", "go_strings", "parse_int64"]
-
-_ESCAPES = {
-    "\a": "\\a",
-    "\b": "\\b",
-    "\f": "\\f",
-    "\n": "\\n",
-    "\r": "\\r",
-    "\t": "\\t",
-    "\v": "\\v",
-    "\\": "\\\\",
-    '"': '\\"',
-}
-
-
-def go_quote(text: str) -> str:
-    """``%q``: printable characters kept, the rest escaped as Go does."""
-    out = ['"']
-    for ch in text:
-        code = ord(ch)
-        if ch in _ESCAPES:
-            out.append(_ESCAPES[ch])
-        elif ch.isprintable():
-            out.append(ch)
-        elif code < 0x80:
-            out.append(f"\\x{code:02x}")
-        elif code < 0x10000:
-            out.append(f"\\u{code:04x}")
-        else:
-            out.append(f"\\U{code:08x}")
-    out.append('"')
-    return "".join(out)
 
 
 def go_strings(values: Sequence[str]) -> str:

@@ -8,7 +8,7 @@ of cpu not in valid range (0, 100]``. The factories raise them as :class:`Config
 
 from __future__ import annotations
 
-from kframe.api import is_qualified_name
+from kframe.api import go_quote, is_qualified_name
 from kframe.scheduler import ConfigError
 
 from ._args import (
@@ -27,25 +27,7 @@ __all__ = ["validate_balanced_allocation_args", "validate_fit_args"]
 # sets.List order: sorted.
 _SUPPORTED_STRATEGIES = sorted((LEAST_ALLOCATED, MOST_ALLOCATED, REQUESTED_TO_CAPACITY_RATIO))
 
-_GO_ESCAPES = {"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t",
-               "\v": "\\v", "\\": "\\\\", '"': '\\"'}  # fmt: skip
-
-
-def _quote(text: str) -> str:
-    """Go's ``%q``: printable characters kept, the rest escaped."""
-    out = []
-    for ch in text:
-        if ch in _GO_ESCAPES:
-            out.append(_GO_ESCAPES[ch])
-        elif ch.isprintable():
-            out.append(ch)
-        elif ord(ch) < 0x80:
-            out.append(f"\\x{ord(ch):02x}")
-        elif ord(ch) < 0x10000:
-            out.append(f"\\u{ord(ch):04x}")
-        else:
-            out.append(f"\\U{ord(ch):08x}")
-    return '"' + "".join(out) + '"'
+_quote = go_quote  # Go's %q, as field errors print bad values
 
 
 def _invalid(path: str, value: int | str, detail: str) -> str:

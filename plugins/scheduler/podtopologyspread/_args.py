@@ -8,7 +8,7 @@ from typing import Final
 
 import attrs
 
-from kframe.api import is_qualified_name
+from kframe.api import go_quote, is_qualified_name
 from kframe.api.models import TopologySpreadConstraint
 from kframe.scheduler import ConfigError
 
@@ -51,23 +51,7 @@ class PodTopologySpreadArgs:
     )
 
 
-def _quote(text: str) -> str:
-    """Go's ``%q`` of a string (strconv.Quote), as field errors print bad values."""
-    out = []
-    for ch in text:
-        if ch in ('"', "\\"):
-            out.append("\\" + ch)
-        elif ch in "\a\b\f\n\r\t\v":
-            out.append("\\" + "abfnrtv"["\a\b\f\n\r\t\v".index(ch)])
-        elif ch.isprintable():
-            out.append(ch)
-        elif ord(ch) < 0x80:
-            out.append(f"\\x{ord(ch):02x}")
-        elif ord(ch) < 0x10000:
-            out.append(f"\\u{ord(ch):04x}")
-        else:
-            out.append(f"\\U{ord(ch):08x}")
-    return '"' + "".join(out) + '"'
+_quote = go_quote  # Go's %q, as field errors print bad values
 
 
 def _constraint_errors(path: str, c: TopologySpreadConstraint) -> list[str]:
