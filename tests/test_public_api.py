@@ -79,6 +79,7 @@ PUBLIC = {
         "PostFilterResult",
         "PreScorePlugin",
         "ScorePlugin",
+        "BatchScorePlugin",
         "ScoreExtensions",
         "NodeScore",
         "default_normalize_score",

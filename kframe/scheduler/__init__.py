@@ -38,6 +38,7 @@ from kframe.scheduler._framework import Framework, PluginScores, SchedulingError
 from kframe.scheduler._interfaces import (
     MAX_NODE_SCORE,
     MIN_NODE_SCORE,
+    BatchScorePlugin,
     BindPlugin,
     EnqueueExtensions,
     FilterPlugin,
@@ -95,6 +96,7 @@ __all__ = [
     "PostFilterResult",
     "PreScorePlugin",
     "ScorePlugin",
+    "BatchScorePlugin",
     "ScoreExtensions",
     "NodeScore",
     "default_normalize_score",

@@ -20,6 +20,7 @@ from ._cycle_state import CycleState
 from ._interfaces import (
     MAX_NODE_SCORE,
     MIN_NODE_SCORE,
+    BatchScorePlugin,
     BindPlugin,
     FilterPlugin,
     NodeScore,
@@ -121,6 +122,17 @@ class Framework:
         self._normalizers = {
             pl.name: pl for pl in self.score_plugins if isinstance(pl, ScoreExtensions)
         }
+        # Per Score plugin: its name, how it scores a list of nodes (its own score_nodes, or
+        # score called per node), its normalizer and its weight, found once here.
+        self._scorers = [
+            (
+                pl.name,
+                pl.score_nodes if isinstance(pl, BatchScorePlugin) else _per_node(pl),
+                self._normalizers.get(pl.name),
+                self.score_weights[pl.name],
+            )
+            for pl in self.score_plugins
+        ]
 
     # -- the Handle plugins see ------------------------------------------------------------
 
@@ -346,36 +358,45 @@ class Framework:
 
         Raises :class:`SchedulingError` when a plugin fails or leaves a score out of [0, 100].
         """
-        totals = [0] * len(nodes)
+        count = len(nodes)
+        totals = [0] * count
         details: list[PluginScores] = []
-        for pl in self.score_plugins:
-            if pl.name in state.skip_score_plugins:
+        skip = state.skip_score_plugins
+        for name, score_nodes, normalizer, weight in self._scorers:
+            if skip and name in skip:
                 continue
-            score = pl.score
             try:
-                scores = [NodeScore(n.name, score(state, pod, n)) for n in nodes]
+                raw = score_nodes(state, pod, nodes)
             except Exception as exc:
-                raise SchedulingError(f"plugin {pl.name!r} failed with: {exc}") from exc
-            raw = [s.score for s in scores] if keep_raw else []
-            normalizer = self._normalizers.get(pl.name)
+                raise SchedulingError(f"plugin {name!r} failed with: {exc}") from exc
+            if len(raw) != count:
+                raise SchedulingError(
+                    f"plugin {name!r} failed with: {len(raw)} scores for {count} nodes"
+                )
             if normalizer is not None:
+                scores = [NodeScore(n.name, s) for n, s in zip(nodes, raw, strict=True)]
                 try:
                     status = normalizer.normalize_score(state, pod, scores)
                 except Exception as exc:
-                    raise SchedulingError(f"plugin {pl.name!r} failed with: {exc}") from exc
+                    raise SchedulingError(f"plugin {name!r} failed with: {exc}") from exc
                 if status is not None and not status.success:
-                    raise SchedulingError(f"plugin {pl.name!r} failed with: {status.message}")
-            weight = self.score_weights[pl.name]
-            normalized = []
-            for i, s in enumerate(scores):
-                if not MIN_NODE_SCORE <= s.score <= MAX_NODE_SCORE:
-                    raise SchedulingError(
-                        f"plugin {pl.name!r} returns an invalid score {s.score}, it should in "
-                        f"the range of [{MIN_NODE_SCORE}, {MAX_NODE_SCORE}] after normalizing"
-                    )
-                totals[i] += s.score * weight
-                normalized.append(s.score)
-            details.append(PluginScores(pl.name, weight, raw or normalized, normalized))
+                    raise SchedulingError(f"plugin {name!r} failed with: {status.message}")
+                normalized = [s.score for s in scores]
+            else:
+                normalized = list(raw)
+            if count and (min(normalized) < MIN_NODE_SCORE or max(normalized) > MAX_NODE_SCORE):
+                bad = next(s for s in normalized if not MIN_NODE_SCORE <= s <= MAX_NODE_SCORE)
+                raise SchedulingError(
+                    f"plugin {name!r} returns an invalid score {bad}, it should in "
+                    f"the range of [{MIN_NODE_SCORE}, {MAX_NODE_SCORE}] after normalizing"
+                )
+            if weight == 1:
+                totals = [t + s for t, s in zip(totals, normalized, strict=True)]
+            else:
+                totals = [t + s * weight for t, s in zip(totals, normalized, strict=True)]
+            details.append(
+                PluginScores(name, weight, list(raw) if keep_raw else normalized, normalized)
+            )
         return totals, details
 
     # -- binding cycle ----------------------------------------------------------------------
@@ -484,6 +505,18 @@ class Framework:
 
     def has_score_plugins(self) -> bool:
         return bool(self.score_plugins)
+
+
+def _per_node(
+    plugin: ScorePlugin,
+) -> Callable[[CycleState, Pod, Sequence[NodeInfo]], list[int]]:
+    """``score_nodes`` for a plugin that only scores one node at a time."""
+    score = plugin.score
+
+    def score_nodes(state: CycleState, pod: Pod, nodes: Sequence[NodeInfo]) -> list[int]:
+        return [score(state, pod, n) for n in nodes]
+
+    return score_nodes
 
 
 def pod_priority_of(pod: Pod) -> int:

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from kframe.client import Client
 
 __all__ = [
+    "BatchScorePlugin",
     "BindPlugin",
     "EnqueueExtensions",
     "FilterPlugin",
@@ -195,6 +196,17 @@ class PreScorePlugin(Plugin, Protocol):
 class ScorePlugin(Plugin, Protocol):
     def score(self, state: CycleState, pod: Pod, node_info: NodeInfo) -> int:
         """The node's raw score for the pod; called per feasible node."""
+
+
+@runtime_checkable
+class BatchScorePlugin(ScorePlugin, Protocol):
+    """A Score plugin that can also score many nodes in one call (optional fast path).
+
+    ``score_nodes`` must return exactly ``[score(state, pod, n) for n in nodes]``; the
+    framework calls it instead of ``score`` when the plugin has it.
+    """
+
+    def score_nodes(self, state: CycleState, pod: Pod, nodes: Sequence[NodeInfo]) -> list[int]: ...
 
 
 @runtime_checkable

@@ -9,15 +9,17 @@ of all nodes that have it; the sum is clamped to [23MB, 1000MB x containers] and
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from kframe.api.models import Pod
 from kframe.scheduler import (
     MAX_NODE_SCORE,
+    BatchScorePlugin,
     CycleState,
     Handle,
     ImageStateSummary,
     NodeInfo,
     PluginFactory,
-    ScorePlugin,
 )
 
 from ..names import IMAGE_LOCALITY
@@ -95,11 +97,18 @@ class ImageLocality:
                     total += scaled_image_score(summary, total_num_nodes)
         return calculate_priority(total, len(images))
 
+    def score_nodes(self, state: CycleState, pod: Pod, nodes: Sequence[NodeInfo]) -> list[int]:
+        images = self._pod_images(pod)
+        # A node without images scores the same as every other such node: compute it once.
+        bare = calculate_priority(0, len(images))
+        score = self.score
+        return [score(state, pod, n) if n.image_states else bare for n in nodes]
+
 
 def _new(args: None, handle: Handle) -> ImageLocality:
     return ImageLocality(handle)
 
 
-_score: type[ScorePlugin] = ImageLocality
+_score: type[BatchScorePlugin] = ImageLocality
 
 FACTORIES = {IMAGE_LOCALITY: PluginFactory(new=_new)}

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from kframe.api.models import Pod
-from kframe.scheduler import Code, CycleState, NodeInfo, PreScorePlugin, ScorePlugin, Status
+from kframe.scheduler import BatchScorePlugin, Code, CycleState, NodeInfo, PreScorePlugin, Status
 
 from ..names import NODE_RESOURCES_BALANCED_ALLOCATION
 from ._args import NodeResourcesBalancedAllocationArgs
@@ -49,6 +49,15 @@ class BalancedAllocation:
                 return 0
         return balanced_allocation(self._scorer.pairs(node_info, requests))
 
+    def score_nodes(self, state: CycleState, pod: Pod, nodes: Sequence[NodeInfo]) -> list[int]:
+        try:
+            requests = state.read(BALANCED_ALLOCATION_PRE_SCORE_STATE_KEY)
+        except KeyError:
+            requests = self._scorer.pod_requests(pod_info(state, pod))
+            if not any(requests):
+                return [0] * len(nodes)
+        return self._scorer.score_nodes(nodes, requests, balanced_allocation)
+
 
 _ps: type[PreScorePlugin] = BalancedAllocation
-_s: type[ScorePlugin] = BalancedAllocation
+_s: type[BatchScorePlugin] = BalancedAllocation

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from kframe.api.models import Pod
 from kframe.scheduler import (
+    BatchScorePlugin,
     Code,
     CycleState,
     FilterPlugin,
@@ -22,7 +23,6 @@ from kframe.scheduler import (
     PreFilterPlugin,
     PreFilterResult,
     PreScorePlugin,
-    ScorePlugin,
     Status,
 )
 
@@ -196,8 +196,15 @@ class Fit:
             requests = self._scorer.pod_requests(pod_info(state, pod))
         return self._score(self._scorer.pairs(node_info, requests))
 
+    def score_nodes(self, state: CycleState, pod: Pod, nodes: Sequence[NodeInfo]) -> list[int]:
+        try:
+            requests = state.read(PRE_SCORE_STATE_KEY)
+        except KeyError:
+            requests = self._scorer.pod_requests(pod_info(state, pod))
+        return self._scorer.score_nodes(nodes, requests, self._score)
+
 
 _pf: type[PreFilterPlugin] = Fit
 _f: type[FilterPlugin] = Fit
 _ps: type[PreScorePlugin] = Fit
-_s: type[ScorePlugin] = Fit
+_s: type[BatchScorePlugin] = Fit

@@ -56,11 +56,16 @@ class ResourceAllocationScorer:
     memory by the non-zero requests (100m / 200Mi for containers that request none), True
     (BalancedAllocation) by the requests as written."""
 
-    __slots__ = ("_entries", "use_requested")
+    __slots__ = ("_cpu_memory", "_entries", "use_requested")
 
     def __init__(self, resources: Sequence[ResourceSpec], *, use_requested: bool) -> None:
         self._entries = tuple((_kind(r.name), r.name, r.weight) for r in resources)
         self.use_requested = use_requested
+        # The weights when the resources are exactly cpu then memory (the default), for the
+        # scoring functions' per-node loops written out over those two.
+        kinds = tuple(kind for kind, _, _ in self._entries)
+        weights = tuple(weight for _, _, weight in self._entries)
+        self._cpu_memory = weights if kinds == (_CPU, _MEMORY) and sum(weights) > 0 else None
 
     def pod_requests(self, pod: PodInfo) -> tuple[int, ...]:
         """``calculatePodResourceRequestList``: the pod's request of each configured resource."""
@@ -96,6 +101,74 @@ class ResourceAllocationScorer:
             if a:
                 out.append((a, r, weight))
         return out
+
+    def score_nodes(
+        self, nodes: Sequence[NodeInfo], pod_requests: tuple[int, ...], strategy: Strategy
+    ) -> list[int]:
+        """``[strategy(self.pairs(n, pod_requests)) for n in nodes]``, with the arithmetic of
+        :func:`least_allocated` and :func:`balanced_allocation` over cpu and memory written out
+        per node (the same expressions, so the same results) when those are the resources."""
+        pairs = self.pairs
+        weights = self._cpu_memory
+        if weights is not None and strategy is least_allocated:
+            return _least_allocated_cpu_memory(self, nodes, pod_requests, weights)
+        if weights is not None and strategy is balanced_allocation:
+            return _balanced_cpu_memory(self, nodes, pod_requests)
+        return [strategy(pairs(n, pod_requests)) for n in nodes]
+
+
+def _least_allocated_cpu_memory(
+    scorer: ResourceAllocationScorer,
+    nodes: Sequence[NodeInfo],
+    pod_requests: tuple[int, ...],
+    weights: tuple[int, ...],
+) -> list[int]:
+    pc, pm = pod_requests
+    wc, wm = weights
+    weight_sum = wc + wm
+    use_requested = scorer.use_requested
+    out: list[int] = []
+    append = out.append
+    for n in nodes:
+        alloc = n.allocatable
+        ac = alloc.milli_cpu
+        am = alloc.memory
+        if ac and am:
+            used = n.requested if use_requested else n.non_zero_requested
+            r = used.milli_cpu + pc
+            score = (0 if r > ac else (ac - r) * MAX_NODE_SCORE // ac) * wc
+            r = used.memory + pm
+            score += (0 if r > am else (am - r) * MAX_NODE_SCORE // am) * wm
+            append(score // weight_sum)
+        else:  # a resource left out of the mean
+            append(least_allocated(scorer.pairs(n, pod_requests)))
+    return out
+
+
+def _balanced_cpu_memory(
+    scorer: ResourceAllocationScorer, nodes: Sequence[NodeInfo], pod_requests: tuple[int, ...]
+) -> list[int]:
+    pc, pm = pod_requests
+    use_requested = scorer.use_requested
+    max_score = float(MAX_NODE_SCORE)
+    out: list[int] = []
+    append = out.append
+    for n in nodes:
+        alloc = n.allocatable
+        ac = alloc.milli_cpu
+        am = alloc.memory
+        if ac and am:
+            used = n.requested if use_requested else n.non_zero_requested
+            f0 = float(used.milli_cpu + pc) / float(ac)
+            if f0 > 1:
+                f0 = 1.0
+            f1 = float(used.memory + pm) / float(am)
+            if f1 > 1:
+                f1 = 1.0
+            append(int((1 - abs((f0 - f1) / 2)) * max_score))
+        else:  # one resource or none: no deviation
+            append(balanced_allocation(scorer.pairs(n, pod_requests)))
+    return out
 
 
 def least_allocated(pairs: Pairs) -> int:

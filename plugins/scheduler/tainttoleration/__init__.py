@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from kframe.api.models import Pod
+from kframe.api.models import Pod, Taint
 from kframe.scheduler import (
     MAX_NODE_SCORE,
+    BatchScorePlugin,
     Code,
     CycleState,
     FilterPlugin,
@@ -24,7 +25,6 @@ from kframe.scheduler import (
     PluginFactory,
     PreScorePlugin,
     ScoreExtensions,
-    ScorePlugin,
     Status,
     default_normalize_score,
 )
@@ -88,32 +88,54 @@ class TaintToleration:
         return None
 
     def score(self, state: CycleState, pod: Pod, node_info: NodeInfo) -> int:
-        try:
-            tolerations: tuple[CompiledToleration, ...] = state.read(PRE_SCORE_STATE_KEY)
-        except KeyError:
-            raise LookupError(
-                f'failed to read "{PRE_SCORE_STATE_KEY}" from cycleState: not found'
-            ) from None
+        tolerations = _read_pre_score(state)
         node = node_info.node
         spec = node.spec if node is not None else None
         if spec is None or not spec.taints:
             return 0
-        count = 0
-        for taint in spec.taints:
-            if taint.effect != _PREFER_NO_SCHEDULE:
-                continue
-            key, value = taint.key or "", taint.value or ""
-            for tol in tolerations:
-                if tolerates(tol, key, value, _PREFER_NO_SCHEDULE):
-                    break
+        return _count_intolerable(spec.taints, tolerations)
+
+    def score_nodes(self, state: CycleState, pod: Pod, nodes: Sequence[NodeInfo]) -> list[int]:
+        tolerations = _read_pre_score(state)
+        out = []
+        for node_info in nodes:
+            node = node_info.node
+            spec = node.spec if node is not None else None
+            if spec is None or not spec.taints:
+                out.append(0)
             else:
-                count += 1
-        return count
+                out.append(_count_intolerable(spec.taints, tolerations))
+        return out
 
     def normalize_score(
         self, state: CycleState, pod: Pod, scores: list[NodeScore]
     ) -> Status | None:
         return default_normalize_score(MAX_NODE_SCORE, True, scores)
+
+
+def _read_pre_score(state: CycleState) -> tuple[CompiledToleration, ...]:
+    try:
+        tolerations: tuple[CompiledToleration, ...] = state.read(PRE_SCORE_STATE_KEY)
+    except KeyError:
+        raise LookupError(
+            f'failed to read "{PRE_SCORE_STATE_KEY}" from cycleState: not found'
+        ) from None
+    return tolerations
+
+
+def _count_intolerable(taints: Sequence[Taint], tolerations: tuple[CompiledToleration, ...]) -> int:
+    """The PreferNoSchedule taints none of ``tolerations`` tolerates."""
+    count = 0
+    for taint in taints:
+        if taint.effect != _PREFER_NO_SCHEDULE:
+            continue
+        key, value = taint.key or "", taint.value or ""
+        for tol in tolerations:
+            if tolerates(tol, key, value, _PREFER_NO_SCHEDULE):
+                break
+        else:
+            count += 1
+    return count
 
 
 def _new(args: None, handle: Handle) -> TaintToleration:
@@ -122,7 +144,7 @@ def _new(args: None, handle: Handle) -> TaintToleration:
 
 _filter: type[FilterPlugin] = TaintToleration
 _pre_score: type[PreScorePlugin] = TaintToleration
-_score: type[ScorePlugin] = TaintToleration
+_score: type[BatchScorePlugin] = TaintToleration
 _normalizer: type[ScoreExtensions] = TaintToleration
 
 FACTORIES = {TAINT_TOLERATION: PluginFactory(new=_new)}
