@@ -75,6 +75,7 @@ PUBLIC = {
         "PreFilterExtensions",
         "PreFilterResult",
         "FilterPlugin",
+        "BatchFilterPlugin",
         "PostFilterPlugin",
         "PostFilterResult",
         "PreScorePlugin",

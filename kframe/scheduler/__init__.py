@@ -38,6 +38,7 @@ from kframe.scheduler._framework import Framework, PluginScores, SchedulingError
 from kframe.scheduler._interfaces import (
     MAX_NODE_SCORE,
     MIN_NODE_SCORE,
+    BatchFilterPlugin,
     BatchScorePlugin,
     BindPlugin,
     EnqueueExtensions,
@@ -92,6 +93,7 @@ __all__ = [
     "PreFilterExtensions",
     "PreFilterResult",
     "FilterPlugin",
+    "BatchFilterPlugin",
     "PostFilterPlugin",
     "PostFilterResult",
     "PreScorePlugin",

@@ -34,6 +34,9 @@ __all__ = [
 # Below this many nodes every node is checked; above, at least this many feasible ones.
 MIN_FEASIBLE_NODES_TO_FIND = 100
 MIN_FEASIBLE_NODES_PERCENTAGE_TO_FIND = 5
+# Filter runs over at least this many nodes at a time (the verdicts of nodes past the ones
+# needed are dropped, as if never asked for).
+MIN_FILTER_CHUNK = 32
 
 
 def num_feasible_nodes_to_find(percentage: int | None, num_all_nodes: int) -> int:
@@ -175,22 +178,54 @@ def _pass_filters(
     start = start_index % count
     if not fwk.has_filter_plugins():
         return [nodes[(start + i) % count] for i in range(wanted)]
-    # The nominated-pods pass costs a clone per node with nominations; only pay it when any.
-    run = fwk.run_filter_plugins_with_nominated_pods if fwk.nominator else fwk.run_filter_plugins
     feasible: list[NodeInfo] = []
     statuses = diagnosis.node_statuses
-    for i in range(count):
-        node = nodes[(start + i) % count]
-        status = run(state, pod, node)
-        if status is None:
-            feasible.append(node)
-            if len(feasible) >= wanted:
-                break
-        elif status.code is Code.ERROR:
-            raise SchedulingError(status.message)
+    if fwk.nominator:
+        # The nominated-pods pass costs a clone per node with nominations: node by node.
+        run = fwk.run_filter_plugins_with_nominated_pods
+        for i in range(count):
+            node = nodes[(start + i) % count]
+            status = run(state, pod, node)
+            if status is None:
+                feasible.append(node)
+                if len(feasible) >= wanted:
+                    break
+            elif status.code is Code.ERROR:
+                raise SchedulingError(status.message)
+            else:
+                statuses[node.name] = status
+                diagnosis.add_plugin_status(status)
+        return feasible
+    # In chunks of the nodes still needed, in round-robin order from ``start``: as node by
+    # node, a node's verdict is recorded only if the loop reached it.
+    done = 0
+    while done < count:
+        needed = wanted - len(feasible)
+        size = min(max(needed, MIN_FILTER_CHUNK), count - done)
+        first = (start + done) % count
+        if first + size <= count:
+            chunk = nodes[first : first + size]
         else:
-            statuses[node.name] = status
-            diagnosis.add_plugin_status(status)
+            chunk = [*nodes[first:], *nodes[: first + size - count]]
+        verdicts = fwk.run_filter_plugins_on_nodes(state, pod, chunk)
+        if verdicts is None:
+            if size >= needed:
+                feasible.extend(chunk[:needed])
+                return feasible
+            feasible.extend(chunk)
+            done += size
+            continue
+        for node, status in zip(chunk, verdicts, strict=True):
+            if status is None:
+                feasible.append(node)
+                if len(feasible) >= wanted:
+                    return feasible
+            elif status.code is Code.ERROR:
+                raise SchedulingError(status.message)
+            else:
+                statuses[node.name] = status
+                diagnosis.add_plugin_status(status)
+        done += size
     return feasible
 
 

@@ -20,6 +20,7 @@ from ._cycle_state import CycleState
 from ._interfaces import (
     MAX_NODE_SCORE,
     MIN_NODE_SCORE,
+    BatchFilterPlugin,
     BatchScorePlugin,
     BindPlugin,
     FilterPlugin,
@@ -122,6 +123,11 @@ class Framework:
         self._normalizers = {
             pl.name: pl for pl in self.score_plugins if isinstance(pl, ScoreExtensions)
         }
+        # Per Filter plugin: the plugin and its filter_nodes, if it has one.
+        self._filters = [
+            (pl, pl.filter_nodes if isinstance(pl, BatchFilterPlugin) else None)
+            for pl in self.filter_plugins
+        ]
         # Per Score plugin: its name, how it scores a list of nodes (its own score_nodes, or
         # score called per node), its normalizer and its weight, found once here.
         self._scorers = [
@@ -246,6 +252,82 @@ class Framework:
                     )
                 return status.with_plugin(pl.name)
         return None
+
+    def run_filter_plugins_on_nodes(
+        self, state: CycleState, pod: Pod, nodes: Sequence[NodeInfo]
+    ) -> list[Status | None] | None:
+        """:meth:`run_filter_plugins` for each of ``nodes`` (None when every node passes).
+
+        Each plugin sees only the nodes every plugin before it passed, as node by node; a
+        plugin with ``filter_nodes`` answers for all of them in one call, the others are called
+        per node. A ``filter_nodes`` that raises or answers for the wrong number of nodes is
+        asked again node by node, so each node gets the status ``filter`` gives it.
+        """
+        skip = state.skip_filter_plugins
+        out: list[Status | None] | None = None
+        alive: Sequence[NodeInfo] = nodes
+        where: Sequence[int] = range(len(nodes))
+        for pl, batch in self._filters:
+            name = pl.name
+            if skip and name in skip:
+                continue
+            answers: Sequence[Status | None] | None
+            raised: frozenset[int] = frozenset()
+            if batch is not None:
+                try:
+                    answers = batch(state, pod, alive)
+                except Exception:
+                    answers, raised = self._filter_one_by_one(pl, state, pod, alive)
+                else:
+                    if answers is None:
+                        continue
+                    if len(answers) != len(alive):
+                        answers, raised = self._filter_one_by_one(pl, state, pod, alive)
+            else:
+                answers, raised = self._filter_one_by_one(pl, state, pod, alive)
+            kept: list[NodeInfo] = []
+            kept_at: list[int] = []
+            for i, (node, at, status) in enumerate(zip(alive, where, answers, strict=True)):
+                if status is None or status.code is Code.SUCCESS:
+                    kept.append(node)
+                    kept_at.append(at)
+                    continue
+                if out is None:
+                    out = [None] * len(nodes)
+                if raised and i in raised:
+                    out[at] = status  # already the framework's Error for the exception
+                elif not status.rejected:
+                    out[at] = Status(
+                        Code.ERROR,
+                        f"running {name!r} filter plugin: {status.message}",
+                        plugin=name,
+                    )
+                else:
+                    out[at] = status.with_plugin(name)
+            if len(kept) != len(alive):
+                alive, where = kept, kept_at
+                if not alive:
+                    break
+        return out
+
+    def _filter_one_by_one(
+        self, pl: FilterPlugin, state: CycleState, pod: Pod, nodes: Sequence[NodeInfo]
+    ) -> tuple[list[Status | None], frozenset[int]]:
+        """Each node's answer from ``filter``, and where it raised (answered with the Error)."""
+        f = pl.filter
+        try:
+            return [f(state, pod, n) for n in nodes], frozenset()
+        except Exception:
+            pass
+        out: list[Status | None] = []
+        raised = set()
+        for i, n in enumerate(nodes):
+            try:
+                out.append(f(state, pod, n))
+            except Exception as exc:
+                out.append(_error(f"running {pl.name!r} filter plugin", exc, pl.name))
+                raised.add(i)
+        return out, frozenset(raised)
 
     def run_filter_plugins_with_nominated_pods(
         self, state: CycleState, pod: Pod, node: NodeInfo

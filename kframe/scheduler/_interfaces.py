@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from kframe.client import Client
 
 __all__ = [
+    "BatchFilterPlugin",
     "BatchScorePlugin",
     "BindPlugin",
     "EnqueueExtensions",
@@ -174,6 +175,21 @@ class PreFilterExtensions(Plugin, Protocol):
 class FilterPlugin(Plugin, Protocol):
     def filter(self, state: CycleState, pod: Pod, node_info: NodeInfo) -> Status | None:
         """Whether the pod can run on this node; called per node, the hot path."""
+
+
+@runtime_checkable
+class BatchFilterPlugin(FilterPlugin, Protocol):
+    """A Filter plugin that can also answer for many nodes in one call (optional fast path).
+
+    ``filter_nodes`` must agree with :meth:`FilterPlugin.filter` node by node: the same verdicts
+    and reasons, in the order of ``nodes``, or ``None`` when every node passes. It must not
+    depend on which other nodes are in ``nodes``: the framework may pass nodes it then does not
+    need (past the number of feasible nodes it was looking for) and ignores their answers.
+    """
+
+    def filter_nodes(
+        self, state: CycleState, pod: Pod, nodes: Sequence[NodeInfo]
+    ) -> Sequence[Status | None] | None: ...
 
 
 @runtime_checkable

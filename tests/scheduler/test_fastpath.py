@@ -1,11 +1,12 @@
 """The framework's fast paths against a straightforward reference, on random clusters.
 
-The scheduler scores nodes in batches (``BatchScorePlugin.score_nodes``, a ``NodeScore`` list
-only for plugins that normalize). The reference below is the plain version kept as it was
-before the fast paths: every Filter plugin called per node in order, every Score plugin's
-``score`` per node into a ``NodeScore`` list, ``random.randrange`` per tie. Both must agree
-exactly: the same feasible nodes, verdicts, reasons and plugins, raw and normalized scores,
-totals, the number of nodes processed, and the same host for a seed.
+The scheduler filters nodes in chunks (``BatchFilterPlugin.filter_nodes``, each plugin over the
+nodes the ones before it passed) and scores them in batches (``BatchScorePlugin.score_nodes``,
+a ``NodeScore`` list only for plugins that normalize). The reference below is the plain version
+kept as it was before the fast paths: every Filter plugin called per node in order, every Score
+plugin's ``score`` per node into a ``NodeScore`` list, ``random.randrange`` per tie. Both must
+agree exactly: the same feasible nodes, verdicts, reasons and plugins, raw and normalized
+scores, totals, the number of nodes processed, and the same host for a seed.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from kframe.registry import build_registry
 from kframe.scheduler import (
     MAX_NODE_SCORE,
     MIN_NODE_SCORE,
+    BatchFilterPlugin,
     BatchScorePlugin,
     Code,
     CycleState,
@@ -357,6 +359,8 @@ def test_the_in_tree_batch_plugins_are_batch_plugins() -> None:
         "TaintToleration",
         "ImageLocality",
     } <= batch_scores
+    batch_filters = {pl.name for pl in fwk.filter_plugins if isinstance(pl, BatchFilterPlugin)}
+    assert {"NodeUnschedulable", "NodeName", "TaintToleration", "NodeResourcesFit"} <= batch_filters
 
 
 def test_a_plugin_with_score_only_scores_through_the_per_node_fallback() -> None:
@@ -446,3 +450,80 @@ def test_an_out_of_range_score_is_still_an_error() -> None:
     )
     with pytest.raises(SchedulingError, match=re.escape(message)):
         prioritize_nodes(fwk, state, pod, feasible)
+
+
+def _with_filter(plugin: object, *, filters: Sequence[str] = ()) -> Framework:
+    from kframe.scheduler import PluginFactory
+
+    name = plugin.name  # type: ignore[attr-defined]
+
+    def factories(wanted: str) -> PluginFactory:
+        if wanted == name:
+            return PluginFactory(new=lambda args, handle: plugin)  # type: ignore[arg-type,return-value]
+        return FACTORIES(wanted)
+
+    config = parse_config(
+        {
+            "profiles": [
+                {
+                    "schedulerName": "default-scheduler",
+                    "plugins": {
+                        "filter": {"enabled": [{"name": name}, *({"name": f} for f in filters)]}
+                    },
+                }
+            ]
+        }
+    )
+    return Framework(config.profiles[0], factories)
+
+
+class _Odd:
+    """A third-party Filter plugin without filter_nodes: raises on n3, rejects odd nodes, and
+    answers Wait (not a rejection: an Error) on n8."""
+
+    name = "Odd"
+
+    def filter(self, state: CycleState, pod: Pod, node_info: NodeInfo) -> Status | None:
+        number = int(node_info.name[1:])
+        if number == 3:
+            raise RuntimeError("boom")
+        if number == 8:
+            return Status(Code.WAIT, "later")
+        if number % 2:
+            return Status(Code.UNSCHEDULABLE, "odd")
+        return None
+
+
+class _BatchRaises(_Odd):
+    """The same verdicts, with a filter_nodes that raises: asked again node by node."""
+
+    name = "BatchRaises"
+
+    def filter_nodes(
+        self, state: CycleState, pod: Pod, nodes: Sequence[NodeInfo]
+    ) -> list[Status | None] | None:
+        raise RuntimeError("batch boom")
+
+
+@pytest.mark.parametrize("plugin", [_Odd(), _BatchRaises()])
+@pytest.mark.parametrize(("count", "start"), [(3, 0), (3, 1), (10, 4), (150, 0), (150, 140)])
+def test_third_party_filters_errors_and_rejections_as_node_by_node(
+    plugin: object, count: int, start: int
+) -> None:
+    nodes = [make_node(f"n{i}") for i in range(count)]
+    fast, ref = _with_filter(plugin), _with_filter(plugin)
+    snapshot = Snapshot.build(nodes)
+    pod = make_pod("p")
+    outcome = []
+    for fwk, find in (
+        (fast, lambda f, s: find_nodes_that_fit(f, s, pod, snapshot, start_index=start)),
+        (ref, lambda f, s: ref_find_nodes_that_fit(f, s, pod, snapshot, start)),
+    ):
+        fwk.set_snapshot(snapshot)
+        try:
+            feasible, diagnosis, processed = find(fwk, CycleState())
+        except SchedulingError as err:
+            outcome.append(("error", str(err)))
+        else:
+            outcome.append(([n.name for n in feasible], _statuses(diagnosis), processed))
+    assert outcome[0] == outcome[1]

@@ -3,8 +3,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from kframe.api.models import Pod
-from kframe.scheduler import Code, CycleState, FilterPlugin, Handle, NodeInfo, PluginFactory, Status
+from kframe.scheduler import (
+    BatchFilterPlugin,
+    Code,
+    CycleState,
+    Handle,
+    NodeInfo,
+    PluginFactory,
+    Status,
+)
 
 from ..names import NODE_NAME
 
@@ -27,11 +37,18 @@ class NodeName:
             return None
         return Status(Code.UNSCHEDULABLE_AND_UNRESOLVABLE, ERR_REASON)
 
+    def filter_nodes(
+        self, state: CycleState, pod: Pod, nodes: Sequence[NodeInfo]
+    ) -> list[Status | None] | None:
+        if not (pod.spec.node_name if pod.spec is not None else None):
+            return None  # a pod that names no node fits every node
+        return [self.filter(state, pod, n) for n in nodes]
+
 
 def _new(args: None, handle: Handle) -> NodeName:
     return NodeName()
 
 
-_filter: type[FilterPlugin] = NodeName
+_filter: type[BatchFilterPlugin] = NodeName
 
 FACTORIES = {NODE_NAME: PluginFactory(new=_new)}

@@ -14,10 +14,10 @@ from collections.abc import Sequence
 
 from kframe.api.models import Pod
 from kframe.scheduler import (
+    BatchFilterPlugin,
     BatchScorePlugin,
     Code,
     CycleState,
-    FilterPlugin,
     NodeInfo,
     PodInfo,
     PreFilterPlugin,
@@ -183,6 +183,34 @@ class Fit:
         # allocatable (UnschedulableAndUnresolvable for that came in 1.34).
         return Status(Code.UNSCHEDULABLE, *insufficient_resources(s, node_info))
 
+    def filter_nodes(
+        self, state: CycleState, pod: Pod, nodes: Sequence[NodeInfo]
+    ) -> list[Status | None] | None:
+        try:
+            s = state.read(PRE_FILTER_STATE_KEY)
+        except KeyError:
+            return [self.filter(state, pod, n) for n in nodes]
+        cpu, memory, storage, scalars = s.milli_cpu, s.memory, s.ephemeral_storage, s.scalars
+        # filter's test, written out: the nodes it would reject.
+        short = []
+        for i, n in enumerate(nodes):
+            alloc = n.allocatable
+            used = n.requested
+            if not (
+                len(n.pods) < alloc.allowed_pod_number
+                and (cpu <= 0 or cpu <= alloc.milli_cpu - used.milli_cpu)
+                and (memory <= 0 or memory <= alloc.memory - used.memory)
+                and (storage <= 0 or storage <= alloc.ephemeral_storage - used.ephemeral_storage)
+                and (not scalars or _scalars_fit(scalars, alloc.scalar, used.scalar))
+            ):
+                short.append(i)
+        if not short:
+            return None
+        out: list[Status | None] = [None] * len(nodes)
+        for i in short:
+            out[i] = self.filter(state, pod, nodes[i])
+        return out
+
     # -- PreScore / Score -------------------------------------------------------------------
 
     def pre_score(self, state: CycleState, pod: Pod, nodes: Sequence[NodeInfo]) -> Status | None:
@@ -205,6 +233,6 @@ class Fit:
 
 
 _pf: type[PreFilterPlugin] = Fit
-_f: type[FilterPlugin] = Fit
+_f: type[BatchFilterPlugin] = Fit
 _ps: type[PreScorePlugin] = Fit
 _s: type[BatchScorePlugin] = Fit

@@ -4,10 +4,18 @@ the ``node.kubernetes.io/unschedulable:NoSchedule`` taint
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from kframe.api.models import Pod, Toleration
-from kframe.scheduler import Code, CycleState, FilterPlugin, Handle, NodeInfo, PluginFactory, Status
+from kframe.scheduler import (
+    BatchFilterPlugin,
+    Code,
+    CycleState,
+    Handle,
+    NodeInfo,
+    PluginFactory,
+    Status,
+)
 
 from ..names import NODE_UNSCHEDULABLE
 
@@ -51,11 +59,29 @@ class NodeUnschedulable:
             return None
         return Status(Code.UNSCHEDULABLE_AND_UNRESOLVABLE, ERR_REASON_UNSCHEDULABLE)
 
+    def filter_nodes(
+        self, state: CycleState, pod: Pod, nodes: Sequence[NodeInfo]
+    ) -> list[Status | None] | None:
+        # Only a cordoned node can reject: filter answers for those.
+        cordoned = [
+            i
+            for i, n in enumerate(nodes)
+            if (node := n.node) is not None
+            and (spec := node.spec) is not None
+            and spec.unschedulable
+        ]
+        if not cordoned:
+            return None
+        out: list[Status | None] = [None] * len(nodes)
+        for i in cordoned:
+            out[i] = self.filter(state, pod, nodes[i])
+        return out
+
 
 def _new(args: None, handle: Handle) -> NodeUnschedulable:
     return NodeUnschedulable()
 
 
-_filter: type[FilterPlugin] = NodeUnschedulable
+_filter: type[BatchFilterPlugin] = NodeUnschedulable
 
 FACTORIES = {NODE_UNSCHEDULABLE: PluginFactory(new=_new)}

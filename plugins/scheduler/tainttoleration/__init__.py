@@ -15,10 +15,10 @@ from collections.abc import Sequence
 from kframe.api.models import Pod, Taint
 from kframe.scheduler import (
     MAX_NODE_SCORE,
+    BatchFilterPlugin,
     BatchScorePlugin,
     Code,
     CycleState,
-    FilterPlugin,
     Handle,
     NodeInfo,
     NodeScore,
@@ -78,6 +78,22 @@ class TaintToleration:
             Code.UNSCHEDULABLE_AND_UNRESOLVABLE,
             f"node(s) had untolerated taint {{{taint.key or ''}: {taint.value or ''}}}",
         )
+
+    def filter_nodes(
+        self, state: CycleState, pod: Pod, nodes: Sequence[NodeInfo]
+    ) -> list[Status | None] | None:
+        # Only a node with taints can reject: filter answers for those.
+        tainted = [
+            i
+            for i, n in enumerate(nodes)
+            if (node := n.node) is not None and (spec := node.spec) is not None and spec.taints
+        ]
+        if not tainted:
+            return None
+        out: list[Status | None] = [None] * len(nodes)
+        for i in tainted:
+            out[i] = self.filter(state, pod, nodes[i])
+        return out
 
     def pre_score(self, state: CycleState, pod: Pod, nodes: Sequence[NodeInfo]) -> Status | None:
         # Only tolerations with an empty or PreferNoSchedule effect can tolerate the taints
@@ -142,7 +158,7 @@ def _new(args: None, handle: Handle) -> TaintToleration:
     return TaintToleration()
 
 
-_filter: type[FilterPlugin] = TaintToleration
+_filter: type[BatchFilterPlugin] = TaintToleration
 _pre_score: type[PreScorePlugin] = TaintToleration
 _score: type[BatchScorePlugin] = TaintToleration
 _normalizer: type[ScoreExtensions] = TaintToleration
