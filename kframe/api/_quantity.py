@@ -53,6 +53,12 @@ _CTX: Final = decimal.Context(
 )
 
 
+# Parsed strings: a Quantity never changes once made (its cached text is derived), so the same
+# object can stand for every occurrence of a string ("100m", "500Mi") in decoded objects.
+_PARSED: dict[str, Quantity] = {}
+_PARSED_MAX: Final = 4096
+
+
 class QuantityError(ValueError):
     """A string is not a quantity; the message is Kubernetes' own (``ErrFormatWrong`` ...)."""
 
@@ -258,7 +264,13 @@ class Quantity:
         if isinstance(value, float):
             return _parse(repr(value))
         if isinstance(value, str):
-            return _parse(value)
+            quantity = _PARSED.get(value)
+            if quantity is None:
+                quantity = _parse(value)
+                if len(_PARSED) >= _PARSED_MAX:
+                    _PARSED.clear()
+                _PARSED[value] = quantity
+            return quantity
         raise TypeError(f"cannot parse a quantity from {type(value).__name__}")
 
     @classmethod

@@ -142,7 +142,7 @@ class ObjectStorage:
         obj: dict[str, Any],
         *,
         strict: bool,
-        warnings: list[str],
+        warnings: list[str] | None,
         old: dict[str, Any] | None = None,
         subresource: str = "",
     ) -> None:
@@ -150,9 +150,11 @@ class ObjectStorage:
 
         The kind's own rules (``_validate``) apply to main-resource writes; a status write is
         checked for its shape and metadata only, as upstream's status strategies mostly are.
+        Unknown fields are looked for only when strict or when the caller takes ``warnings``
+        (the in-process client, which writes typed objects, has none to report).
         """
         name = metadata(obj).get("name") or metadata(obj).get("generateName") or ""
-        unknown: list[str] = []
+        unknown: list[str] | None = [] if warnings is not None else None
         try:
             from_dict(obj, self.resource.model, strict=strict, unknown=unknown)
         except DecodeError as exc:
@@ -172,7 +174,8 @@ class ObjectStorage:
                 f"as a {self.resource.kind}: {exc}",
                 causes,
             ) from None
-        warnings.extend(f'unknown field "{p}"' for p in unknown)
+        if warnings is not None and unknown:
+            warnings.extend(f'unknown field "{p}"' for p in unknown)
         causes = self.strategy.validate(obj)
         if not subresource:
             causes += validate(self.resource.plural, obj, old)
@@ -215,7 +218,6 @@ class ObjectStorage:
         dry_run: bool = False,
         warnings: list[str] | None = None,
     ) -> dict[str, Any]:
-        warnings = warnings if warnings is not None else []
         obj = stamp_create(obj)
         self._check_identity(obj, namespace)
         meta = metadata(obj)
@@ -277,7 +279,6 @@ class ObjectStorage:
         warnings: list[str] | None = None,
     ) -> dict[str, Any]:
         """Replace the object (or its status); a stale resourceVersion is a 409 Conflict."""
-        warnings = warnings if warnings is not None else []
         key = self._key(namespace, name)
         obj = dict(obj)
         obj["metadata"] = dict(metadata(obj))
