@@ -104,9 +104,12 @@ class SchedulerCache:
         node_name = pod.spec.node_name if pod.spec else None
         if not node_name:
             return
-        # An assumed copy (or an older version) is replaced by what the server stored.
-        self._unplace(pod_key(pod))
-        self._place(PodInfo(pod), node_name, assumed=False)
+        # An assumed copy (or an older version) is replaced by what the server stored; what
+        # the scheduler derived from it is kept when the spec is the same (a binding, a status
+        # update), rather than derived again.
+        old = self._unplace(pod_key(pod))
+        info = old.with_pod(pod) if old is not None and old.same_derivation(pod) else PodInfo(pod)
+        self._place(info, node_name, assumed=False)
 
     update_pod = add_pod
 
@@ -121,19 +124,20 @@ class SchedulerCache:
         if had != (bool(info.pods_with_affinity), bool(info.pods_with_required_anti_affinity)):
             self._stale = True
 
-    def _unplace(self, key: str) -> None:
+    def _unplace(self, key: str) -> PodInfo | None:
         state = self._pods.pop(key, None)
         if state is None:
-            return
+            return None
         info = self._nodes.get(state[0])
         if info is None:
-            return
+            return None
         had = (bool(info.pods_with_affinity), bool(info.pods_with_required_anti_affinity))
-        info.remove_pod(key)
+        removed = info.remove_pod(key)
         if had != (bool(info.pods_with_affinity), bool(info.pods_with_required_anti_affinity)):
             self._stale = True
         if info.node is None and not info.pods:
             del self._nodes[state[0]]
+        return removed
 
     # -- snapshots --------------------------------------------------------------------------
 

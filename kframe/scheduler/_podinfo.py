@@ -150,6 +150,27 @@ class PodInfo:
             if port.host_port is not None and port.host_port > 0
         )
 
+    def with_pod(self, pod: Pod) -> PodInfo:
+        """This PodInfo for another version of the same pod whose spec differs at most in
+        ``nodeName`` (which nothing here derives from): the assumed pod, the bound one."""
+        other = PodInfo.__new__(PodInfo)
+        for name in PodInfo.__slots__:
+            setattr(other, name, getattr(self, name))
+        other.pod = pod
+        return other
+
+    def same_derivation(self, pod: Pod) -> bool:
+        """Whether :meth:`with_pod` may stand for ``PodInfo(pod)``: the same namespace and name,
+        and the same spec."""
+        mine, theirs = self.pod.metadata, pod.metadata
+        if mine is None or theirs is None:
+            return False
+        return (
+            mine.name == theirs.name
+            and mine.namespace == theirs.namespace
+            and self.pod.spec == pod.spec
+        )
+
     @property
     def has_affinity(self) -> bool:
         """Whether the pod has any pod affinity or anti-affinity term (``PodsWithAffinity``)."""

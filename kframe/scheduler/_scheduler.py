@@ -251,7 +251,9 @@ class Scheduler:
             self._next_start = (self._next_start + processed) % len(snapshot)
         host = result.suggested_host
         assert pod.spec is not None
-        assumed = PodInfo(attrs.evolve(pod, spec=attrs.evolve(pod.spec, node_name=host)))
+        assumed = qpi.pod_info.with_pod(
+            attrs.evolve(pod, spec=attrs.evolve(pod.spec, node_name=host))
+        )
         self.cache.assume_pod(assumed, host)
         self.nominator.delete(key)
         status = fwk.run_reserve_plugins(state, pod, host)

@@ -527,3 +527,41 @@ def test_third_party_filters_errors_and_rejections_as_node_by_node(
         else:
             outcome.append(([n.name for n in feasible], _statuses(diagnosis), processed))
     assert outcome[0] == outcome[1]
+
+
+def _derived(info: PodInfo) -> tuple[Any, ...]:
+    return (
+        info.key,
+        info.requests,
+        info.non_zero_cpu,
+        info.non_zero_memory,
+        info.host_ports,
+        len(info.required_affinity_terms),
+        len(info.required_anti_affinity_terms),
+        len(info.preferred_affinity_terms),
+        len(info.preferred_anti_affinity_terms),
+    )
+
+
+def test_the_bound_pod_keeps_the_assumed_pods_derivation_only_when_its_spec_is_the_same() -> None:
+    cache = SchedulerCache()
+    cache.add_node(make_node("n1"))
+    pending = make_pod("p", cpu="500m", memory="1Gi")
+    assert pending.spec is not None
+    assumed = PodInfo(pending).with_pod(
+        attrs.evolve(pending, spec=attrs.evolve(pending.spec, node_name="n1"))
+    )
+    assert _derived(assumed) == _derived(PodInfo(assumed.pod))
+    cache.assume_pod(assumed, "n1")
+    bound = make_pod("p", cpu="500m", memory="1Gi", node="n1")
+    cache.add_pod(bound)
+    (info,) = cache.snapshot().get("n1").pods
+    assert info.pod is bound
+    assert info.requests is assumed.requests  # reused
+    assert not cache.is_assumed("default/p")
+    changed = make_pod("p", cpu="1", memory="1Gi", node="n1")
+    cache.update_pod(changed)
+    (info,) = cache.snapshot().get("n1").pods
+    assert info.pod is changed
+    assert _derived(info) == _derived(PodInfo(changed))
+    assert cache.snapshot().get("n1").requested.milli_cpu == 1000
