@@ -8,7 +8,7 @@ events. Shared by the scheduler and by ``kframe scheduler explain``, so both dec
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import attrs
 
@@ -252,12 +252,19 @@ def select_host(nodes: Sequence[NodeInfo], totals: Sequence[int], rng: random.Ra
     best = -1
     chosen = ""
     ties = 0
+    # ``randrange(n)`` for n > 0 is ``_randbelow(n)``: called directly (the same draws from the
+    # same generator) unless the generator's class has its own randrange.
+    below: Callable[[int], int] = (
+        rng._randbelow  # type: ignore[attr-defined]
+        if type(rng).randrange is random.Random.randrange
+        else rng.randrange
+    )
     for node, total in zip(nodes, totals, strict=True):
         if total > best:
             best, chosen, ties = total, node.name, 1
         elif total == best:
             ties += 1
-            if rng.randrange(ties) == 0:
+            if below(ties) == 0:
                 chosen = node.name
     if not chosen:
         raise SchedulingError("empty priorityList")
