@@ -6,7 +6,7 @@ metadata semantics (k8s.io/apiserver/pkg/registry/rest: BeforeCreate, BeforeUpda
 
 from __future__ import annotations
 
-import copy
+import copy as _copy
 import datetime as _dt
 import random
 import uuid
@@ -54,9 +54,11 @@ def name_causes(name: str, *, validator: Any = is_dns1123_subdomain) -> list[Cau
     return [Cause("metadata.name", f'Invalid value: "{name}": {m}') for m in validator(name)]
 
 
-def stamp_create(obj: dict[str, Any]) -> dict[str, Any]:
-    """Set what the server owns on create: uid, creationTimestamp; clear what it ignores."""
-    obj = copy.deepcopy(obj)
+def stamp_create(obj: dict[str, Any], *, copy: bool = True) -> dict[str, Any]:
+    """Set what the server owns on create: uid, creationTimestamp; clear what it ignores.
+    On a deep copy of ``obj``, or with ``copy=False`` on ``obj`` itself."""
+    if copy:
+        obj = _copy.deepcopy(obj)
     meta = metadata(obj)
     meta["uid"] = str(uuid.uuid4())
     meta["creationTimestamp"] = now_rfc3339()

@@ -145,8 +145,9 @@ class ObjectStorage:
         warnings: list[str] | None,
         old: dict[str, Any] | None = None,
         subresource: str = "",
-    ) -> None:
-        """Typed decoding and validation; raises 400 or 422 as upstream would.
+    ) -> Any:
+        """Typed decoding and validation; raises 400 or 422 as upstream would. Returns the
+        decoded object.
 
         The kind's own rules (``_validate``) apply to main-resource writes; a status write is
         checked for its shape and metadata only, as upstream's status strategies mostly are.
@@ -156,7 +157,7 @@ class ObjectStorage:
         name = metadata(obj).get("name") or metadata(obj).get("generateName") or ""
         unknown: list[str] | None = [] if warnings is not None else None
         try:
-            from_dict(obj, self.resource.model, strict=strict, unknown=unknown)
+            typed: Any = from_dict(obj, self.resource.model, strict=strict, unknown=unknown)
         except DecodeError as exc:
             causes = decode_causes(exc)
             if all(c.reason == "FieldValueInvalid" for c in causes):  # unknown fields, strict
@@ -181,6 +182,7 @@ class ObjectStorage:
             causes += validate(self.resource.plural, obj, old)
         if causes:
             raise errors.invalid(self.resource.kind, self.resource.group, name, causes)
+        return typed
 
     def _check_identity(self, obj: dict[str, Any], namespace: str | None) -> None:
         if obj.get("kind") not in (None, "", self.resource.kind) or obj.get("apiVersion") not in (
@@ -218,7 +220,25 @@ class ObjectStorage:
         dry_run: bool = False,
         warnings: list[str] | None = None,
     ) -> dict[str, Any]:
-        obj = stamp_create(obj)
+        created, _ = await self.create_typed(
+            obj, namespace, strict=strict, dry_run=dry_run, warnings=warnings
+        )
+        return created
+
+    async def create_typed(
+        self,
+        obj: dict[str, Any],
+        namespace: str | None,
+        *,
+        strict: bool = False,
+        dry_run: bool = False,
+        warnings: list[str] | None = None,
+        copy: bool = True,
+    ) -> tuple[dict[str, Any], Any]:
+        """:meth:`create`, and the created object as the kind's model (what decoding the
+        returned dict gives), from the decoding validation did. ``copy=False``: the caller
+        hands ``obj`` over, and it is changed in place rather than copied first."""
+        obj = stamp_create(obj, copy=copy)
         self._check_identity(obj, namespace)
         meta = metadata(obj)
         if not meta.get("name"):
@@ -247,11 +267,11 @@ class ObjectStorage:
             await self.admission.admit(request)
         self.strategy.prepare_for_create(obj)
         apply_defaults(self.resource.plural, obj)
-        self.check(obj, strict=strict, warnings=warnings)
+        typed = self.check(obj, strict=strict, warnings=warnings)
         if self.admission is not None:
             await self.admission.validate(request)
         if dry_run:
-            return obj
+            return obj, typed
         key = self._key(meta.get("namespace"), meta["name"])
         try:
             kv = await self.store.create(key, self._encode(obj))
@@ -259,7 +279,15 @@ class ObjectStorage:
             raise errors.already_exists(
                 self.resource.plural, self.resource.group, meta["name"]
             ) from None
-        return self._decode(kv)
+        created = self._decode(kv)
+        # What decoding ``created`` gives: the object as validated, with its resourceVersion.
+        typed_meta = getattr(typed, "metadata", None)
+        if attrs.has(type(typed)) and typed_meta is not None and attrs.has(type(typed_meta)):
+            rv = metadata(created)["resourceVersion"]
+            typed = attrs.evolve(typed, metadata=attrs.evolve(typed_meta, resource_version=rv))
+        else:
+            typed = from_dict(created, self.resource.model)
+        return created, typed
 
     async def get(self, namespace: str | None, name: str) -> dict[str, Any]:
         kv = await self.store.get(self._key(namespace, name))

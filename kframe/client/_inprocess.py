@@ -35,7 +35,11 @@ class InProcessClient:
             # As POST .../bindings does over HTTP: a Binding is not stored, it binds its pod.
             pods = self._server.storage("", "v1", "pods")
             return decode(await bind(pods, ns or "default", body), type(obj))
-        created = await storage.create(body, ns, dry_run=dry_run)
+        # ``body`` is this call's own (encoded just now): the storage may change it rather than
+        # copy it, and its decoding for validation is the result, rather than decoding again.
+        created, typed = await storage.create_typed(body, ns, dry_run=dry_run, copy=False)
+        if type(typed) is type(obj) and not dry_run:
+            return typed
         return decode(created, type(obj))
 
     async def get(self, cls: type[T], name: str, *, namespace: str | None = None) -> T:
