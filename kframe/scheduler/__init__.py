@@ -39,6 +39,7 @@ from kframe.scheduler._interfaces import (
     MAX_NODE_SCORE,
     MIN_NODE_SCORE,
     BatchFilterPlugin,
+    BatchScoreExtensions,
     BatchScorePlugin,
     BindPlugin,
     EnqueueExtensions,
@@ -66,7 +67,7 @@ from kframe.scheduler._interfaces import (
 )
 from kframe.scheduler._nodeinfo import HostPortInfo, ImageStateSummary, NodeInfo
 from kframe.scheduler._nominator import Nominator
-from kframe.scheduler._normalize import default_normalize_score
+from kframe.scheduler._normalize import default_normalize_score, default_normalize_scores
 from kframe.scheduler._podinfo import AffinityTerm, PodInfo, WeightedAffinityTerm, pod_key
 from kframe.scheduler._queue import SchedulingQueue
 from kframe.scheduler._resource import (
@@ -100,8 +101,10 @@ __all__ = [
     "ScorePlugin",
     "BatchScorePlugin",
     "ScoreExtensions",
+    "BatchScoreExtensions",
     "NodeScore",
     "default_normalize_score",
+    "default_normalize_scores",
     "MIN_NODE_SCORE",
     "MAX_NODE_SCORE",
     "ReservePlugin",

@@ -21,6 +21,7 @@ from ._interfaces import (
     MAX_NODE_SCORE,
     MIN_NODE_SCORE,
     BatchFilterPlugin,
+    BatchScoreExtensions,
     BatchScorePlugin,
     BindPlugin,
     FilterPlugin,
@@ -129,16 +130,29 @@ class Framework:
             for pl in self.filter_plugins
         ]
         # Per Score plugin: its name, how it scores a list of nodes (its own score_nodes, or
-        # score called per node), its normalizer and its weight, found once here.
-        self._scorers = [
-            (
-                pl.name,
-                pl.score_nodes if isinstance(pl, BatchScorePlugin) else _per_node(pl),
-                self._normalizers.get(pl.name),
-                self.score_weights[pl.name],
+        # score called per node), its normalizer (on ints or NodeScores) and its weight.
+        self._scorers: list[
+            tuple[
+                str,
+                Callable[[CycleState, Pod, Sequence[NodeInfo]], list[int]],
+                Callable[[CycleState, Pod, list[int]], Status | None] | None,
+                ScoreExtensions | None,
+                int,
+            ]
+        ] = []
+        for pl in self.score_plugins:
+            normalizer = self._normalizers.get(pl.name)
+            self._scorers.append(
+                (
+                    pl.name,
+                    pl.score_nodes if isinstance(pl, BatchScorePlugin) else _per_node(pl),
+                    normalizer.normalize_scores
+                    if isinstance(normalizer, BatchScoreExtensions)
+                    else None,
+                    normalizer,
+                    self.score_weights[pl.name],
+                )
             )
-            for pl in self.score_plugins
-        ]
 
     # -- the Handle plugins see ------------------------------------------------------------
 
@@ -444,7 +458,7 @@ class Framework:
         totals = [0] * count
         details: list[PluginScores] = []
         skip = state.skip_score_plugins
-        for name, score_nodes, normalizer, weight in self._scorers:
+        for name, score_nodes, normalize_scores, normalizer, weight in self._scorers:
             if skip and name in skip:
                 continue
             try:
@@ -455,7 +469,19 @@ class Framework:
                 raise SchedulingError(
                     f"plugin {name!r} failed with: {len(raw)} scores for {count} nodes"
                 )
-            if normalizer is not None:
+            if normalize_scores is not None:
+                normalized = list(raw)
+                try:
+                    status = normalize_scores(state, pod, normalized)
+                except Exception as exc:
+                    raise SchedulingError(f"plugin {name!r} failed with: {exc}") from exc
+                if status is not None and not status.success:
+                    raise SchedulingError(f"plugin {name!r} failed with: {status.message}")
+                if len(normalized) != count:
+                    raise SchedulingError(
+                        f"plugin {name!r} failed with: {len(normalized)} scores for {count} nodes"
+                    )
+            elif normalizer is not None:
                 scores = [NodeScore(n.name, s) for n, s in zip(nodes, raw, strict=True)]
                 try:
                     status = normalizer.normalize_score(state, pod, scores)
@@ -465,7 +491,7 @@ class Framework:
                     raise SchedulingError(f"plugin {name!r} failed with: {status.message}")
                 normalized = [s.score for s in scores]
             else:
-                normalized = list(raw)
+                normalized = raw if isinstance(raw, list) and not keep_raw else list(raw)
             if count and (min(normalized) < MIN_NODE_SCORE or max(normalized) > MAX_NODE_SCORE):
                 bad = next(s for s in normalized if not MIN_NODE_SCORE <= s <= MAX_NODE_SCORE)
                 raise SchedulingError(

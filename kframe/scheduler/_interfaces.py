@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BatchFilterPlugin",
+    "BatchScoreExtensions",
     "BatchScorePlugin",
     "BindPlugin",
     "EnqueueExtensions",
@@ -232,6 +233,15 @@ class ScoreExtensions(Plugin, Protocol):
     def normalize_score(
         self, state: CycleState, pod: Pod, scores: list[NodeScore]
     ) -> Status | None: ...
+
+
+@runtime_checkable
+class BatchScoreExtensions(ScoreExtensions, Protocol):
+    """A normalizer that can also rescale the scores alone, without the nodes' names (optional
+    fast path): ``normalize_scores`` rewrites the list in place exactly as ``normalize_score``
+    rewrites the ``NodeScore`` list's scores; the framework then builds no ``NodeScore``."""
+
+    def normalize_scores(self, state: CycleState, pod: Pod, scores: list[int]) -> Status | None: ...
 
 
 @runtime_checkable

@@ -6,7 +6,7 @@ from __future__ import annotations
 from ._interfaces import NodeScore
 from ._status import Status
 
-__all__ = ["default_normalize_score"]
+__all__ = ["default_normalize_score", "default_normalize_scores"]
 
 
 def default_normalize_score(
@@ -30,4 +30,18 @@ def default_normalize_score(
     for s in scores:
         score = max_priority * s.score // max_count
         s.score = max_priority - score if reverse else score
+    return None
+
+
+def default_normalize_scores(max_priority: int, reverse: bool, scores: list[int]) -> Status | None:
+    """:func:`default_normalize_score` on the scores alone (``BatchScoreExtensions``)."""
+    max_count = max(scores, default=0)
+    if max_count <= 0:
+        if reverse:
+            scores[:] = [max_priority] * len(scores)
+        return None
+    if reverse:
+        scores[:] = [max_priority - max_priority * s // max_count for s in scores]
+    else:
+        scores[:] = [max_priority * s // max_count for s in scores]
     return None

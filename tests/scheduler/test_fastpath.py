@@ -565,3 +565,51 @@ def test_the_bound_pod_keeps_the_assumed_pods_derivation_only_when_its_spec_is_t
     assert info.pod is changed
     assert _derived(info) == _derived(PodInfo(changed))
     assert cache.snapshot().get("n1").requested.milli_cpu == 1000
+
+
+@given(st.lists(st.integers(0, 10**6), max_size=30), st.booleans(), st.integers(1, 100))
+def test_default_normalize_scores_is_default_normalize_score(
+    raw: list[int], reverse: bool, max_priority: int
+) -> None:
+    from kframe.scheduler import default_normalize_score, default_normalize_scores
+
+    node_scores = [NodeScore(f"n{i}", s) for i, s in enumerate(raw)]
+    default_normalize_score(max_priority, reverse, node_scores)
+    scores = list(raw)
+    default_normalize_scores(max_priority, reverse, scores)
+    assert scores == [s.score for s in node_scores]
+
+
+def test_remembered_resource_scores_follow_the_nodes_changes() -> None:
+    """NodeResourcesFit and BalancedAllocation remember scores by NodeInfo generation: a node
+    that changed (a pod added, its Node replaced) is scored again."""
+    fwk = Framework(CONFIG.profiles[0], FACTORIES)
+    cache = SchedulerCache()
+    for i in range(3):
+        cache.add_node(make_node(f"n{i}", cpu="4", memory="8Gi"))
+    by_name = {pl.name: pl for pl in fwk.score_plugins}
+    pod = make_pod("p", cpu="500m", memory="1Gi")
+
+    def scores() -> dict[str, tuple[list[int], list[int]]]:
+        snapshot = cache.snapshot()
+        fwk.set_snapshot(snapshot)
+        state = CycleState(PodInfo(pod))
+        nodes = snapshot.list()
+        fwk.run_pre_score_plugins(state, pod, nodes)
+        out = {}
+        for name in ("NodeResourcesFit", "NodeResourcesBalancedAllocation"):
+            pl = by_name[name]
+            assert isinstance(pl, BatchScorePlugin)
+            out[name] = (
+                pl.score_nodes(state, pod, nodes),
+                [pl.score(state, pod, n) for n in nodes],
+            )
+        return out
+
+    first = scores()
+    assert all(fast == slow for fast, slow in first.values())
+    cache.add_pod(make_pod("b", cpu="2", memory="1Gi", node="n1"))
+    cache.update_node(make_node("n2", cpu="8", memory="8Gi"))
+    second = scores()
+    assert all(fast == slow for fast, slow in second.values())
+    assert second != first

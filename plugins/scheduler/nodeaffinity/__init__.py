@@ -18,6 +18,7 @@ from kframe.api.models import NodeAffinity as NodeAffinityModel
 from kframe.api.models import Pod
 from kframe.scheduler import (
     MAX_NODE_SCORE,
+    BatchScoreExtensions,
     Code,
     ConfigError,
     CycleState,
@@ -29,10 +30,10 @@ from kframe.scheduler import (
     PreFilterPlugin,
     PreFilterResult,
     PreScorePlugin,
-    ScoreExtensions,
     ScorePlugin,
     Status,
     default_normalize_score,
+    default_normalize_scores,
 )
 
 from ..names import NODE_AFFINITY
@@ -178,6 +179,9 @@ class NodeAffinity:
     ) -> Status | None:
         return default_normalize_score(MAX_NODE_SCORE, False, scores)
 
+    def normalize_scores(self, state: CycleState, pod: Pod, scores: list[int]) -> Status | None:
+        return default_normalize_scores(MAX_NODE_SCORE, False, scores)
+
 
 def _new(args: NodeAffinityArgs, handle: Handle) -> NodeAffinity:
     return NodeAffinity(args)
@@ -187,6 +191,6 @@ _pre_filter: type[PreFilterPlugin] = NodeAffinity
 _filter: type[FilterPlugin] = NodeAffinity
 _pre_score: type[PreScorePlugin] = NodeAffinity
 _score: type[ScorePlugin] = NodeAffinity
-_normalizer: type[ScoreExtensions] = NodeAffinity
+_normalizer: type[BatchScoreExtensions] = NodeAffinity
 
 FACTORIES = {NODE_AFFINITY: PluginFactory(new=_new, args_type=NodeAffinityArgs)}

@@ -38,6 +38,9 @@ Strategy = Callable[[Pairs], int]
 
 _CPU, _MEMORY, _EPHEMERAL, _SCALAR, _UNTRACKED = range(5)
 
+# Remembered node scores (by NodeInfo generation) are dropped past this many.
+_MEMO_MAX = 1 << 16
+
 
 def _kind(name: str) -> int:
     if name == "cpu":
@@ -56,7 +59,7 @@ class ResourceAllocationScorer:
     memory by the non-zero requests (100m / 200Mi for containers that request none), True
     (BalancedAllocation) by the requests as written."""
 
-    __slots__ = ("_cpu_memory", "_entries", "use_requested")
+    __slots__ = ("_cpu_memory", "_entries", "_memo", "_memo_key", "use_requested")
 
     def __init__(self, resources: Sequence[ResourceSpec], *, use_requested: bool) -> None:
         self._entries = tuple((_kind(r.name), r.name, r.weight) for r in resources)
@@ -66,6 +69,8 @@ class ResourceAllocationScorer:
         kinds = tuple(kind for kind, _, _ in self._entries)
         weights = tuple(weight for _, _, weight in self._entries)
         self._cpu_memory = weights if kinds == (_CPU, _MEMORY) and sum(weights) > 0 else None
+        self._memo: dict[int, int] = {}
+        self._memo_key: tuple[Strategy, tuple[int, ...]] | None = None
 
     def pod_requests(self, pod: PodInfo) -> tuple[int, ...]:
         """``calculatePodResourceRequestList``: the pod's request of each configured resource."""
@@ -105,9 +110,36 @@ class ResourceAllocationScorer:
     def score_nodes(
         self, nodes: Sequence[NodeInfo], pod_requests: tuple[int, ...], strategy: Strategy
     ) -> list[int]:
-        """``[strategy(self.pairs(n, pod_requests)) for n in nodes]``, with the arithmetic of
-        :func:`least_allocated` and :func:`balanced_allocation` over cpu and memory written out
-        per node (the same expressions, so the same results) when those are the resources."""
+        """``[strategy(self.pairs(n, pod_requests)) for n in nodes]``.
+
+        A node's score depends only on its allocatable and requested totals, which change only
+        with its ``generation``: scores are remembered by generation for the pod's requests
+        (the next cycle's pod usually asks the same, and only the nodes that changed since are
+        scored again), and forgotten when the requests differ or too many are remembered.
+        """
+        key = (strategy, pod_requests)
+        memo = self._memo
+        if key != self._memo_key or len(memo) > _MEMO_MAX:
+            memo.clear()
+            self._memo_key = key
+        get = memo.get
+        scores = [get(n.generation) for n in nodes]
+        if None not in scores:
+            return scores  # type: ignore[return-value]  # no None left
+        at = [i for i, score in enumerate(scores) if score is None]
+        todo = [nodes[i] for i in at]
+        for i, node, score in zip(
+            at, todo, self._score_nodes(todo, pod_requests, strategy), strict=True
+        ):
+            scores[i] = memo[node.generation] = score
+        return scores  # type: ignore[return-value]
+
+    def _score_nodes(
+        self, nodes: Sequence[NodeInfo], pod_requests: tuple[int, ...], strategy: Strategy
+    ) -> list[int]:
+        """The scores computed, with the arithmetic of :func:`least_allocated` and
+        :func:`balanced_allocation` over cpu and memory written out per node (the same
+        expressions, so the same results) when those are the resources."""
         pairs = self.pairs
         weights = self._cpu_memory
         if weights is not None and strategy is least_allocated:

@@ -16,6 +16,7 @@ from kframe.api.models import Pod, Taint
 from kframe.scheduler import (
     MAX_NODE_SCORE,
     BatchFilterPlugin,
+    BatchScoreExtensions,
     BatchScorePlugin,
     Code,
     CycleState,
@@ -24,9 +25,9 @@ from kframe.scheduler import (
     NodeScore,
     PluginFactory,
     PreScorePlugin,
-    ScoreExtensions,
     Status,
     default_normalize_score,
+    default_normalize_scores,
 )
 
 from ..names import TAINT_TOLERATION
@@ -128,6 +129,9 @@ class TaintToleration:
     ) -> Status | None:
         return default_normalize_score(MAX_NODE_SCORE, True, scores)
 
+    def normalize_scores(self, state: CycleState, pod: Pod, scores: list[int]) -> Status | None:
+        return default_normalize_scores(MAX_NODE_SCORE, True, scores)
+
 
 def _read_pre_score(state: CycleState) -> tuple[CompiledToleration, ...]:
     try:
@@ -161,6 +165,6 @@ def _new(args: None, handle: Handle) -> TaintToleration:
 _filter: type[BatchFilterPlugin] = TaintToleration
 _pre_score: type[PreScorePlugin] = TaintToleration
 _score: type[BatchScorePlugin] = TaintToleration
-_normalizer: type[ScoreExtensions] = TaintToleration
+_normalizer: type[BatchScoreExtensions] = TaintToleration
 
 FACTORIES = {TAINT_TOLERATION: PluginFactory(new=_new)}
