@@ -125,6 +125,7 @@ PUBLIC = {
         "registry_factories",
         "Diagnosis",
         "FitError",
+        "NoNodesAvailableError",
         "ScheduleResult",
         "schedule_pod",
         "find_nodes_that_fit",

@@ -24,6 +24,7 @@ from kframe.scheduler._config import (
 from kframe.scheduler._cycle import (
     Diagnosis,
     FitError,
+    NoNodesAvailableError,
     ScheduleResult,
     find_nodes_that_fit,
     num_feasible_nodes_to_find,
@@ -147,6 +148,7 @@ __all__ = [
     "registry_factories",
     "Diagnosis",
     "FitError",
+    "NoNodesAvailableError",
     "ScheduleResult",
     "schedule_pod",
     "find_nodes_that_fit",

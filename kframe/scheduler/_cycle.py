@@ -23,6 +23,7 @@ from ._status import Code, Status
 __all__ = [
     "Diagnosis",
     "FitError",
+    "NoNodesAvailableError",
     "ScheduleResult",
     "find_nodes_that_fit",
     "num_feasible_nodes_to_find",
@@ -105,6 +106,20 @@ class FitError(Exception):
         if d.post_filter_msg:
             msg += f" {d.post_filter_msg}."
         return msg
+
+
+class NoNodesAvailableError(FitError):
+    """The cluster has no nodes at all: upstream's ErrNoNodesAvailable, whose message (not
+    ``0/0 nodes are available``) is what ``FailedScheduling`` says. PostFilter is not run."""
+
+    MESSAGE = "no nodes available to schedule pods"
+
+    def __init__(self, pod: Pod) -> None:
+        super().__init__(pod, 0, Diagnosis())
+
+    @property
+    def message(self) -> str:
+        return self.MESSAGE
 
 
 @attrs.define
@@ -280,9 +295,10 @@ def schedule_pod(
     *,
     start_index: int = 0,
 ) -> tuple[ScheduleResult, int]:
-    """The node to assume the pod on and the number of nodes processed; FitError if none."""
+    """The node to assume the pod on and the number of nodes processed; FitError if none
+    (NoNodesAvailableError, a FitError, when there are no nodes at all)."""
     if not len(snapshot):
-        raise FitError(pod, 0, Diagnosis())
+        raise NoNodesAvailableError(pod)
     feasible, diagnosis, processed = find_nodes_that_fit(
         fwk,
         state,

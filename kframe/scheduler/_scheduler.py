@@ -24,7 +24,7 @@ from kframe.client import Client, Informer
 
 from ._cache import SchedulerCache
 from ._config import KubeSchedulerConfiguration
-from ._cycle import FitError, schedule_pod
+from ._cycle import FitError, NoNodesAvailableError, schedule_pod
 from ._cycle_state import CycleState
 from ._events import (
     ActionType,
@@ -241,6 +241,13 @@ class Scheduler:
             result, processed = schedule_pod(
                 fwk, state, pod, snapshot, self._rng, start_index=self._next_start
             )
+        except NoNodesAvailableError as err:
+            # Upstream: Unschedulable with no plugin named (so backoff, not unschedulable),
+            # no PostFilter, and any nomination cleared.
+            self.nominator.delete(key)
+            nominated = "" if pod.status and pod.status.nominated_node_name else None
+            self._fail(fwk, qpi, "Unschedulable", err.message, cycle, nominated)
+            return
         except FitError as err:
             await self._post_filter_and_fail(fwk, state, qpi, err, cycle)
             return

@@ -13,6 +13,7 @@ from kframe.scheduler import (
     Diagnosis,
     FitError,
     Framework,
+    NoNodesAvailableError,
     PluginConfig,
     PluginRef,
     Plugins,
@@ -133,3 +134,12 @@ def test_schedule_pod_picks_the_best_and_raises_fit_error() -> None:
     assert str(info.value) == (
         "0/3 nodes are available: 1 rejected n1, 1 rejected n2, 1 rejected n3."
     )
+
+
+def test_schedule_pod_with_no_nodes_raises_upstreams_no_nodes_available() -> None:
+    with pytest.raises(NoNodesAvailableError) as info:
+        schedule_pod(
+            _framework([]), CycleState(), make_pod("p"), Snapshot.build([]), random.Random(0)
+        )
+    assert isinstance(info.value, FitError)
+    assert str(info.value) == info.value.message == "no nodes available to schedule pods"

@@ -159,3 +159,20 @@ def test_a_deleted_node_is_no_longer_chosen_and_bound_pods_count() -> None:
             assert scheduler.scheduled == 1
 
     asyncio.run(main())
+
+
+def test_with_no_nodes_failed_scheduling_says_no_nodes_are_available() -> None:
+    async def main() -> None:
+        async with cluster() as (client, _):
+            await client.create(_plain(make_pod("web")))
+            events = await eventually(lambda: _events(client, "web", "FailedScheduling"))
+            # Upstream's ErrNoNodesAvailable, not "0/0 nodes are available".
+            assert events[0].message == "no nodes available to schedule pods"
+            pod = await client.get(Pod, "web", namespace="default")
+            conditions = pod.status.conditions if pod.status else ()
+            (cond,) = [c for c in conditions if c.type == "PodScheduled"]
+            assert (cond.status, cond.reason) == ("False", "Unschedulable")
+            await client.create(_plain(make_node("n7")))
+            assert await eventually(lambda: node_of(client, "web")) == "n7"
+
+    asyncio.run(main())
