@@ -15,6 +15,9 @@ as a profile does and checks the contract every scheduler plugin keeps:
   NormalizeScore lie in [0, 100]; two runs, and a repeated Filter within one cycle, agree;
   the pod and each NodeInfo (node, pods, requests, ports, generation) stay as they were;
   PreEnqueue is deterministic and QueueSort never orders two pods both ways.
+- a plugin's optional batch fast paths agree with its per-node answers on every cluster:
+  ``filter_nodes`` with Filter node by node (on the whole node list, the list reversed and
+  every other node), ``score_nodes`` with Score, ``normalize_scores`` with NormalizeScore.
 
 Parametrize a test over every installed scheduler plugin, or check your own with clusters
 that carry what your plugin reads::
@@ -54,37 +57,23 @@ from kframe.api import dump_yaml, from_dict, load_yaml, to_dict
 from kframe.api.models import Node, Pod
 from kframe.registry import Registry, build_registry
 from kframe.scheduler import (
-    MAX_NODE_SCORE,
-    MIN_NODE_SCORE,
-    BindPlugin,
-    Code,
     CycleState,
-    FilterPlugin,
     Framework,
     Handle,
-    NodeInfo,
-    NodeScore,
-    PermitPlugin,
     Plugin,
     PluginFactory,
-    PodInfo,
-    PostBindPlugin,
-    PostFilterPlugin,
-    PreBindPlugin,
-    PreEnqueuePlugin,
-    PreFilterPlugin,
-    PreFilterResult,
-    PreScorePlugin,
     QueuedPodInfo,
-    QueueSortPlugin,
-    ReservePlugin,
-    ScoreExtensions,
-    ScorePlugin,
     Snapshot,
     Status,
     parse_config,
 )
-from kframe.testing.scheduler import make_pod
+from kframe.testing._scheduler_checks import (
+    EXTENSION_POINTS,
+    check_empty_node_lists,
+    check_queue_points,
+    fingerprint,
+    run_cycle,
+)
 
 __all__ = [
     "EXTENSION_POINTS",
@@ -278,31 +267,6 @@ _default_clusters = clusters
 
 # -- the checks ----------------------------------------------------------------------------------
 
-# The extension-point Protocols a plugin may implement, with upstream's interface names.
-EXTENSION_POINTS: tuple[tuple[type, str], ...] = (
-    (PreEnqueuePlugin, "PreEnqueuePlugin"),
-    (QueueSortPlugin, "QueueSortPlugin"),
-    (PreFilterPlugin, "PreFilterPlugin"),
-    (FilterPlugin, "FilterPlugin"),
-    (PostFilterPlugin, "PostFilterPlugin"),
-    (PreScorePlugin, "PreScorePlugin"),
-    (ScorePlugin, "ScorePlugin"),
-    (ReservePlugin, "ReservePlugin"),
-    (PermitPlugin, "PermitPlugin"),
-    (PreBindPlugin, "PreBindPlugin"),
-    (BindPlugin, "BindPlugin"),
-    (PostBindPlugin, "PostBindPlugin"),
-)
-
-_REJECTIONS = frozenset({Code.UNSCHEDULABLE, Code.UNSCHEDULABLE_AND_UNRESOLVABLE, Code.PENDING})
-_FILTER_CODES = _REJECTIONS | {Code.SUCCESS}
-_PRE_FILTER_CODES = _FILTER_CODES | {Code.SKIP}
-_PRE_SCORE_CODES = frozenset({Code.SUCCESS, Code.SKIP})
-_SUCCESS = frozenset({Code.SUCCESS})
-
-# A status as comparable data: (code label, reasons), None for success.
-_Verdict = tuple[str, tuple[str, ...]] | None
-
 _DEFAULT: Any = object()
 
 
@@ -345,7 +309,7 @@ def check_scheduler_plugin(
     handle = _framework_handle(list(objects))
     default = _build(where, name, factory, _default_args(where, factory), handle)
     plugin = default if args is _DEFAULT else _build(where, name, factory, args, handle)
-    _check_empty_node_lists(where, plugin)
+    check_empty_node_lists(where, plugin)
     strategy = clusters if clusters is not None else _default_clusters()
 
     @settings(
@@ -359,14 +323,14 @@ def check_scheduler_plugin(
     def on_clusters(cluster: Cluster) -> None:
         snapshot = cluster.snapshot()
         handle.set_snapshot(snapshot)
-        before = _fingerprint(cluster.pod, snapshot)
-        first = _cycle(where, plugin, cluster.pod, snapshot)
-        assert _fingerprint(cluster.pod, snapshot) == before, (
+        before = fingerprint(cluster.pod, snapshot)
+        first = run_cycle(where, plugin, cluster.pod, snapshot)
+        assert fingerprint(cluster.pod, snapshot) == before, (
             f"{where} changed the pod or a NodeInfo during a scheduling cycle"
         )
-        second = _cycle(where, plugin, cluster.pod, snapshot)
+        second = run_cycle(where, plugin, cluster.pod, snapshot)
         assert first == second, f"{where} is not deterministic: {first} != {second}"
-        _check_queue_points(where, plugin, cluster)
+        check_queue_points(where, plugin, cluster.pod, cluster.bound_pods)
 
     on_clusters()
 
@@ -426,140 +390,3 @@ def _build(where: str, name: str, factory: PluginFactory, args: Any, handle: Han
         labels = ", ".join(label for _, label in EXTENSION_POINTS)
         raise AssertionError(f"{where} implements no extension point (one of {labels})")
     return plugin
-
-
-def _verdict(where: str, point: str, status: object, allowed: frozenset[Code]) -> _Verdict:
-    """Check a point's answer against the codes it may give; the answer as data."""
-    if status is None:
-        return None
-    assert isinstance(status, Status), f"{where}: {point} returned {status!r}, not a Status"
-    assert status.code in allowed, (
-        f"{where}: {point} answered {status.code.label} {list(status.reasons)} "
-        f"(allowed: None or {', '.join(sorted(c.label for c in allowed))})"
-    )
-    if status.rejected:
-        assert status.reasons, f"{where}: {point} rejected without a reason"
-    return status.code.label, tuple(status.reasons)
-
-
-def _check_empty_node_lists(where: str, plugin: Plugin) -> None:
-    pod = make_pod("pending")
-    if isinstance(plugin, PreFilterPlugin):
-        answer = plugin.pre_filter(CycleState(), pod, [])
-        if not isinstance(answer, PreFilterResult):
-            _verdict(where, "PreFilter with no nodes", answer, _PRE_FILTER_CODES)
-    if isinstance(plugin, PreScorePlugin):
-        answer = plugin.pre_score(CycleState(), pod, [])
-        _verdict(where, "PreScore with no nodes", answer, _PRE_SCORE_CODES)
-
-
-def _cycle(where: str, plugin: Plugin, pod: Pod, snapshot: Snapshot) -> dict[str, Any]:
-    """One cycle through the plugin's filter and score points; what it answered, as data."""
-    state = CycleState()
-    nodes = snapshot.list()
-    feasible: list[NodeInfo] = list(nodes)
-    outcome: dict[str, Any] = {}
-    if isinstance(plugin, PreFilterPlugin):
-        answer = plugin.pre_filter(state, pod, nodes)
-        if isinstance(answer, PreFilterResult):
-            outcome["pre_filter"] = answer.node_names
-            if answer.node_names is not None:
-                feasible = [n for n in nodes if n.name in answer.node_names]
-        else:
-            verdict = outcome["pre_filter"] = _verdict(
-                where, "PreFilter", answer, _PRE_FILTER_CODES
-            )
-            if verdict is not None and verdict[0] == Code.SKIP.label:
-                state.skip_filter_plugins.add(plugin.name)
-            elif verdict is not None and verdict[0] != Code.SUCCESS.label:
-                return outcome  # the pod is rejected for every node
-    if isinstance(plugin, FilterPlugin) and plugin.name not in state.skip_filter_plugins:
-        verdicts = {n.name: _filter(where, plugin, state, pod, n) for n in feasible}
-        for node in feasible:
-            again = _filter(where, plugin, state, pod, node)
-            assert again == verdicts[node.name], (
-                f"{where}: Filter on node {node.name!r} answered {verdicts[node.name]}, then "
-                f"{again} in the same cycle"
-            )
-        outcome["filter"] = verdicts
-        feasible = [n for n in feasible if verdicts[n.name] in (None, ("Success", ()))]
-    if not feasible:
-        return outcome
-    if isinstance(plugin, PreScorePlugin):
-        answer = plugin.pre_score(state, pod, feasible)
-        verdict = outcome["pre_score"] = _verdict(where, "PreScore", answer, _PRE_SCORE_CODES)
-        if verdict is not None and verdict[0] == Code.SKIP.label:
-            return outcome
-    if isinstance(plugin, ScorePlugin):
-        outcome["scores"] = _scores(where, plugin, state, pod, feasible)
-    return outcome
-
-
-def _filter(
-    where: str, plugin: FilterPlugin, state: CycleState, pod: Pod, node: NodeInfo
-) -> _Verdict:
-    status = plugin.filter(state, pod, node)
-    return _verdict(where, f"Filter on node {node.name!r}", status, _FILTER_CODES)
-
-
-def _scores(
-    where: str, plugin: ScorePlugin, state: CycleState, pod: Pod, nodes: list[NodeInfo]
-) -> tuple[list[int], list[int]]:
-    scores = []
-    for node in nodes:
-        score = plugin.score(state, pod, node)
-        assert isinstance(score, int) and not isinstance(score, bool), (
-            f"{where}: Score on node {node.name!r} returned {score!r}, not an int"
-        )
-        scores.append(NodeScore(node.name, score))
-    raw = [s.score for s in scores]
-    if isinstance(plugin, ScoreExtensions):
-        status = plugin.normalize_score(state, pod, scores)
-        _verdict(where, "NormalizeScore", status, _SUCCESS)
-    assert [s.name for s in scores] == [n.name for n in nodes], (
-        f"{where}: NormalizeScore changed the list of nodes: {scores!r}"
-    )
-    final = [s.score for s in scores]
-    assert all(MIN_NODE_SCORE <= s <= MAX_NODE_SCORE for s in final), (
-        f"{where}: scores {dict(zip([n.name for n in nodes], final, strict=True))} are not "
-        f"within [{MIN_NODE_SCORE}, {MAX_NODE_SCORE}] after normalizing (raw: {raw})"
-    )
-    return raw, final
-
-
-def _check_queue_points(where: str, plugin: Plugin, cluster: Cluster) -> None:
-    if isinstance(plugin, PreEnqueuePlugin):
-        first = _verdict(where, "PreEnqueue", plugin.pre_enqueue(cluster.pod), _FILTER_CODES)
-        again = _verdict(where, "PreEnqueue", plugin.pre_enqueue(cluster.pod), _FILTER_CODES)
-        assert first == again, f"{where}: PreEnqueue answered {first}, then {again}"
-    if isinstance(plugin, QueueSortPlugin):
-        pods = (cluster.pod, *cluster.bound_pods)
-        queued = [QueuedPodInfo(PodInfo(p), timestamp=float(i % 2)) for i, p in enumerate(pods)]
-        for a in queued:
-            assert not plugin.less(a, a), f"{where}: QueueSort puts {a.pod_info.key} before itself"
-            for b in queued:
-                assert not (plugin.less(a, b) and plugin.less(b, a)), (
-                    f"{where}: QueueSort puts {a.pod_info.key} and {b.pod_info.key} each before "
-                    "the other"
-                )
-
-
-def _fingerprint(pod: Pod, snapshot: Snapshot) -> list[Any]:
-    """What a plugin must not change: the pod, and each NodeInfo's node, pods and totals."""
-    out: list[Any] = [id(pod), to_dict(pod)]
-    for info in snapshot.list():
-        out.append(
-            (
-                info.name,
-                id(info.node),
-                to_dict(info.node),
-                info.generation,
-                [id(p) for p in info.pods],
-                info.requested.clone(),
-                info.non_zero_requested.clone(),
-                info.allocatable.clone(),
-                len(info.used_ports),
-                sorted(info.image_states),
-            )
-        )
-    return out

@@ -17,6 +17,9 @@ from hypothesis import given, settings
 from kframe.api.models import Pod
 from kframe.registry import build_registry, hookimpl
 from kframe.scheduler import (
+    BatchFilterPlugin,
+    BatchScoreExtensions,
+    BatchScorePlugin,
     Code,
     CycleState,
     FilterPlugin,
@@ -172,6 +175,42 @@ class BadSort:
 _bad_sort: type[QueueSortPlugin] = BadSort
 
 
+class FastButWrongFilter(Fine):
+    """Its batch Filter forgets the CPU rule that its per-node Filter keeps."""
+
+    def filter_nodes(
+        self, state: CycleState, pod: Pod, nodes: Sequence[NodeInfo]
+    ) -> Sequence[Status | None] | None:
+        return None
+
+
+class PositionalFilter(Fine):
+    """Its batch Filter answers by position in the list, not by node."""
+
+    def filter_nodes(
+        self, state: CycleState, pod: Pod, nodes: Sequence[NodeInfo]
+    ) -> Sequence[Status | None] | None:
+        first = self.filter(state, pod, nodes[0]) if nodes else None
+        return [first] * len(nodes)
+
+
+class FastButWrongScore(Fine):
+    def score_nodes(self, state: CycleState, pod: Pod, nodes: Sequence[NodeInfo]) -> list[int]:
+        return [0] * len(nodes)
+
+
+class FastButWrongNormalizer(Fine):
+    def normalize_scores(self, state: CycleState, pod: Pod, scores: list[int]) -> None:
+        scores[:] = [100] * len(scores)
+
+
+_batch: tuple[type[BatchFilterPlugin], type[BatchScorePlugin], type[BatchScoreExtensions]] = (
+    FastButWrongFilter,
+    FastButWrongScore,
+    FastButWrongNormalizer,
+)
+
+
 @pytest.mark.parametrize(
     ("cls", "message"),
     [
@@ -195,6 +234,14 @@ _bad_sort: type[QueueSortPlugin] = BadSort
         pytest.param(NeedsNodes, "IndexError|list index out of range", id="NeedsNodes"),
         pytest.param(Nothing, "implements no extension point", id="Nothing"),
         pytest.param(BadSort, "QueueSort puts default/pending before itself", id="BadSort"),
+        pytest.param(FastButWrongFilter, r"filter_nodes \(all nodes\) answered None", id="BatchF"),
+        pytest.param(
+            PositionalFilter,
+            r"filter_nodes \(all nodes\) answered \(.Unschedulable",
+            id="Positional",
+        ),
+        pytest.param(FastButWrongScore, "score_nodes answered", id="BatchScore"),
+        pytest.param(FastButWrongNormalizer, "normalize_scores made", id="BatchNormalize"),
     ],
 )
 def test_a_broken_plugin_fails(cls: type[Any], message: str) -> None:
