@@ -1,0 +1,168 @@
+"""Pod admission on the node, as upstream's ``lifecycle.predicateAdmitHandler``.
+
+A pod bound to this node is checked before it runs: enough allocatable resources beside the
+pods already admitted (``OutOfcpu``, ``OutOfmemory``, ``OutOfpods``, ...), its node selector
+and required node affinity (``NodeAffinity``), its ``nodeName`` (``NodeName``), free host
+ports (``NodePorts``) and untolerated NoExecute taints (``TaintToleration``). A rejected pod
+is failed with that reason and the message ``Pod was rejected: <why>``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+
+import attrs
+
+from kframe.api import Quantity, pod_requests, to_dict
+from kframe.api.models import NodeSelectorRequirement, Pod, Taint
+
+__all__ = ["AdmitResult", "admit_pod"]
+
+
+@attrs.frozen
+class AdmitResult:
+    admit: bool
+    reason: str = ""
+    message: str = ""
+
+
+def _requirement_ok(req: NodeSelectorRequirement, values: Mapping[str, str]) -> bool:
+    key = req.key or ""
+    op = req.operator
+    present = key in values
+    value = values.get(key, "")
+    if op == "In":
+        return present and value in req.values
+    if op == "NotIn":
+        return not present or value not in req.values
+    if op == "Exists":
+        return present
+    if op == "DoesNotExist":
+        return not present
+    if op in ("Gt", "Lt") and present and len(req.values) == 1:
+        try:
+            have, want = int(value), int(req.values[0])
+        except ValueError:
+            return False
+        return have > want if op == "Gt" else have < want
+    return False
+
+
+def node_affinity_matches(pod: Pod, node_name: str, labels: Mapping[str, str]) -> bool:
+    spec = pod.spec
+    assert spec is not None
+    if any(labels.get(k) != v for k, v in spec.node_selector.items()):
+        return False
+    affinity = spec.affinity.node_affinity if spec.affinity else None
+    required = affinity.required_during_scheduling_ignored_during_execution if affinity else None
+    if required is None:
+        return True
+    fields = {"metadata.name": node_name}
+    for term in required.node_selector_terms:
+        if not term.match_expressions and not term.match_fields:
+            continue  # an empty term matches nothing
+        if all(_requirement_ok(r, labels) for r in term.match_expressions) and all(
+            _requirement_ok(r, fields) for r in term.match_fields
+        ):
+            return True
+    return False
+
+
+def _host_ports(pod: Pod) -> Iterable[tuple[str, str, int]]:
+    spec = pod.spec
+    assert spec is not None
+    for container in (*spec.init_containers, *spec.containers):
+        for port in container.ports:
+            if port.host_port:
+                yield (port.host_ip or "0.0.0.0", port.protocol or "TCP", port.host_port)
+
+
+def _ports_conflict(pod: Pod, others: Sequence[Pod]) -> bool:
+    used = {p for other in others for p in _host_ports(other)}
+    for ip, proto, port in _host_ports(pod):
+        for uip, uproto, uport in used:
+            if port == uport and proto == uproto and (ip == uip or "0.0.0.0" in (ip, uip)):
+                return True
+    return False
+
+
+def _untolerated(pod: Pod, taints: Sequence[Taint]) -> bool:
+    tolerations = pod.spec.tolerations if pod.spec else ()
+    for taint in taints:
+        if taint.effect != "NoExecute":
+            continue
+        tolerated = False
+        for tol in tolerations:
+            if tol.effect and tol.effect != taint.effect:
+                continue
+            if tol.operator == "Exists":
+                tolerated = not tol.key or tol.key == taint.key
+            else:
+                tolerated = tol.key == taint.key and (tol.value or "") == (taint.value or "")
+            if tolerated:
+                break
+        if not tolerated:
+            return True
+    return False
+
+
+def _amount(name: str, quantity: Quantity) -> int:
+    return quantity.milli_value() if name == "cpu" else quantity.value()
+
+
+def admit_pod(
+    pod: Pod,
+    *,
+    node_name: str,
+    labels: Mapping[str, str],
+    allocatable: Mapping[str, str],
+    admitted: Sequence[Pod],
+    taints: Sequence[Taint] = (),
+) -> AdmitResult:
+    """Whether ``pod`` fits beside the ``admitted`` (non-terminal) pods of this node."""
+    spec = pod.spec
+    assert spec is not None
+    alloc = {k: Quantity.parse(v) for k, v in allocatable.items()}
+    # NodeResourcesFit, in upstream's order: pods, cpu, memory, ephemeral-storage, then the rest.
+    allowed_pods = alloc["pods"].value() if "pods" in alloc else 110
+    if len(admitted) + 1 > allowed_pods:
+        return _insufficient("pods", 1, len(admitted), allowed_pods)
+    wanted = pod_requests(to_dict(pod).get("spec") or {})
+    used: dict[str, int] = {}
+    for other in admitted:
+        for name, q in pod_requests(to_dict(other).get("spec") or {}).items():
+            used[name] = used.get(name, 0) + _amount(name, q)
+    order = ["cpu", "memory", "ephemeral-storage"]
+    names = order + sorted(n for n in wanted if n not in order)
+    for name in names:
+        quantity = wanted.get(name)
+        if quantity is None or quantity.is_zero():
+            continue
+        request = _amount(name, quantity)
+        capacity = _amount(name, alloc[name]) if name in alloc else 0
+        if name not in alloc and name in order:
+            continue  # a resource the node does not report is not limited (upstream: cpu/mem)
+        if request > capacity - used.get(name, 0):
+            return _insufficient(name, request, used.get(name, 0), capacity)
+    if not node_affinity_matches(pod, node_name, labels):
+        return _predicate("NodeAffinity", "node(s) didn't match Pod's node affinity/selector")
+    if spec.node_name and spec.node_name != node_name:
+        return _predicate("NodeName", "node(s) didn't match the requested node name")
+    if _ports_conflict(pod, admitted):
+        return _predicate("NodePorts", "node(s) didn't have free ports for the requested pod ports")
+    if _untolerated(pod, taints):
+        return _predicate("TaintToleration", "node(s) had untolerated taint(s)")
+    return AdmitResult(True)
+
+
+def _insufficient(name: str, requested: int, used: int, capacity: int) -> AdmitResult:
+    return AdmitResult(
+        False,
+        f"OutOf{name}",
+        "Pod was rejected: Node didn't have enough resource: "
+        f"{name}, requested: {requested}, used: {used}, capacity: {capacity}",
+    )
+
+
+def _predicate(name: str, why: str) -> AdmitResult:
+    return AdmitResult(False, name, f"Pod was rejected: Predicate {name} failed: {why}")

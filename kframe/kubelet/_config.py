@@ -1,0 +1,62 @@
+"""KubeletConfig: what one kubelet is told (node identity, resources, upstream timings).
+
+The defaults are kubelet's (``KubeletConfiguration`` v1beta1): node status checked every 10 s
+and reported at least every 5 min, a 40 s node lease renewed every quarter of that, a 1 s PLEG
+relist, container restart back-off from 10 s doubling to 5 min. ``kframe kubelet`` builds one
+from its flags, ``kframe up`` one per hosted node.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+
+__all__ = ["KubeletConfig"]
+
+
+@attrs.frozen(kw_only=True)
+class KubeletConfig:
+    """One node's kubelet settings.
+
+    ``capacity``: the node's resources (``cpu``, ``memory``, ``pods``, ...) as quantity strings;
+    empty means read from the host (CPU count, ``/proc/meminfo``, 110 pods). ``allocatable``:
+    empty means the capacity less kubelet's default hard eviction threshold (100Mi memory).
+    ``node_ip``: the InternalIP address (default 127.0.0.1); ``hostname``: the Hostname
+    address (default: the node name). ``port``: the port published as
+    ``status.daemonEndpoints.kubeletEndpoint.Port`` (the streaming and log server's).
+    ``log_dir``: where pod log directories go ("" for none: the runtime keeps no logs).
+    """
+
+    node_name: str
+    runtime: str = "fake"
+    runtime_config: Mapping[str, Any] = attrs.field(factory=dict)
+    pod_cidr: str = ""
+    capacity: Mapping[str, str] = attrs.field(factory=dict)
+    allocatable: Mapping[str, str] = attrs.field(factory=dict)
+    labels: Mapping[str, str] = attrs.field(factory=dict)
+    node_ip: str = "127.0.0.1"
+    hostname: str = ""
+    port: int = 10250
+    log_dir: str = ""
+    root_dir: str = ""
+    max_pods: int = 110
+    # Timings (seconds), upstream's defaults.
+    node_status_update_frequency: float = 10.0
+    node_status_report_frequency: float = 300.0
+    node_lease_duration_seconds: int = 40
+    pleg_relist_period: float = 1.0
+    backoff_initial: float = 10.0
+    backoff_max: float = 300.0
+    # A container that ran this long before exiting starts its back-off afresh.
+    backoff_reset: float = 600.0
+
+    @property
+    def lease_renew_interval(self) -> float:
+        # Upstream's renewInterval: a quarter of the lease duration (10 s of 40 s).
+        return self.node_lease_duration_seconds * 0.25
+
+    @property
+    def address_hostname(self) -> str:
+        return self.hostname or self.node_name

@@ -1,0 +1,513 @@
+"""The pod worker: one task per pod, driving it through the CRI to its spec (upstream's
+``podWorkers`` + ``kuberuntime.SyncPod``).
+
+Each wake-up (the pod changed, the PLEG saw a container change, a back-off expired, a probe
+result changed) runs one sync: make the sandbox, run init containers one at a time in order,
+then start app containers, restart exited ones by the restart policy under back-off, and
+write the status through ``pods/status`` when it changed. A pod with a deletionTimestamp is
+stopped within its grace period (preStop first), its sandbox removed, and the Pod deleted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import TYPE_CHECKING, Any
+
+from kframe.api import format_time, to_dict
+from kframe.api.models import Container, Pod
+from kframe.kubelet._backoff import go_duration
+from kframe.kubelet._cri import container_config, sandbox_config
+from kframe.kubelet._env import ContainerConfigError, expand_command, make_env
+from kframe.kubelet._status import (
+    ContainerView,
+    api_container_status,
+    pod_conditions,
+    pod_phase,
+)
+from kframe.runtime import (
+    ContainerStartError,
+    ContainerState,
+    CRIError,
+    ImagePullError,
+    ImageSpec,
+    NotFoundError,
+    PodSandboxConfig,
+)
+
+if TYPE_CHECKING:
+    from kframe.kubelet._kubelet import Kubelet
+
+__all__ = ["PodWorker"]
+
+log = logging.getLogger("kframe.kubelet")
+
+
+def _should_restart(view: ContainerView, policy: str) -> bool:
+    if view.sidecar:
+        return True
+    if policy == "Always":
+        return not view.init
+    if policy == "OnFailure":
+        return not view.succeeded
+    return False
+
+
+class PodWorker:
+    """Keeps one pod's containers as its spec says, until it is deleted."""
+
+    def __init__(self, kubelet: Kubelet, pod: Pod) -> None:
+        self.kubelet = kubelet
+        self.pod = pod
+        meta = pod.metadata
+        assert meta is not None and pod.spec is not None
+        self.uid = meta.uid or ""
+        self.key = f"{meta.namespace}/{meta.name}"
+        self.sandbox_id = ""
+        self.sandbox_config: PodSandboxConfig | None = None
+        self.sandbox_attempt = 0
+        self.pod_ip = ""
+        self.views: dict[str, ContainerView] = {}
+        self.ids: dict[str, str] = {}  # name -> newest container id
+        self._previous_ids: dict[str, str] = {}
+        self._exit_seen: dict[str, float] = {}  # container id -> clock.now() when seen exited
+        self.terminal = False  # finished (Succeeded/Failed): nothing more to run
+        self.gone = False  # the Pod object was removed from the API
+        self._posted: dict[str, Any] | None = None
+        self._wake = asyncio.Event()
+        self._wake.set()
+        self._probe_ids: dict[str, str] = {}
+        self._killing: set[str] = set()
+        self.task: asyncio.Task[None] | None = None
+        for c in pod.spec.init_containers:
+            self.views[c.name or ""] = ContainerView(
+                name=c.name or "",
+                image=c.image or "",
+                init=True,
+                sidecar=c.restart_policy == "Always",
+            )
+        for c in pod.spec.containers:
+            self.views[c.name or ""] = ContainerView(name=c.name or "", image=c.image or "")
+
+    # -- driving ----------------------------------------------------------------------------
+
+    def update(self, pod: Pod) -> None:
+        self.pod = pod
+        self.wake()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def wake_after(self, delay: float) -> None:
+        clock = self.kubelet.clock
+        clock.call_at(clock.now() + max(delay, 0.0), self.wake)
+
+    async def run(self) -> None:
+        try:
+            while True:
+                await self._wake.wait()
+                self._wake.clear()
+                if self.gone or (self.pod.metadata and self.pod.metadata.deletion_timestamp):
+                    await self._terminate()
+                    return
+                try:
+                    await self._sync()
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:
+                    log.warning("pod %s: sync failed: %s", self.key, exc)
+                    self.wake_after(self.kubelet.config.pleg_relist_period)
+        finally:
+            self.kubelet.forget(self)
+
+    # -- one sync ---------------------------------------------------------------------------
+
+    def _specs(self) -> tuple[tuple[Container, ...], tuple[Container, ...]]:
+        spec = self.pod.spec
+        assert spec is not None
+        return spec.init_containers, spec.containers
+
+    async def _sync(self) -> None:
+        if self.terminal:
+            await self.write_status()
+            return
+        service = self.kubelet.runtime.runtime_service
+        if not self.sandbox_id and not await self._make_sandbox():
+            await self.write_status()
+            return
+        await self._refresh()
+        init, app = self._specs()
+        policy = self.pod.spec.restart_policy or "Always"  # type: ignore[union-attr]
+        init_done = True
+        for container in init:
+            view = self.views[container.name or ""]
+            if view.sidecar:
+                if not view.running:
+                    await self._ensure(container, view, policy)
+                if not view.running:  # sidecars must be started before the next init container
+                    init_done = False
+                    break
+                continue
+            if view.succeeded:
+                continue
+            init_done = False
+            if view.running or (view.current is not None and view.state == ContainerState.CREATED):
+                break
+            if view.exited and not _should_restart(view, policy) and policy == "Never":
+                break  # the pod has failed
+            await self._ensure(container, view, policy)
+            break
+        for container in app:
+            view = self.views[container.name or ""]
+            if not init_done:
+                if view.current is None and not view.waiting_reason:
+                    view.waiting_reason = "PodInitializing"
+                continue
+            if view.running:
+                continue
+            if view.exited and not _should_restart(view, policy):
+                continue
+            await self._ensure(container, view, policy)
+        phase = self._phase()
+        if phase in ("Succeeded", "Failed"):
+            self.terminal = True
+            self.kubelet.probes.remove_pod(self.uid)
+            with contextlib.suppress(CRIError):
+                await service.stop_pod_sandbox(self.sandbox_id)
+        else:
+            self._update_probes()
+        await self.write_status()
+
+    async def _make_sandbox(self) -> bool:
+        kubelet = self.kubelet
+        config = sandbox_config(
+            self.pod,
+            attempt=self.sandbox_attempt,
+            log_dir=kubelet.config.log_dir,
+            node_hostname=kubelet.config.address_hostname,
+        )
+        service = kubelet.runtime.runtime_service
+        try:
+            self.sandbox_id = await service.run_pod_sandbox(config)
+            status = await service.pod_sandbox_status(self.sandbox_id)
+        except CRIError as exc:
+            log.warning("pod %s: creating sandbox: %s", self.key, exc)
+            self.sandbox_attempt += 1
+            for view in self.views.values():
+                view.waiting_reason, view.waiting_message = "ContainerCreating", ""
+            delay = kubelet.backoff.next(f"{self.uid}/sandbox")
+            self.wake_after(delay)
+            return False
+        self.sandbox_config = config
+        spec = self.pod.spec
+        assert spec is not None
+        if spec.host_network:
+            self.pod_ip = kubelet.config.node_ip
+        else:
+            self.pod_ip = status.network.ip if status.network is not None else ""
+        kubelet.sandboxes[self.sandbox_id] = self
+        return True
+
+    async def _refresh(self) -> None:
+        service = self.kubelet.runtime.runtime_service
+        now = self.kubelet.clock.now()
+        for name, ident in list(self.ids.items()):
+            view = self.views[name]
+            try:
+                view.current = await service.container_status(ident)
+            except NotFoundError:
+                view.current = None
+                del self.ids[name]
+                continue
+            if view.exited:
+                self._exit_seen.setdefault(ident, now)
+                view.ready = view.succeeded and view.init and not view.sidecar
+                view.started = False
+            elif view.running:
+                view.waiting_reason = view.waiting_message = ""
+                probes = self.kubelet.probes
+                view.started = probes.started(self.uid, name)
+                view.ready = view.started and probes.readiness(self.uid, name)
+            else:
+                view.ready = view.started = False
+
+    async def _ensure(self, container: Container, view: ContainerView, policy: str) -> None:
+        """Start the container: first time, or a restart once its back-off allows."""
+        kubelet = self.kubelet
+        name = container.name or ""
+        key = f"{self.uid}/{name}"
+        restarting = view.current is not None
+        if restarting and view.exited:
+            current = view.current
+            assert current is not None
+            if (current.finished_at - current.started_at) / 1e9 >= kubelet.config.backoff_reset:
+                kubelet.backoff.reset(key)
+            seen = self._exit_seen.get(current.id, kubelet.clock.now())
+            if kubelet.backoff.in_backoff_since(key, seen):
+                delay = kubelet.backoff.get(key)
+                meta = self.pod.metadata
+                assert meta is not None
+                view.waiting_reason = "CrashLoopBackOff"
+                view.waiting_message = (
+                    f"back-off {go_duration(delay)} restarting failed container={name} "
+                    f"pod={meta.name}_{meta.namespace}({meta.uid})"
+                )
+                self.wake_after(kubelet.backoff.remaining(key, seen))
+                return
+        image_ref = await self._pull(container, view)
+        if image_ref is None:
+            return
+        try:
+            env = await make_env(
+                kubelet.client,
+                self.pod,
+                container,
+                pod_ip=self.pod_ip,
+                host_ip=kubelet.config.node_ip,
+                allocatable=kubelet.node_status.allocatable,
+            )
+        except ContainerConfigError as exc:
+            view.waiting_reason, view.waiting_message = "CreateContainerConfigError", str(exc)
+            self.wake_after(kubelet.backoff.next(f"{key}/config"))
+            return
+        env_map = dict(env)
+        attempt = view.restart_count + 1 if restarting else 0
+        config = container_config(
+            self.pod,
+            container,
+            attempt=attempt,
+            image_ref=image_ref,
+            env=env,
+            command=expand_command(container.command, env_map),
+            args=expand_command(container.args, env_map),
+            log_dir=kubelet.config.log_dir,
+        )
+        service = kubelet.runtime.runtime_service
+        assert self.sandbox_config is not None
+        try:
+            ident = await service.create_container(self.sandbox_id, config, self.sandbox_config)
+        except CRIError as exc:
+            view.waiting_reason, view.waiting_message = "CreateContainerError", str(exc)
+            self.wake_after(kubelet.backoff.next(key))
+            return
+        if restarting:
+            kubelet.backoff.next(key)
+            old = self._previous_ids.get(name)
+            if old:  # keep one dead instance (for logs --previous), as upstream's GC does
+                with contextlib.suppress(CRIError):
+                    await service.remove_container(old)
+            if view.current is not None:
+                self._previous_ids[name] = view.current.id
+                view.previous = view.current
+            view.restart_count = attempt
+        self.ids[name] = ident
+        view.waiting_reason = view.waiting_message = ""
+        try:
+            await service.start_container(ident)
+        except ContainerStartError as exc:
+            view.waiting_reason, view.waiting_message = "RunContainerError", str(exc)
+        try:
+            view.current = await service.container_status(ident)
+        except NotFoundError:
+            view.current = None
+        if view.exited:
+            self._exit_seen.setdefault(ident, kubelet.clock.now())
+        if view.running:
+            view.started = kubelet.probes.started(self.uid, name)
+            view.ready = view.started and kubelet.probes.readiness(self.uid, name)
+
+    async def _pull(self, container: Container, view: ContainerView) -> str | None:
+        kubelet = self.kubelet
+        images = kubelet.runtime.image_service
+        image = container.image or ""
+        spec = ImageSpec(image=image)
+        policy = container.image_pull_policy or (
+            "Always"
+            if ":" not in image.rsplit("/", 1)[-1] or image.endswith(":latest")
+            else "IfNotPresent"
+        )
+        key = f"{self.uid}/{container.name}/image"
+        present = None if policy == "Always" else await images.image_status(spec)
+        if present is not None:
+            return present.id
+        if policy == "Never":
+            view.waiting_reason = "ErrImageNeverPull"
+            view.waiting_message = (
+                f'Container image "{image}" is not present with pull policy of Never'
+            )
+            return None
+        seen = kubelet.image_failures.get(key)
+        if seen is not None and kubelet.backoff.in_backoff_since(key, seen):
+            view.waiting_reason = "ImagePullBackOff"
+            view.waiting_message = f'Back-off pulling image "{image}"'
+            self.wake_after(kubelet.backoff.remaining(key, seen))
+            return None
+        try:
+            ref = await images.pull_image(spec, None, self.sandbox_config)
+        except ImagePullError as exc:
+            kubelet.image_failures[key] = kubelet.clock.now()
+            self.wake_after(kubelet.backoff.next(key))
+            view.waiting_reason, view.waiting_message = "ErrImagePull", str(exc)
+            return None
+        kubelet.image_failures.pop(key, None)
+        return ref
+
+    def _phase(self, *, terminal: bool = False) -> str:
+        init, app = self._specs()
+        policy = self.pod.spec.restart_policy or "Always"  # type: ignore[union-attr]
+        return pod_phase(
+            [self.views[c.name or ""] for c in init],
+            [self.views[c.name or ""] for c in app],
+            policy,
+            terminal=terminal,
+        )
+
+    def _update_probes(self) -> None:
+        running = {
+            n: i
+            for n, i in self.ids.items()
+            if self.views[n].running and not (self.views[n].init and not self.views[n].sidecar)
+        }
+        if running != self._probe_ids:
+            self._probe_ids = running
+            status = to_dict(self.pod).get("status") or {}
+            status = {**status, "podIP": self.pod_ip, "hostIP": self.kubelet.config.node_ip}
+            body = {**to_dict(self.pod), "status": status}
+            from kframe.api import from_dict
+
+            self.kubelet.probes.add_pod(from_dict(body, Pod), dict(running))
+
+    # -- status -----------------------------------------------------------------------------
+
+    def build_status(self, *, terminal: bool = False) -> dict[str, Any]:
+        kubelet = self.kubelet
+        init, app = self._specs()
+        init_views = [self.views[c.name or ""] for c in init]
+        app_views = [self.views[c.name or ""] for c in app]
+        phase = self._phase(terminal=terminal)
+        old_status = self.pod.status
+        old = {c.type or "": to_dict(c) for c in (old_status.conditions if old_status else ())}
+        now = format_time(kubelet.clock.wall())
+        conditions = pod_conditions(
+            init_views,
+            app_views,
+            phase,
+            sandbox_ready=bool(self.sandbox_id) and not terminal,
+            old=old,
+            now=now,
+        )
+        runtime = kubelet.runtime.name
+        status: dict[str, Any] = {
+            "phase": phase,
+            "conditions": conditions,
+            "hostIP": kubelet.config.node_ip,
+            "hostIPs": [{"ip": kubelet.config.node_ip}],
+            "startTime": format_time(old_status.start_time)
+            if old_status and old_status.start_time
+            else kubelet.started_times.setdefault(self.uid, now),
+            "containerStatuses": [api_container_status(v, runtime) for v in app_views],
+        }
+        if init_views:
+            status["initContainerStatuses"] = [api_container_status(v, runtime) for v in init_views]
+        if self.pod_ip:
+            status["podIP"] = self.pod_ip
+            status["podIPs"] = [{"ip": self.pod_ip}]
+        return status
+
+    async def write_status(self, *, terminal: bool = False) -> None:
+        status = self.build_status(terminal=terminal)
+        if status == self._posted:
+            return
+        meta = self.pod.metadata
+        assert meta is not None
+        try:
+            pod = await self.kubelet.client.patch(
+                Pod,
+                meta.name or "",
+                {"metadata": {"uid": self.uid}, "status": status},
+                namespace=meta.namespace,
+                patch_type="strategic",
+                subresource="status",
+            )
+        except Exception as exc:
+            if getattr(exc, "code", None) == 404:
+                self.gone = True
+                self.wake()
+                return
+            raise
+        self._posted = status
+        if pod.metadata and pod.metadata.uid == self.uid:
+            self.pod = pod
+
+    # -- liveness ---------------------------------------------------------------------------
+
+    def kill_container(self, name: str, message: str) -> None:
+        """A liveness (or startup) probe failed: stop the container; the sync restarts it."""
+        ident = self.ids.get(name)
+        if not ident or ident in self._killing:
+            return
+        self._killing.add(ident)
+        log.info("pod %s: %s", self.key, message)
+
+        async def kill() -> None:
+            try:
+                await self.kubelet.runtime.runtime_service.stop_container(ident, self._grace())
+            finally:
+                self._killing.discard(ident)
+                self.wake()
+
+        self.kubelet.spawn(kill())
+
+    # -- termination ------------------------------------------------------------------------
+
+    def _grace(self) -> int:
+        meta, spec = self.pod.metadata, self.pod.spec
+        assert meta is not None and spec is not None
+        if meta.deletion_grace_period_seconds is not None:
+            return max(0, meta.deletion_grace_period_seconds)
+        grace = spec.termination_grace_period_seconds
+        return 30 if grace is None else max(0, grace)
+
+    async def _terminate(self) -> None:
+        kubelet = self.kubelet
+        service = kubelet.runtime.runtime_service
+        kubelet.probes.remove_pod(self.uid)
+        grace = self._grace()
+        started = kubelet.clock.now()
+        await self._refresh()
+        running = [(n, i) for n, i in self.ids.items() if self.views[n].running]
+        spec_by_name = {c.name: c for c in (*self._specs()[0], *self._specs()[1])}
+        hooks = []
+        for name, ident in running:
+            lifecycle = spec_by_name[name].lifecycle
+            pre_stop = lifecycle.pre_stop if lifecycle is not None else None
+            if pre_stop is not None and pre_stop.exec is not None and pre_stop.exec.command:
+                hooks.append(service.exec_sync(ident, pre_stop.exec.command, grace))
+        if hooks:
+            with contextlib.suppress(Exception):
+                await asyncio.gather(*hooks, return_exceptions=True)
+        remaining = max(0, int(grace - (kubelet.clock.now() - started)))
+        # Upstream kills app containers in parallel, then (sidecar) init containers.
+        await asyncio.gather(
+            *(service.stop_container(i, remaining) for _, i in running), return_exceptions=True
+        )
+        await self._refresh()
+        if self.sandbox_id:
+            with contextlib.suppress(CRIError):
+                await service.stop_pod_sandbox(self.sandbox_id)
+        if not self.gone:
+            with contextlib.suppress(Exception):
+                await self.write_status(terminal=True)
+            meta = self.pod.metadata
+            assert meta is not None
+            try:
+                await kubelet.client.delete(
+                    Pod, meta.name or "", namespace=meta.namespace, preconditions={"uid": self.uid}
+                )
+            except Exception as exc:
+                if getattr(exc, "code", None) not in (404, 409):
+                    log.warning("pod %s: deleting: %s", self.key, exc)
+        if self.sandbox_id:
+            with contextlib.suppress(CRIError):
+                await service.remove_pod_sandbox(self.sandbox_id)

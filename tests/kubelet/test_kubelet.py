@@ -1,0 +1,76 @@
+"""The kubelet against an in-process API server and the fake runtime, on a fake clock."""
+
+from __future__ import annotations
+
+import asyncio
+
+from kframe.api.models import Lease, Node, Pod
+from tests.kubelet.harness import cluster, pod_body
+
+
+def test_a_node_registers_with_status_and_a_lease() -> None:
+    async def main() -> None:
+        async with cluster() as c:
+            node = await c.client.get(Node, "node-0")
+            assert node.spec is not None and node.spec.pod_cidr == "10.244.0.0/24"
+            status = node.status
+            assert status is not None
+            ready = next(x for x in status.conditions if x.type == "Ready")
+            assert (ready.status, ready.reason, ready.message) == (
+                "True",
+                "KubeletReady",
+                "kubelet is posting ready status",
+            )
+            assert {x.type for x in status.conditions} == {
+                "Ready",
+                "MemoryPressure",
+                "DiskPressure",
+                "PIDPressure",
+            }
+            assert status.node_info is not None
+            assert status.node_info.container_runtime_version == "fake://0.1.0"
+            assert str(status.capacity["pods"]) == "110"
+            assert [a.type for a in status.addresses] == ["InternalIP", "Hostname"]
+            assert status.daemon_endpoints and status.daemon_endpoints.kubelet_endpoint
+            assert status.daemon_endpoints.kubelet_endpoint.port == 10250
+            assert status.images
+            lease = await c.eventually(lambda: _lease(c))
+            assert lease.spec.holder_identity == "node-0"
+            assert lease.spec.lease_duration_seconds == 40
+            first = lease.spec.renew_time
+            await c.advance(11)
+            lease = await _lease(c)
+            assert lease.spec.renew_time > first
+
+    asyncio.run(main())
+
+
+async def _lease(c) -> Lease | None:  # type: ignore[no-untyped-def]
+    try:
+        return await c.client.get(Lease, "node-0", namespace="kube-node-lease")
+    except Exception:
+        return None
+
+
+def test_a_pod_runs() -> None:
+    async def main() -> None:
+        async with cluster() as c:
+            await c.create_pod(pod_body("web"))
+
+            async def running() -> Pod | None:
+                pod = await c.pod("web")
+                return pod if pod.status and pod.status.phase == "Running" else None
+
+            pod = await c.eventually(running)
+            st = pod.status
+            assert st.pod_ip and st.pod_ip.startswith("10.244.0.")
+            assert st.host_ip == "127.0.0.1"
+            (cs,) = st.container_statuses
+            assert cs.ready and cs.started and cs.restart_count == 0
+            assert cs.state.running is not None
+            assert cs.container_id.startswith("fake://")
+            conds = {x.type: x.status for x in st.conditions}
+            assert conds["Ready"] == "True" and conds["Initialized"] == "True"
+            assert conds["PodReadyToStartContainers"] == "True"
+
+    asyncio.run(main())
