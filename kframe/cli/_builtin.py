@@ -87,6 +87,16 @@ def _seconds(text: str) -> float:
     return value
 
 
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must not be negative, got {text!r}")
+    return value
+
+
 def add_server_flags(parser: argparse.ArgumentParser) -> None:
     """The flags `kframe up` and `kframe apiserver` share (docs/architecture.md, Contracts)."""
     parser.add_argument(
@@ -135,6 +145,7 @@ def server_settings(args: argparse.Namespace) -> Settings:
         runtime=getattr(args, "runtime", ""),
         compaction_interval=args.compaction_interval,
         admission_plugins=tuple(n for n in args.enable_admission_plugins.split(",") if n),
+        data_dir=data_dir,
     )
 
 
@@ -160,8 +171,12 @@ class UpCommand:
 
     def configure(self, parser: argparse.ArgumentParser) -> None:
         add_server_flags(parser)
-        parser.add_argument("--nodes", type=int, default=0, help="kubelets to host (default 0)")
-        parser.add_argument("--runtime", default="fake", help="container runtime for the nodes")
+        parser.add_argument(
+            "--nodes", type=_count, default=0, help="kubelets to host, node-0 ... (default 0)"
+        )
+        parser.add_argument(
+            "--runtime", default="fake", help="container runtime of the nodes (default fake)"
+        )
         parser.add_argument(
             "--scheduler-config",
             type=Path,

@@ -34,6 +34,8 @@ class Settings:
     admission_plugins: tuple[str, ...] = DEFAULT_ADMISSION_PLUGINS
     # A KubeSchedulerConfiguration file for the hosted scheduler (None: the default profile).
     scheduler_config: Path | None = None
+    # Where hosted nodes keep their files (runtime state, pod logs); None: nowhere.
+    data_dir: Path | None = None
 
 
 async def run_until_signal(
@@ -111,18 +113,39 @@ async def run_apiserver(settings: Settings) -> None:
 async def run_up(settings: Settings) -> None:
     """The API server and every component that exists so far, in one process.
 
-    Hosts the scheduler; the controller manager and kubelets join here as their issues land;
-    until then ``--nodes`` must be 0.
+    Hosts the scheduler and ``settings.nodes`` kubelets (one runtime each, of
+    ``settings.runtime``); the controller manager joins here as its issue lands.
     """
+    components = [_scheduler(settings)]
     if settings.nodes:
         from kframe.registry import build_registry
 
         runtimes = build_registry().names("runtime")
-        raise ValueError(
-            f"--nodes {settings.nodes}: kframe has no kubelet yet (container runtimes installed: "
-            f"{', '.join(runtimes) or 'none'}); run with --nodes 0"
+        if settings.runtime not in runtimes:
+            raise ValueError(
+                f"--runtime {settings.runtime!r}: no such container runtime "
+                f"(installed: {', '.join(runtimes) or 'none'})"
+            )
+        components.append(_kubelets(settings))
+    await _serve(settings, "kframe up: API server", tuple(components))
+
+
+def _kubelets(settings: Settings) -> Component:
+    def build(server: APIServer) -> Coroutine[Any, Any, None]:
+        from kframe.client import InProcessClient
+        from kframe.kubelet import KubeletHost
+
+        host = KubeletHost(
+            InProcessClient(server),
+            nodes=settings.nodes,
+            runtime=settings.runtime,
+            data_dir=str(settings.data_dir) if settings.data_dir else "",
+            address="127.0.0.1",
+            port=0,
         )
-    await _serve(settings, "kframe up: API server", (_scheduler(settings),))
+        return host.run()
+
+    return build
 
 
 def _scheduler(settings: Settings) -> Component:

@@ -12,6 +12,7 @@ from kframe.kubelet._admit import AdmitResult, admit_pod
 from kframe.kubelet._backoff import Backoff, go_duration
 from kframe.kubelet._config import KubeletConfig
 from kframe.kubelet._env import ContainerConfigError, expand
+from kframe.kubelet._fleet import KubeletHost, pod_cidr_for
 from kframe.kubelet._host import HostInfo, host_info
 from kframe.kubelet._kubelet import Kubelet, Prober
 from kframe.kubelet._node import KUBELET_VERSION, NodeLease, NodeStatusManager, node_resources
@@ -27,6 +28,7 @@ __all__ = [
     "HostInfo",
     "Kubelet",
     "KubeletConfig",
+    "KubeletHost",
     "NodeLease",
     "NodeStatusManager",
     "PodHandler",
@@ -38,6 +40,7 @@ __all__ = [
     "go_duration",
     "host_info",
     "node_resources",
+    "pod_cidr_for",
     "pod_conditions",
     "pod_phase",
 ]

@@ -181,7 +181,7 @@ class NodeStatusManager:
 
     def _node_body(self, status: dict[str, Any]) -> dict[str, Any]:
         labels = {
-            "kubernetes.io/hostname": self._config.address_hostname,
+            "kubernetes.io/hostname": self._config.node_name,
             "kubernetes.io/os": status["nodeInfo"]["operatingSystem"],
             "kubernetes.io/arch": status["nodeInfo"]["architecture"],
             "beta.kubernetes.io/os": status["nodeInfo"]["operatingSystem"],

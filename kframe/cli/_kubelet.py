@@ -1,0 +1,196 @@
+"""``kframe kubelet``: one node's kubelet against an API server, until SIGINT/SIGTERM."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import socket
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from kframe.cli._command import CommandError
+from kframe.registry import Registry
+
+__all__ = ["KubeletCommand"]
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"port out of range 0-65535: {value}")
+    return value
+
+
+def _load_runtime_config(path: Path | None) -> dict[str, Any]:
+    if path is None:
+        return {}
+    try:
+        data = yaml.safe_load(path.read_text())
+    except OSError as exc:
+        raise CommandError(f"--runtime-config {path}: {exc.strerror or exc}") from None
+    except yaml.YAMLError:
+        raise CommandError(f"--runtime-config {path}: not valid YAML or JSON") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise CommandError(f"--runtime-config {path}: a mapping of settings expected")
+    return data
+
+
+class KubeletCommand:
+    help = "run one node's kubelet against an API server (registers the node, runs its pods)"
+
+    def __init__(self, registry: Registry) -> None:
+        self._registry = registry
+
+    def configure(self, parser: argparse.ArgumentParser) -> None:
+        where = parser.add_mutually_exclusive_group()
+        where.add_argument(
+            "--kubeconfig",
+            type=Path,
+            metavar="PATH",
+            help="kubeconfig of the API server (its current context's server); default "
+            "./.kframe/kubeconfig, as `kframe up` writes it",
+        )
+        where.add_argument("--server", metavar="URL", help="the API server's URL")
+        parser.add_argument(
+            "--node-name",
+            default=socket.gethostname().lower(),
+            metavar="NAME",
+            help="the Node to register (default: this host's name)",
+        )
+        parser.add_argument(
+            "--runtime",
+            default="fake",
+            metavar="NAME",
+            help="container runtime (see `kframe plugins`; default fake)",
+        )
+        parser.add_argument(
+            "--runtime-config",
+            type=Path,
+            metavar="FILE",
+            help="the runtime's settings, a YAML or JSON mapping",
+        )
+        parser.add_argument(
+            "--address",
+            default="127.0.0.1",
+            help="where the kubelet server (logs, exec, attach) listens; also the node's "
+            "InternalIP (default 127.0.0.1)",
+        )
+        parser.add_argument(
+            "--port", type=_port, default=10250, help="kubelet server port (default 10250; 0: any)"
+        )
+        parser.add_argument(
+            "--pod-cidr", default="", metavar="CIDR", help="the node's spec.podCIDR"
+        )
+        parser.add_argument(
+            "--root-dir",
+            type=Path,
+            metavar="DIR",
+            help="where the runtime keeps state and pod logs go (default: none)",
+        )
+        parser.add_argument(
+            "--node-labels", default="", metavar="K=V,...", help="labels to register the node with"
+        )
+
+    def _labels(self, text: str) -> dict[str, str]:
+        labels = {}
+        for item in filter(None, text.split(",")):
+            key, sep, value = item.partition("=")
+            if not sep or not key:
+                raise CommandError(f"--node-labels: {item!r} is not key=value")
+            labels[key] = value
+        return labels
+
+    def run(self, args: argparse.Namespace) -> int:
+        from kframe.cli._scheduler import server_from_kubeconfig
+        from kframe.client import HttpClient
+        from kframe.kubelet import Kubelet, KubeletConfig
+        from kframe.registry import UnknownNameError
+        from kframe.runtime import CRIError, RuntimeOptions, open_runtime
+
+        server = args.server or server_from_kubeconfig(
+            args.kubeconfig or Path(".kframe/kubeconfig")
+        )
+        runtime_config = _load_runtime_config(args.runtime_config)
+        labels = self._labels(args.node_labels)
+        root = str(args.root_dir.resolve()) if args.root_dir else ""
+        if root:
+            with contextlib.suppress(OSError):
+                Path(root).mkdir(parents=True, exist_ok=True)
+        config = KubeletConfig(
+            node_name=args.node_name,
+            runtime=args.runtime,
+            runtime_config=runtime_config,
+            pod_cidr=args.pod_cidr,
+            labels=labels,
+            node_ip=args.address if args.address not in ("0.0.0.0", "::") else "127.0.0.1",
+            port=args.port,
+            root_dir=root,
+            log_dir=str(Path(root) / "pods") if root else "",
+        )
+
+        async def main() -> None:
+            from kframe.cluster import run_until_signal
+
+            try:
+                runtime = await open_runtime(
+                    args.runtime,
+                    RuntimeOptions(
+                        node_name=config.node_name, root_dir=root, config=runtime_config
+                    ),
+                    registry=self._registry,
+                )
+            except UnknownNameError as exc:
+                raise CommandError(f"--runtime: {exc}") from None
+            except CRIError as exc:
+                raise CommandError(f"--runtime-config: {exc}") from None
+            client = HttpClient(server)
+            kubelet = Kubelet(client, runtime, config)
+            task: asyncio.Task[None] | None = None
+            kserver: Any = None
+
+            async def start() -> None:
+                nonlocal task, kserver
+                try:
+                    from kframe.kubelet._server import (  # type: ignore[import-not-found,unused-ignore]
+                        KubeletServer,
+                    )
+                except ImportError:
+                    pass
+                else:
+                    kserver = KubeletServer(args.address, args.port, kubelet.lookup)
+                    try:
+                        await kserver.start()
+                    except OSError as exc:
+                        raise CommandError(
+                            f"--port {args.port}: cannot listen: {exc.strerror or exc}"
+                        ) from None
+                    kubelet.port = int(kserver.port)
+                task = asyncio.ensure_future(kubelet.run())
+                print(
+                    f"kframe kubelet: node {config.node_name} ({args.runtime} runtime) "
+                    f"against {server}, serving on {args.address}:{kubelet.port}",
+                    flush=True,
+                )
+
+            async def stop() -> None:
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
+                if kserver is not None:
+                    await kserver.stop()
+                await runtime.close()
+                await client.close()
+
+            await run_until_signal(start, stop)
+
+        asyncio.run(main())
+        return 0

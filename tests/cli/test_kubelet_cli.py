@@ -1,0 +1,129 @@
+"""``kframe kubelet`` against a running ``kframe apiserver``, and its one-line errors."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from kframe.testing.cluster import running_apiserver
+from tests.cli.test_cli import kframe
+
+
+def _get(server: str, path: str) -> dict:  # type: ignore[type-arg]
+    import urllib.request
+
+    with urllib.request.urlopen(server + path, timeout=10) as response:
+        return json.loads(response.read())
+
+
+def _server(kubeconfig: Path) -> str:
+    import yaml
+
+    data = yaml.safe_load(kubeconfig.read_text())
+    return str(data["clusters"][0]["cluster"]["server"])
+
+
+def test_kubelet_registers_a_node_and_runs_a_pod(tmp_path: Path) -> None:
+    with running_apiserver(tmp_path / "api") as kubeconfig:
+        server = _server(kubeconfig)
+        exe = str(Path(sys.executable).with_name("kframe"))
+        proc = subprocess.Popen(
+            [
+                exe,
+                "kubelet",
+                "--kubeconfig",
+                str(kubeconfig),
+                "--node-name",
+                "worker-1",
+                "--runtime",
+                "fake",
+                "--port",
+                "0",
+                "--pod-cidr",
+                "10.244.7.0/24",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            node = _wait(lambda: _try(server, "/api/v1/nodes/worker-1"))
+            ready = {c["type"]: c["status"] for c in node["status"]["conditions"]}
+            assert ready["Ready"] == "True"
+            assert node["spec"]["podCIDR"] == "10.244.7.0/24"
+            pod = {
+                "apiVersion": "v1",
+                "kind": "Pod",
+                "metadata": {"name": "web", "namespace": "default"},
+                "spec": {
+                    "nodeName": "worker-1",
+                    "containers": [{"name": "c", "image": "nginx:1.27"}],
+                },
+            }
+            _post(server, "/api/v1/namespaces/default/pods", pod)
+            running = _wait(lambda: _running(server))
+            assert running["status"]["podIP"].startswith("10.244.7.")
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            out, err = proc.communicate(timeout=30)
+        assert proc.returncode == 0, err
+        assert "kframe kubelet: node worker-1" in out
+
+
+def _try(server: str, path: str) -> dict | None:  # type: ignore[type-arg]
+    try:
+        return _get(server, path)
+    except Exception:
+        return None
+
+
+def _running(server: str) -> dict | None:  # type: ignore[type-arg]
+    pod = _try(server, "/api/v1/namespaces/default/pods/web")
+    return pod if pod and pod.get("status", {}).get("phase") == "Running" else None
+
+
+def _post(server: str, path: str, body: dict) -> None:  # type: ignore[type-arg]
+    import urllib.request
+
+    request = urllib.request.Request(
+        server + path,
+        data=json.dumps(body).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10):
+        pass
+
+
+def _wait(check, timeout: float = 30):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        assert time.monotonic() < deadline, "condition not reached"
+        time.sleep(0.1)
+
+
+def test_an_unknown_runtime_is_one_line(tmp_path: Path) -> None:
+    result = kframe("kubelet", "--server", "http://127.0.0.1:1", "--runtime", "nope")
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "nope" in result.stderr
+
+
+def test_a_bad_runtime_config_is_one_line(tmp_path: Path) -> None:
+    bad = tmp_path / "rt.yaml"
+    bad.write_text("no_such_knob: 1\n")
+    result = kframe("kubelet", "--server", "http://127.0.0.1:1", "--runtime-config", str(bad))
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert "no_such_knob" in result.stderr
+    missing = kframe("kubelet", "--server", "http://127.0.0.1:1", "--runtime-config", "/nope.yaml")
+    assert missing.returncode != 0 and "Traceback" not in missing.stderr
+    assert "/nope.yaml" in missing.stderr
