@@ -184,6 +184,14 @@ class UpCommand:
             help="KubeSchedulerConfiguration for the hosted scheduler (default: the default "
             "profile)",
         )
+        parser.add_argument(
+            "--scheduler-port",
+            type=_port,
+            default=10259,
+            metavar="PORT",
+            help="where the hosted scheduler serves /metrics and /healthz over HTTP, on "
+            "--address (default 10259, kube-scheduler's secure port; 0: not served)",
+        )
 
     def run(self, args: argparse.Namespace) -> int:
         from kframe.cluster import run_up
@@ -193,7 +201,11 @@ class UpCommand:
             load_config(args.scheduler_config)  # refuse a bad file before starting anything
         except ConfigError as exc:
             raise CommandError(f"--scheduler-config: {exc}") from None
-        settings = attrs.evolve(server_settings(args), scheduler_config=args.scheduler_config)
+        settings = attrs.evolve(
+            server_settings(args),
+            scheduler_config=args.scheduler_config,
+            scheduler_port=args.scheduler_port,
+        )
         try:
             asyncio.run(run_up(settings))
         except ValueError as exc:

@@ -6,15 +6,23 @@ import argparse
 import asyncio
 import contextlib
 import json
+import os
 import sys
 from pathlib import Path
 
 import yaml
 
 from kframe.api import load_yaml
+from kframe.cli._builtin import _port
 from kframe.cli._command import CommandError
 from kframe.registry import Registry
-from kframe.scheduler import ConfigError, explain_objects, load_config, registry_factories
+from kframe.scheduler import (
+    METRICS_PORT,
+    ConfigError,
+    explain_objects,
+    load_config,
+    registry_factories,
+)
 
 __all__ = ["SchedulerCommand"]
 
@@ -47,6 +55,21 @@ class SchedulerCommand:
             type=int,
             dest="run_seed",
             help="seed of the tie-break among equally scored nodes (default: random)",
+        )
+        parser.add_argument(
+            "--bind-address",
+            default="127.0.0.1",
+            metavar="ADDRESS",
+            help="where to serve /metrics, /healthz, /livez and /readyz (plain HTTP; default "
+            "127.0.0.1, kube-scheduler's is 0.0.0.0)",
+        )
+        parser.add_argument(
+            "--metrics-port",
+            type=_port,
+            default=METRICS_PORT,
+            metavar="PORT",
+            help=f"port of /metrics and the health endpoints (default {METRICS_PORT}, "
+            "kube-scheduler's secure port; 0: do not serve)",
         )
         sub = parser.add_subparsers(dest="scheduler_command", metavar="COMMAND")
         explain = sub.add_parser(
@@ -103,7 +126,7 @@ class SchedulerCommand:
 
     def _serve(self, args: argparse.Namespace) -> int:
         from kframe.client import HttpClient
-        from kframe.scheduler import Scheduler
+        from kframe.scheduler import MetricsServer, Scheduler
 
         server = args.server or server_from_kubeconfig(
             args.kubeconfig or Path(".kframe/kubeconfig")
@@ -120,13 +143,26 @@ class SchedulerCommand:
             from kframe.cluster import run_until_signal
 
             task: asyncio.Task[None] | None = None
+            endpoint = MetricsServer(scheduler.metrics, lambda: scheduler.synced)
 
             async def start() -> None:
                 nonlocal task
+                if args.metrics_port:
+                    try:
+                        await endpoint.start(args.bind_address, args.metrics_port)
+                    except OSError as exc:
+                        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+                        raise CommandError(
+                            f"--metrics-port: cannot serve on {args.bind_address}:"
+                            f"{args.metrics_port}: {reason}"
+                        ) from None
                 task = asyncio.ensure_future(scheduler.run())
                 print(f"kframe scheduler: scheduling against {server}", flush=True)
+                if args.metrics_port:
+                    print(f"metrics: {endpoint.url}/metrics", flush=True)
 
             async def stop() -> None:
+                await endpoint.stop()
                 if task is not None:
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):

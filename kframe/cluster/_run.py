@@ -5,17 +5,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from kframe.apiserver import DEFAULT_ADMISSION_PLUGINS, APIServer
 from kframe.cluster._kubeconfig import write_kubeconfig
 from kframe.store import open_store
+
+if TYPE_CHECKING:
+    from kframe.scheduler import Scheduler
 
 __all__ = ["Settings", "run_apiserver", "run_until_signal", "run_up"]
 
@@ -36,6 +40,9 @@ class Settings:
     scheduler_config: Path | None = None
     # Where hosted nodes keep their files (runtime state, pod logs); None: nowhere.
     data_dir: Path | None = None
+    # Where the hosted scheduler serves /metrics and /healthz, on ``address`` (kube-scheduler's
+    # secure port, in plain HTTP; 0: not served).
+    scheduler_port: int = 10259
 
 
 async def run_until_signal(
@@ -156,6 +163,34 @@ def _scheduler(settings: Settings) -> Component:
 
         config = load_config(settings.scheduler_config)
         scheduler = Scheduler(InProcessClient(server), config, registry_factories(build_registry()))
-        return scheduler.run()
+        return _run_scheduler(scheduler, settings)
 
     return build
+
+
+async def _run_scheduler(scheduler: Scheduler, settings: Settings) -> None:
+    """The hosted scheduler, and its metrics endpoint unless ``scheduler_port`` is 0. A port in
+    use (another cluster's scheduler) costs only the endpoint: the cluster still comes up."""
+    from kframe.scheduler import MetricsServer
+
+    endpoint: MetricsServer | None = None
+    if settings.scheduler_port:
+        endpoint = MetricsServer(scheduler.metrics, lambda: scheduler.synced)
+        try:
+            await endpoint.start(settings.address, settings.scheduler_port)
+        except OSError as exc:
+            endpoint = None
+            reason = os.strerror(exc.errno) if exc.errno else str(exc)
+            print(
+                f"kframe up: warning: scheduler metrics not served on {settings.address}:"
+                f"{settings.scheduler_port}: {reason} (see --scheduler-port)",
+                file=sys.stderr,
+                flush=True,
+            )
+        else:
+            print(f"scheduler metrics: {endpoint.url}/metrics", flush=True)
+    try:
+        await scheduler.run()
+    finally:
+        if endpoint is not None:
+            await endpoint.stop()

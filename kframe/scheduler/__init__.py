@@ -66,6 +66,7 @@ from kframe.scheduler._interfaces import (
     ScoreExtensions,
     ScorePlugin,
 )
+from kframe.scheduler._metrics import SchedulerMetrics, metrics_of
 from kframe.scheduler._nodeinfo import HostPortInfo, ImageStateSummary, NodeInfo
 from kframe.scheduler._nominator import Nominator
 from kframe.scheduler._normalize import default_normalize_score, default_normalize_scores
@@ -77,6 +78,7 @@ from kframe.scheduler._resource import (
     Resource,
 )
 from kframe.scheduler._scheduler import Scheduler
+from kframe.scheduler._serving import METRICS_PORT, MetricsServer
 from kframe.scheduler._simulate import Placement, simulate
 from kframe.scheduler._snapshot import NodeNotFoundError, Snapshot, zone_key
 from kframe.scheduler._status import Code, Status, as_status
@@ -138,6 +140,10 @@ __all__ = [
     # the scheduler
     "Scheduler",
     "SchedulingQueue",
+    "SchedulerMetrics",
+    "metrics_of",
+    "MetricsServer",
+    "METRICS_PORT",
     "Nominator",
     "ClusterEvent",
     "ActionType",

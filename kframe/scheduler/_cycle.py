@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Sequence
+from time import perf_counter
 
 import attrs
 
@@ -142,7 +143,12 @@ def find_nodes_that_fit(
     processed (for the next cycle's round-robin start). Raises SchedulingError on Error."""
     diagnosis = Diagnosis()
     all_nodes = snapshot.list()
+    metrics = fwk.metrics
+    t0 = perf_counter()
     result, status, narrowing = fwk.run_pre_filter_plugins(state, pod, all_nodes)
+    if metrics is not None:
+        code = status.code.label if status is not None else "Success"
+        metrics.extension_point("PreFilter", code, fwk.profile_name, perf_counter() - t0)
     diagnosis.unschedulable_plugins = set(narrowing)
     if status is not None:
         if not status.rejected:
@@ -161,7 +167,7 @@ def find_nodes_that_fit(
         if node is not None and (
             result is None or result.node_names is None or nominated in result.node_names
         ):
-            first = _pass_filters(fwk, state, pod, [node], Diagnosis(), 0, 100)
+            first = _timed_filters(fwk, state, pod, [node], Diagnosis(), 0, 100)
             if first:
                 return first, diagnosis, 1
     nodes = all_nodes
@@ -172,9 +178,33 @@ def find_nodes_that_fit(
         diagnosis.absent_status = Status(
             Code.UNSCHEDULABLE_AND_UNRESOLVABLE, f"node(s) didn't satisfy plugin(s) [{plugins}]"
         )
-    feasible = _pass_filters(fwk, state, pod, nodes, diagnosis, start_index, percentage)
+    feasible = _timed_filters(fwk, state, pod, nodes, diagnosis, start_index, percentage)
     processed = len(feasible) + len(diagnosis.node_statuses)
     return feasible, diagnosis, processed
+
+
+def _timed_filters(
+    fwk: Framework,
+    state: CycleState,
+    pod: Pod,
+    nodes: Sequence[NodeInfo],
+    diagnosis: Diagnosis,
+    start_index: int,
+    percentage: int | None,
+) -> list[NodeInfo]:
+    """_pass_filters, its latency recorded as upstream's findNodesThatPassFilters does: once
+    for all the nodes (not per node), Success unless a filter errored."""
+    metrics = fwk.metrics
+    if metrics is None or not fwk.has_filter_plugins():
+        return _pass_filters(fwk, state, pod, nodes, diagnosis, start_index, percentage)
+    t0 = perf_counter()
+    code = "Error"
+    try:
+        feasible = _pass_filters(fwk, state, pod, nodes, diagnosis, start_index, percentage)
+        code = "Success"
+    finally:
+        metrics.extension_point("Filter", code, fwk.profile_name, perf_counter() - t0)
+    return feasible
 
 
 def _pass_filters(
@@ -255,10 +285,24 @@ def prioritize_nodes(
     """Each feasible node's total score; with no Score plugins every node scores 1."""
     if not fwk.has_score_plugins():
         return [1] * len(nodes), []
+    metrics = fwk.metrics
+    t0 = perf_counter()
     status = fwk.run_pre_score_plugins(state, pod, nodes)
+    if metrics is not None:
+        t1 = perf_counter()
+        code = status.code.label if status is not None else "Success"
+        metrics.extension_point("PreScore", code, fwk.profile_name, t1 - t0)
     if status is not None:
         raise SchedulingError(status.message)
-    return fwk.run_score_plugins(state, pod, nodes, keep_raw=keep_raw)
+    if metrics is None:
+        return fwk.run_score_plugins(state, pod, nodes, keep_raw=keep_raw)
+    code = "Error"
+    try:
+        scores = fwk.run_score_plugins(state, pod, nodes, keep_raw=keep_raw)
+        code = "Success"
+    finally:
+        metrics.extension_point("Score", code, fwk.profile_name, perf_counter() - t1)
+    return scores
 
 
 def select_host(nodes: Sequence[NodeInfo], totals: Sequence[int], rng: random.Random) -> str:

@@ -43,6 +43,7 @@ from ._interfaces import (
     ScoreExtensions,
     ScorePlugin,
 )
+from ._metrics import SchedulerMetrics
 from ._nodeinfo import NodeInfo
 from ._nominator import Nominator, pod_priority
 from ._podinfo import PodInfo
@@ -95,6 +96,8 @@ class Framework:
         self._client = client
         self.waiting_pods = WaitingPods()
         self.nominator = Nominator()
+        # Where the cycle and plugins record (the scheduler's); None offline (explain).
+        self.metrics: SchedulerMetrics | None = None
         self._rng = random.Random(0)
         self.profile_name = profile.scheduler_name
         self.percentage_of_nodes_to_score = (

@@ -31,6 +31,34 @@ __all__ = ["SchedulingQueue"]
 MAX_IN_UNSCHEDULABLE = 300.0
 
 
+# Upstream's resource names in event labels: a bound pod is an AssignedPod, a queued one an
+# UnschedulablePod.
+_RESOURCE_LABELS = {"Pod": "AssignedPod", "UnscheduledPod": "UnschedulablePod"}
+
+
+def _event_label(event: ClusterEvent) -> str:
+    """The event's label in ``scheduler_queue_incoming_pods_total``: upstream's
+    ClusterEvent.Label(), the resource and the action (``NodeAdd``, ``NodeUpdateNodeLabel``)."""
+    if event.label:
+        return event.label
+    action = event.action
+    if action is ActionType.ADD:
+        name = "Add"
+    elif action is ActionType.DELETE:
+        name = "Delete"
+    elif (
+        action.name
+        and action in ActionType.UPDATE
+        and action is not ActionType.UPDATE_OTHER
+        and not action & (action - 1)
+    ):
+        # One kind of update: its upstream name, UPDATE_NODE_LABEL -> UpdateNodeLabel.
+        name = "".join(part.capitalize() for part in action.name.split("_"))
+    else:
+        name = "Update"
+    return _RESOURCE_LABELS.get(event.resource, event.resource) + name
+
+
 class _Entry:
     __slots__ = ("less", "qpi", "removed")
 
@@ -54,8 +82,11 @@ class SchedulingQueue:
         clock: Clock | None = None,
         initial_backoff: float = 1.0,
         max_backoff: float = 10.0,
+        incoming: Callable[[str, str], None] | None = None,
     ) -> None:
         self._less = less
+        # Told (queue, event) whenever a pod enters a queue: scheduler_queue_incoming_pods_total.
+        self._incoming = incoming
         self._pre_enqueue = pre_enqueue
         self._worth = worth_requeuing
         self.clock: Clock = clock or LoopClock()
@@ -81,7 +112,7 @@ class SchedulingQueue:
         now = self.clock.now()
         qpi = QueuedPodInfo(PodInfo(pod), timestamp=now, initial_attempt_timestamp=None)
         self._remove(key)
-        self._admit(qpi)
+        self._admit(qpi, "UnschedulablePodAdd")
 
     def update(self, pod: Pod) -> None:
         """A pending pod changed: it keeps its attempts; a gated pod is re-checked."""
@@ -97,10 +128,10 @@ class SchedulingQueue:
         if key in self._unschedulable:
             if old.gating_plugin is not None:
                 del self._unschedulable[key]
-                self._admit(old)
+                self._admit(old, "UnschedulablePodUpdate")
             elif self._worth(old, ClusterEvent("UnscheduledPod", ActionType.UPDATE)):
                 del self._unschedulable[key]
-                self._to_backoff_or_active(old)
+                self._to_backoff_or_active(old, "UnschedulablePodUpdate")
         elif key in self._active_keys:
             self._remove(key)
             self._push_active(old)
@@ -123,15 +154,19 @@ class SchedulingQueue:
         self._backoff.pop(key, None)
         self._unschedulable.pop(key, None)
 
-    def _admit(self, qpi: QueuedPodInfo) -> None:
+    def _admit(self, qpi: QueuedPodInfo, event: str) -> None:
         """Active unless a PreEnqueue plugin keeps it out."""
         status = self._pre_enqueue(qpi.pod)
         if status is not None and not status.success:
             qpi.gating_plugin = status.plugin or ""
             self._unschedulable[qpi.pod_info.key] = qpi
+            if self._incoming is not None:
+                self._incoming("unschedulable", event)
             return
         qpi.gating_plugin = None
         self._push_active(qpi)
+        if self._incoming is not None:
+            self._incoming("active", event)
 
     def _push_active(self, qpi: QueuedPodInfo) -> None:
         entry = _Entry(qpi, self._less)
@@ -178,8 +213,12 @@ class SchedulingQueue:
         rejected = qpi.unschedulable_plugins or qpi.pending_plugins
         if not rejected or self._move_request_cycle >= cycle:
             self._backoff[key] = qpi
+            queue = "backoff"
         else:
             self._unschedulable[key] = qpi
+            queue = "unschedulable"
+        if self._incoming is not None:
+            self._incoming(queue, "ScheduleAttemptFailure")
 
     def backoff_duration(self, qpi: QueuedPodInfo) -> float:
         duration = self.initial_backoff
@@ -192,23 +231,27 @@ class SchedulingQueue:
     def _backing_off(self, qpi: QueuedPodInfo, now: float) -> bool:
         return qpi.timestamp + self.backoff_duration(qpi) > now
 
-    def _to_backoff_or_active(self, qpi: QueuedPodInfo) -> None:
+    def _to_backoff_or_active(self, qpi: QueuedPodInfo, event: str) -> None:
         if self._backing_off(qpi, self.clock.now()):
             self._backoff[qpi.pod_info.key] = qpi
+            if self._incoming is not None:
+                self._incoming("backoff", event)
         else:
-            self._admit(qpi)
+            self._admit(qpi, event)
 
     # -- events and timers ------------------------------------------------------------------
 
     def move_on_event(self, event: ClusterEvent) -> int:
         """Unschedulable pods that ``event`` may help go to backoff or active; returns how many."""
         moved = 0
+        label = ""
         for key, qpi in list(self._unschedulable.items()):
             if qpi.gating_plugin is not None:
                 continue
             if event is WILDCARD or self._worth(qpi, event):
                 del self._unschedulable[key]
-                self._to_backoff_or_active(qpi)
+                label = label or _event_label(event)
+                self._to_backoff_or_active(qpi, label)
                 moved += 1
         self._move_request_cycle = self.scheduling_cycle
         return moved
@@ -218,14 +261,14 @@ class SchedulingQueue:
         for key, qpi in list(self._backoff.items()):
             if not self._backing_off(qpi, now):
                 del self._backoff[key]
-                self._admit(qpi)
+                self._admit(qpi, "BackoffComplete")
 
     def flush_unschedulable_leftover(self) -> None:
         now = self.clock.now()
         for key, qpi in list(self._unschedulable.items()):
             if qpi.gating_plugin is None and now - qpi.timestamp > MAX_IN_UNSCHEDULABLE:
                 del self._unschedulable[key]
-                self._to_backoff_or_active(qpi)
+                self._to_backoff_or_active(qpi, "UnschedulableTimeout")
 
     async def run_flushes(self) -> None:
         """Upstream's periodic flushes: backoff every second, leftovers every 30 s."""

@@ -13,6 +13,7 @@ import contextlib
 import logging
 import random
 from collections.abc import Callable, Sequence
+from time import perf_counter
 from typing import Any
 
 import attrs
@@ -35,6 +36,7 @@ from ._events import (
 )
 from ._framework import Framework, SchedulingError
 from ._interfaces import EnqueueExtensions, PluginFactory, QueuedPodInfo
+from ._metrics import SchedulerMetrics
 from ._nominator import Nominator
 from ._podinfo import PodInfo, pod_key
 from ._queue import SchedulingQueue
@@ -76,6 +78,7 @@ class Scheduler:
         self.config = config
         self.cache = SchedulerCache()
         self.recorder = Recorder(client)
+        self.metrics = SchedulerMetrics(lambda: self.queue.pending())
         self._informers: dict[type, Informer[Any]] = {
             cls: Informer(client, cls) for cls in watched_kinds
         }
@@ -91,6 +94,7 @@ class Scheduler:
         self.nominator = Nominator()
         for fwk in self.profiles.values():
             fwk.nominator = self.nominator
+            fwk.metrics = self.metrics
         first = next(iter(self.profiles.values()))
         self._interest = {
             name: EventInterest(
@@ -108,6 +112,7 @@ class Scheduler:
             worth_requeuing=self._worth_requeuing,
             initial_backoff=float(config.pod_initial_backoff_seconds),
             max_backoff=float(config.pod_max_backoff_seconds),
+            incoming=self.metrics.incoming,
         )
         self._pods: Informer[Pod] = Informer(client, Pod, field_selector=_POD_FIELD_SELECTOR)
         self._nodes: Informer[Node] = Informer(client, Node)
@@ -117,6 +122,8 @@ class Scheduler:
         self._next_start = 0
         self._binding: set[asyncio.Task[None]] = set()
         self.scheduled = 0
+        # The informers synced and scheduling began (``/readyz``).
+        self.synced = False
         self._wire()
 
     # -- informers --------------------------------------------------------------------------
@@ -208,6 +215,7 @@ class Scheduler:
             await self._nodes.wait_for_sync()
             tasks.append(asyncio.ensure_future(self._pods.run()))
             await self._pods.wait_for_sync()
+            self.synced = True
             tasks.append(asyncio.ensure_future(self.queue.run_flushes()))
             while True:
                 await self.schedule_one()
@@ -234,26 +242,32 @@ class Scheduler:
         if fwk is None or current is None or _bound(current) or self.cache.is_assumed(key):
             self.queue.done(key)
             return
+        start = perf_counter()
         state = CycleState(qpi.pod_info)
         snapshot = self.cache.snapshot()
         fwk.set_snapshot(snapshot)
+        metrics = self.metrics
         try:
             result, processed = schedule_pod(
                 fwk, state, pod, snapshot, self._rng, start_index=self._next_start
             )
         except NoNodesAvailableError as err:
+            metrics.algorithm_duration(perf_counter() - start)
             # Upstream: Unschedulable with no plugin named (so backoff, not unschedulable),
             # no PostFilter, and any nomination cleared.
             self.nominator.delete(key)
             nominated = "" if pod.status and pod.status.nominated_node_name else None
-            self._fail(fwk, qpi, "Unschedulable", err.message, cycle, nominated)
+            self._fail(fwk, qpi, "Unschedulable", err.message, cycle, start, nominated)
             return
         except FitError as err:
-            await self._post_filter_and_fail(fwk, state, qpi, err, cycle)
+            metrics.algorithm_duration(perf_counter() - start)
+            await self._post_filter_and_fail(fwk, state, qpi, err, cycle, start)
             return
         except SchedulingError as err:
-            self._fail(fwk, qpi, "SchedulerError", str(err), cycle)
+            metrics.algorithm_duration(perf_counter() - start)
+            self._fail(fwk, qpi, "SchedulerError", str(err), cycle, start)
             return
+        metrics.algorithm_duration(perf_counter() - start)
         if len(snapshot):
             self._next_start = (self._next_start + processed) % len(snapshot)
         host = result.suggested_host
@@ -263,38 +277,65 @@ class Scheduler:
         )
         self.cache.assume_pod(assumed, host)
         self.nominator.delete(key)
+        t0 = perf_counter()
         status = fwk.run_reserve_plugins(state, pod, host)
+        self._observe(fwk, "Reserve", status, t0)
         if status is None:
+            t0 = perf_counter()
             status = fwk.run_permit_plugins(state, pod, host)
+            self._observe(fwk, "Permit", status, t0)
             if status is not None and status.code is Code.WAIT:
                 status = None
         if status is not None:
             self._undo(fwk, state, pod, host)
-            self._fail_status(fwk, qpi, status, cycle)
+            self._fail_status(fwk, qpi, status, cycle, start)
             return
         self.queue.done(key)
-        task = asyncio.ensure_future(self._bind(fwk, state, qpi, host, cycle))
+        task = asyncio.ensure_future(self._bind(fwk, state, qpi, host, cycle, start))
         self._binding.add(task)
         task.add_done_callback(self._binding.discard)
 
+    def _observe(self, fwk: Framework, point: str, status: Status | None, t0: float) -> None:
+        code = status.code.label if status is not None else "Success"
+        self.metrics.extension_point(point, code, fwk.profile_name, perf_counter() - t0)
+
     async def _bind(
-        self, fwk: Framework, state: CycleState, qpi: QueuedPodInfo, host: str, cycle: int
+        self,
+        fwk: Framework,
+        state: CycleState,
+        qpi: QueuedPodInfo,
+        host: str,
+        cycle: int,
+        start: float,
     ) -> None:
         pod = qpi.pod
         status = await fwk.wait_on_permit(pod)
         if status is None:
+            t0 = perf_counter()
             status = await fwk.run_pre_bind_plugins(state, pod, host)
+            self._observe(fwk, "PreBind", status, t0)
         if status is None:
+            t0 = perf_counter()
             status = await fwk.run_bind_plugins(state, pod, host)
+            self._observe(fwk, "Bind", status, t0)
             if status.success:
                 status = None
             elif status.code is Code.SKIP:
                 status = Status(Code.ERROR, "no bind plugin bound the pod")
         if status is not None:
             self._undo(fwk, state, pod, host)
-            self._fail_status(fwk, qpi, status, cycle)
+            self._fail_status(fwk, qpi, status, cycle, start)
             return
+        first = qpi.initial_attempt_timestamp
+        self.metrics.pod_scheduled(
+            fwk.profile_name,
+            perf_counter() - start,
+            qpi.attempts,
+            self.queue.clock.now() - first if first is not None else None,
+        )
+        t0 = perf_counter()
         fwk.run_post_bind_plugins(state, pod, host)
+        self._observe(fwk, "PostBind", None, t0)
         self.scheduled += 1
         meta = pod.metadata
         assert meta is not None
@@ -307,11 +348,19 @@ class Scheduler:
         )
 
     def _undo(self, fwk: Framework, state: CycleState, pod: Pod, host: str) -> None:
+        t0 = perf_counter()
         fwk.run_unreserve_plugins(state, pod, host)
+        self._observe(fwk, "Unreserve", None, t0)
         self.cache.forget_pod(pod_key(pod))
 
     async def _post_filter_and_fail(
-        self, fwk: Framework, state: CycleState, qpi: QueuedPodInfo, err: FitError, cycle: int
+        self,
+        fwk: Framework,
+        state: CycleState,
+        qpi: QueuedPodInfo,
+        err: FitError,
+        cycle: int,
+        start: float,
     ) -> None:
         nominated: str | None = None
         diagnosis = err.diagnosis
@@ -321,7 +370,9 @@ class Scheduler:
                 for name in self.cache.node_names()
                 if (s := diagnosis.status_of(name)) is not None
             }
+            t0 = perf_counter()
             result, status = await fwk.run_post_filter_plugins(state, qpi.pod, statuses)
+            self._observe(fwk, "PostFilter", status, t0)
             if status.success:
                 nominated = result.nominated_node_name if result else None
                 if nominated:
@@ -336,15 +387,17 @@ class Scheduler:
                         nominated = ""
         qpi.unschedulable_plugins = set(diagnosis.unschedulable_plugins)
         qpi.pending_plugins = set(diagnosis.pending_plugins)
-        self._fail(fwk, qpi, "Unschedulable", err.message, cycle, nominated)
+        self._fail(fwk, qpi, "Unschedulable", err.message, cycle, start, nominated)
 
-    def _fail_status(self, fwk: Framework, qpi: QueuedPodInfo, status: Status, cycle: int) -> None:
+    def _fail_status(
+        self, fwk: Framework, qpi: QueuedPodInfo, status: Status, cycle: int, start: float
+    ) -> None:
         if status.rejected:
             qpi.unschedulable_plugins = {status.plugin} if status.plugin else set()
-            self._fail(fwk, qpi, "Unschedulable", status.message, cycle)
+            self._fail(fwk, qpi, "Unschedulable", status.message, cycle, start)
         else:
             qpi.unschedulable_plugins = set()
-            self._fail(fwk, qpi, "SchedulerError", status.message, cycle)
+            self._fail(fwk, qpi, "SchedulerError", status.message, cycle, start)
 
     def _fail(
         self,
@@ -353,9 +406,12 @@ class Scheduler:
         reason: str,
         message: str,
         cycle: int,
+        start: float,
         nominated: str | None = None,
     ) -> None:
         """handleSchedulingFailure: requeue the pod if it still waits, and tell the user."""
+        result = "unschedulable" if reason == "Unschedulable" else "error"
+        self.metrics.attempt(result, fwk.profile_name, perf_counter() - start)
         key = qpi.pod_info.key
         current = self._pods.store.get(key)
         if current is None or _bound(current):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from pathlib import Path
 
 import pytest
@@ -106,3 +107,15 @@ def test_explain_rejects_an_unknown_plugin_in_the_config(cluster: Path, tmp_path
     assert result.returncode == 1
     assert "plugin 'Nope' does not exist" in result.stderr
     assert result.stderr.count("\n") == 1
+
+
+def test_a_taken_metrics_port_is_one_line_and_non_zero() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = kframe("scheduler", "--server", "http://127.0.0.1:1", "--metrics-port", str(port))
+    assert result.returncode != 0
+    assert result.stderr == (
+        f"kframe: error: --metrics-port: cannot serve on 127.0.0.1:{port}: Address already in use\n"
+    )

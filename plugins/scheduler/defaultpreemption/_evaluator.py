@@ -28,6 +28,7 @@ from kframe.scheduler import (
     NodeInfo,
     PostFilterResult,
     Status,
+    metrics_of,
 )
 
 from ._args import aggregate
@@ -224,6 +225,9 @@ class Evaluator:
         status = await self.executor.preempt_victims(candidate, pod, self.plugin_name)
         if status is not None:
             return status
+        metrics = metrics_of(self.handle)
+        if metrics is not None:
+            metrics.preemption_victims(len(candidate.victims.pods))
         nominated = lower_priority_nominated_pods(self.handle, pod, candidate.name)
         await self.executor.clear_nominated_node_name(nominated)
         return None

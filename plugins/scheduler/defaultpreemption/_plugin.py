@@ -25,6 +25,7 @@ from kframe.scheduler import (
     PostFilterPlugin,
     PostFilterResult,
     Status,
+    metrics_of,
 )
 
 from ..names import DEFAULT_PREEMPTION
@@ -118,7 +119,13 @@ class DefaultPreemption:
     async def post_filter(
         self, state: CycleState, pod: Pod, statuses: Mapping[str, Status]
     ) -> tuple[PostFilterResult | None, Status | None]:
-        result, status = await self.evaluator.preempt(state, pod, statuses)
+        try:
+            result, status = await self.evaluator.preempt(state, pod, statuses)
+        finally:
+            # Upstream counts every DefaultPreemption PostFilter call as an attempt.
+            metrics = metrics_of(self.handle)
+            if metrics is not None:
+                metrics.preemption_attempt()
         if status.message:
             return result, Status(status.code, "preemption: " + status.message, error=status.error)
         return result, status
