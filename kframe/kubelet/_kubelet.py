@@ -86,6 +86,7 @@ class Kubelet:
         self._own_source = pods is None
         self.pods = pods if pods is not None else PodSource(client, node_name=config.node_name)
         rng = random.Random(config.node_name if seed is None else seed)
+        self.rng = rng
         self.port = config.port
         self.node_status = NodeStatusManager(
             client, runtime, config, self.clock, port=lambda: self.port, rng=rng

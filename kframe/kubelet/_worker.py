@@ -44,6 +44,18 @@ __all__ = ["PodWorker"]
 log = logging.getLogger("kframe.kubelet")
 
 
+def _meta_key(pod: Pod) -> tuple[Any, ...]:
+    meta = pod.metadata
+    if meta is None:
+        return ()
+    return (
+        meta.deletion_timestamp,
+        meta.deletion_grace_period_seconds,
+        meta.labels,
+        meta.annotations,
+    )
+
+
 def _should_restart(view: ContainerView, policy: str) -> bool:
     if view.sidecar:
         return True
@@ -93,8 +105,12 @@ class PodWorker:
     # -- driving ----------------------------------------------------------------------------
 
     def update(self, pod: Pod) -> None:
+        old = self.pod
         self.pod = pod
-        self.wake()
+        # As upstream's config source: a change of status alone (our own writes, mostly)
+        # needs no sync.
+        if old.spec != pod.spec or _meta_key(old) != _meta_key(pod):
+            self.wake()
 
     def wake(self) -> None:
         self._wake.set()
@@ -338,16 +354,20 @@ class PodWorker:
             )
             return None
         seen = kubelet.image_failures.get(key)
+        # A failed sync is retried after upstream's workerBackOffPeriod (10 s, jittered by
+        # half), so a second failure usually finds the image back-off still running.
+        retry = 10.0 * (1 + 0.5 * kubelet.rng.random())
         if seen is not None and kubelet.backoff.in_backoff_since(key, seen):
             view.waiting_reason = "ImagePullBackOff"
             view.waiting_message = f'Back-off pulling image "{image}"'
-            self.wake_after(kubelet.backoff.remaining(key, seen))
+            self.wake_after(min(retry, kubelet.backoff.remaining(key, seen)))
             return None
         try:
             ref = await images.pull_image(spec, None, self.sandbox_config)
         except ImagePullError as exc:
             kubelet.image_failures[key] = kubelet.clock.now()
-            self.wake_after(kubelet.backoff.next(key))
+            kubelet.backoff.next(key)
+            self.wake_after(retry)
             view.waiting_reason, view.waiting_message = "ErrImagePull", str(exc)
             return None
         kubelet.image_failures.pop(key, None)

@@ -18,13 +18,55 @@ from kframe.runtime import Runtime, RuntimeOptions, open_runtime
 from kframe.store import open_store
 
 
+class RecordingRuntime:
+    """A runtime whose RuntimeService remembers every ContainerConfig it was asked to create."""
+
+    def __init__(self, inner: Runtime) -> None:
+        self.inner = inner
+        self.created: list[Any] = []
+        outer = self
+
+        class _Service:
+            def __getattr__(self, name: str) -> Any:
+                return getattr(inner.runtime_service, name)
+
+            async def create_container(self, sandbox_id: str, config: Any, sandbox: Any) -> str:
+                outer.created.append(config)
+                return await inner.runtime_service.create_container(sandbox_id, config, sandbox)
+
+        self._service = _Service()
+
+    @property
+    def name(self) -> str:
+        return self.inner.name
+
+    @property
+    def runtime_service(self) -> Any:
+        return self._service
+
+    @property
+    def image_service(self) -> Any:
+        return self.inner.image_service
+
+    @property
+    def capabilities(self) -> Any:
+        return self.inner.capabilities
+
+    async def close(self) -> None:
+        await self.inner.close()
+
+    def env(self, container: str) -> dict[str, str]:
+        config = [c for c in self.created if c.metadata.name == container][-1]
+        return {kv.key: kv.value for kv in config.envs}
+
+
 @attrs.define
 class Cluster:
     server: APIServer
     client: InProcessClient
     clock: FakeClock
     kubelets: list[Kubelet]
-    runtimes: list[Runtime]
+    runtimes: list[RecordingRuntime]
 
     async def settle(self, rounds: int = 5) -> None:
         for _ in range(rounds):
@@ -58,6 +100,21 @@ class Cluster:
             assert waited <= limit, "condition not reached"
             await self.advance(step, step)
             waited += step
+
+    async def phase(self, name: str, want: str) -> Pod | None:
+        pod = await self.pod(name)
+        return pod if pod.status is not None and pod.status.phase == want else None
+
+    async def container(self, name: str, container: str = "c") -> Any:
+        pod = await self.pod(name)
+        st = pod.status
+        for cs in (
+            *(st.container_statuses if st else ()),
+            *(st.init_container_statuses if st else ()),
+        ):
+            if cs.name == container:
+                return cs
+        return None
 
     async def pod(self, name: str, namespace: str = "default") -> Pod:
         return await self.client.get(Pod, name, namespace=namespace)
@@ -102,12 +159,15 @@ async def cluster(
     kubelets, runtimes = [], []
     for i in range(nodes):
         name = f"node-{i}"
-        runtime = await open_runtime(
-            "fake", RuntimeOptions(node_name=name, clock=clock, config=dict(runtime_config or {}))
+        runtime = RecordingRuntime(
+            await open_runtime(
+                "fake",
+                RuntimeOptions(node_name=name, clock=clock, config=dict(runtime_config or {})),
+            )
         )
         runtimes.append(runtime)
         cfg = KubeletConfig(node_name=name, pod_cidr=f"10.244.{i}.0/24", **config)
-        kubelets.append(Kubelet(client, runtime, cfg, clock=clock, pods=source))
+        kubelets.append(Kubelet(client, runtime, cfg, clock=clock, pods=source))  # type: ignore[arg-type]
     tasks = [asyncio.ensure_future(k.run()) for k in kubelets]
     if source is not None:
         tasks.append(asyncio.ensure_future(source.run()))

@@ -1,0 +1,334 @@
+"""Pod lifecycle on the kubelet: restarts and CrashLoopBackOff, restart policies, init
+containers, the environment, admission, image pulls and graceful deletion (fake clock)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from kframe.api import from_dict
+from kframe.api.models import ConfigMap, Pod, Secret
+from tests.kubelet.harness import Cluster, cluster, pod_body
+
+
+def run(test: Any) -> None:
+    asyncio.run(test())
+
+
+def _crashing(
+    name: str, *, policy: str = "Always", code: int = 1, after: str = "1s"
+) -> dict[str, Any]:
+    return pod_body(
+        name,
+        restartPolicy=policy,
+        annotations={"fake.kframe.io/exit-after": after, "fake.kframe.io/exit-code": str(code)},
+    )
+
+
+def test_a_crashing_container_backs_off_10s_then_20s() -> None:
+    async def main() -> None:
+        async with cluster() as c:
+            pod = await c.create_pod(_crashing("crash"))
+            uid = pod.metadata.uid
+
+            async def waiting(count: int) -> Any:
+                cs = await c.container("crash")
+                ok = cs and cs.state.waiting and cs.state.waiting.reason == "CrashLoopBackOff"
+                return cs if ok and cs.restart_count == count else None
+
+            cs = await c.eventually(lambda: waiting(1))
+            assert cs.state.waiting.message == (
+                f"back-off 10s restarting failed container=c pod=crash_default({uid})"
+            )
+            assert cs.last_state.terminated.exit_code == 1
+            assert cs.last_state.terminated.reason == "Error"
+            assert not cs.ready
+            cs = await c.eventually(lambda: waiting(2))
+            assert cs.state.waiting.message.startswith("back-off 20s ")
+            pod = await c.pod("crash")
+            assert pod.status.phase == "Running"  # restartPolicy Always: restarting
+
+    run(main)
+
+
+def test_restart_policy_never_and_on_failure() -> None:
+    async def main() -> None:
+        async with cluster() as c:
+            await c.create_pod(_crashing("ok", policy="Never", code=0))
+            await c.create_pod(_crashing("bad", policy="Never", code=2))
+            await c.create_pod(_crashing("retry", policy="OnFailure", code=0))
+            pod = await c.eventually(lambda: c.phase("ok", "Succeeded"))
+            cs = pod.status.container_statuses[0]
+            assert cs.state.terminated.reason == "Completed" and cs.restart_count == 0
+            conds = {x.type: (x.status, x.reason) for x in pod.status.conditions}
+            assert conds["Ready"] == ("False", "PodCompleted")
+            pod = await c.eventually(lambda: c.phase("bad", "Failed"))
+            assert pod.status.container_statuses[0].state.terminated.exit_code == 2
+            await c.eventually(lambda: c.phase("retry", "Succeeded"))
+
+    run(main)
+
+
+def test_on_failure_restarts_a_failed_container() -> None:
+    async def main() -> None:
+        async with cluster() as c:
+            await c.create_pod(_crashing("flaky", policy="OnFailure", code=1))
+
+            async def restarted() -> Any:
+                cs = await c.container("flaky")
+                return cs if cs and cs.restart_count >= 1 else None
+
+            await c.eventually(restarted)
+            assert (await c.pod("flaky")).status.phase == "Running"
+
+    run(main)
+
+
+def test_init_containers_run_in_order_before_the_app() -> None:
+    async def main() -> None:
+        async with cluster() as c:
+            body = pod_body(
+                "init",
+                initContainers=[
+                    {"name": "one", "image": "busybox:1.36"},
+                    {"name": "two", "image": "busybox:1.36"},
+                ],
+                annotations={
+                    "fake.kframe.io/exit-after.one": "5s",
+                    "fake.kframe.io/exit-after.two": "5s",
+                },
+            )
+            await c.create_pod(body)
+
+            async def one_running() -> Any:
+                cs = await c.container("init", "one")
+                return cs if cs and cs.state.running else None
+
+            await c.eventually(one_running)
+            pod = await c.pod("init")
+            assert pod.status.phase == "Pending"
+            conds = {x.type: x for x in pod.status.conditions}
+            assert conds["Initialized"].status == "False"
+            assert conds["Initialized"].reason == "ContainersNotInitialized"
+            assert conds["Initialized"].message == "containers with incomplete status: [one two]"
+            app = pod.status.container_statuses[0]
+            assert app.state.waiting.reason == "PodInitializing"
+            two = await c.container("init", "two")
+            assert two.state.waiting is not None
+            pod = await c.eventually(lambda: c.phase("init", "Running"))
+            inits = pod.status.init_container_statuses
+            assert [s.state.terminated.reason for s in inits] == ["Completed", "Completed"]
+            assert inits[0].state.terminated.finished_at <= inits[1].state.terminated.started_at
+            assert all(s.ready for s in inits)
+            created = [cfg.metadata.name for cfg in c.runtimes[0].created]
+            assert created == ["one", "two", "c"]
+
+    run(main)
+
+
+def test_the_environment_is_resolved() -> None:
+    async def main() -> None:
+        async with cluster() as c:
+            await c.client.create(
+                from_dict(
+                    {
+                        "metadata": {"name": "cfg", "namespace": "default"},
+                        "data": {"color": "blue", "size": "L"},
+                    },
+                    ConfigMap,
+                )
+            )
+            await c.client.create(
+                from_dict(
+                    {
+                        "metadata": {"name": "sec", "namespace": "default"},
+                        "data": {"token": "czNjcjN0"},
+                    },
+                    Secret,
+                )
+            )
+            container = {
+                "name": "c",
+                "image": "busybox:1.36",
+                "command": ["sh", "-c", "echo $(GREETING)"],
+                "env": [
+                    {"name": "GREETING", "value": "hello $(NAME)"},
+                    {"name": "NAME", "value": "world"},
+                    {"name": "AGAIN", "value": "$(NAME)-$$(NAME)"},
+                    {"name": "POD", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
+                    {"name": "NODE", "valueFrom": {"fieldRef": {"fieldPath": "spec.nodeName"}}},
+                    {"name": "IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}},
+                    {
+                        "name": "APP",
+                        "valueFrom": {"fieldRef": {"fieldPath": "metadata.labels['app']"}},
+                    },
+                    {
+                        "name": "COLOR",
+                        "valueFrom": {"configMapKeyRef": {"name": "cfg", "key": "color"}},
+                    },
+                    {
+                        "name": "TOKEN",
+                        "valueFrom": {"secretKeyRef": {"name": "sec", "key": "token"}},
+                    },
+                ],
+                "envFrom": [{"configMapRef": {"name": "cfg"}, "prefix": "CFG_"}],
+            }
+            body = pod_body("env", containers=[container])
+            body["metadata"]["labels"] = {"app": "web"}
+            await c.create_pod(body)
+            pod = await c.eventually(lambda: c.phase("env", "Running"))
+            env = c.runtimes[0].env("c")
+            assert env["GREETING"] == "hello $(NAME)"  # NAME is defined after it
+            assert env["AGAIN"] == "world-$(NAME)"
+            assert env["POD"] == "env" and env["NODE"] == "node-0" and env["APP"] == "web"
+            assert env["IP"] == pod.status.pod_ip
+            assert env["COLOR"] == "blue" and env["TOKEN"] == "s3cr3t"
+            assert env["CFG_size"] == "L"
+            config = c.runtimes[0].created[-1]
+            assert config.command == ("sh", "-c", "echo hello $(NAME)")
+
+    run(main)
+
+
+def test_a_missing_config_map_is_a_create_container_config_error() -> None:
+    async def main() -> None:
+        async with cluster() as c:
+            container = {
+                "name": "c",
+                "image": "busybox:1.36",
+                "env": [
+                    {"name": "X", "valueFrom": {"configMapKeyRef": {"name": "nope", "key": "k"}}}
+                ],
+            }
+            await c.create_pod(pod_body("cfgerr", containers=[container]))
+
+            async def waiting() -> Any:
+                cs = await c.container("cfgerr")
+                ok = (
+                    cs
+                    and cs.state.waiting
+                    and cs.state.waiting.reason == "CreateContainerConfigError"
+                )
+                return cs if ok else None
+
+            cs = await c.eventually(waiting)
+            assert cs.state.waiting.message == 'configmap "nope" not found'
+            await c.client.create(
+                from_dict(
+                    {"metadata": {"name": "nope", "namespace": "default"}, "data": {"k": "v"}},
+                    ConfigMap,
+                )
+            )
+            await c.eventually(lambda: c.phase("cfgerr", "Running"))
+
+    run(main)
+
+
+def test_pods_that_do_not_fit_are_rejected() -> None:
+    async def main() -> None:
+        async with cluster(capacity={"cpu": "2", "memory": "4Gi", "pods": "3"}) as c:
+            big = pod_body(
+                "big",
+                containers=[
+                    {"name": "c", "image": "busybox:1.36", "resources": {"requests": {"cpu": "3"}}}
+                ],
+            )
+            await c.create_pod(big)
+            pod = await c.eventually(lambda: c.phase("big", "Failed"))
+            assert pod.status.reason == "OutOfcpu"
+            assert pod.status.message == (
+                "Pod was rejected: Node didn't have enough resource: cpu, requested: 3000, "
+                "used: 0, capacity: 2000"
+            )
+            picky = pod_body("picky", nodeSelector={"disk": "ssd"})
+            await c.create_pod(picky)
+            pod = await c.eventually(lambda: c.phase("picky", "Failed"))
+            assert pod.status.reason == "NodeAffinity"
+            assert pod.status.message == (
+                "Pod was rejected: Predicate NodeAffinity failed: node(s) didn't match Pod's node "
+                "affinity/selector"
+            )
+            for i in range(3):
+                await c.create_pod(pod_body(f"p{i}"))
+            for i in range(3):
+                await c.eventually(lambda i=i: c.phase(f"p{i}", "Running"))
+            await c.create_pod(pod_body("p3"))
+            pod = await c.eventually(lambda: c.phase("p3", "Failed"))
+            assert pod.status.reason == "OutOfpods"
+
+    run(main)
+
+
+def test_image_pull_failures_and_never_pull() -> None:
+    async def main() -> None:
+        async with cluster() as c:
+            await c.create_pod(
+                pod_body("pullfail", annotations={"fake.kframe.io/fail-pull": "no such image"})
+            )
+
+            async def reason(name: str, want: str) -> Any:
+                cs = await c.container(name)
+                return cs if cs and cs.state.waiting and cs.state.waiting.reason == want else None
+
+            cs = await c.eventually(lambda: reason("pullfail", "ErrImagePull"))
+            assert cs.state.waiting.message == (
+                "failed to pull image 'busybox:1.36': no such image"
+            )
+            cs = await c.eventually(lambda: reason("pullfail", "ImagePullBackOff"))
+            assert cs.state.waiting.message == 'Back-off pulling image "busybox:1.36"'
+            never = pod_body(
+                "never", containers=[{"name": "c", "image": "absent:1", "imagePullPolicy": "Never"}]
+            )
+            await c.create_pod(never)
+            cs = await c.eventually(lambda: reason("never", "ErrImageNeverPull"))
+            assert cs.state.waiting.message == (
+                'Container image "absent:1" is not present with pull policy of Never'
+            )
+
+    run(main)
+
+
+async def _gone(c: Cluster, name: str) -> bool:
+    try:
+        await c.pod(name)
+    except Exception as exc:
+        return getattr(exc, "code", None) == 404
+    return False
+
+
+def test_a_deleted_pod_is_stopped_within_its_grace_period_then_removed() -> None:
+    async def main() -> None:
+        async with cluster() as c:
+            body = pod_body(
+                "slow",
+                terminationGracePeriodSeconds=30,
+                annotations={"fake.kframe.io/ignore-sigterm": "true"},
+            )
+            await c.create_pod(body)
+            await c.eventually(lambda: c.phase("slow", "Running"))
+            await c.client.delete(Pod, "slow", namespace="default")
+            await c.advance(10)
+            assert not await _gone(c, "slow")  # still stopping: SIGTERM ignored
+            await c.eventually(lambda: _gone(c, "slow"), limit=40)
+            assert c.kubelets[0].workers == {}
+            quick = pod_body("quick")
+            await c.create_pod(quick)
+            await c.eventually(lambda: c.phase("quick", "Running"))
+            await c.client.delete(Pod, "quick", namespace="default")
+            await c.eventually(lambda: _gone(c, "quick"), limit=2)
+
+    run(main)
+
+
+def test_the_status_is_written_only_when_it_changes() -> None:
+    async def main() -> None:
+        async with cluster() as c:
+            await c.create_pod(pod_body("still"))
+            pod = await c.eventually(lambda: c.phase("still", "Running"))
+            await c.advance(5)
+            pod = await c.pod("still")
+            version = pod.metadata.resource_version
+            await c.advance(60, step=2)
+            assert (await c.pod("still")).metadata.resource_version == version
+
+    run(main)
