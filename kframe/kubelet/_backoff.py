@@ -13,7 +13,7 @@ import attrs
 
 from kframe.client import Clock
 
-__all__ = ["Backoff", "go_duration"]
+__all__ = ["Backoff", "go_duration", "go_duration_ms"]
 
 
 @attrs.define
@@ -78,3 +78,17 @@ def go_duration(seconds: float) -> str:
     if minutes:
         return f"{minutes}m{secs}s"
     return f"{secs}s"
+
+
+def go_duration_ms(seconds: float) -> str:
+    """Go's ``time.Duration.String`` at millisecond precision: ``0s``, ``512ms``, ``1.5s``."""
+    millis = round(seconds * 1000)
+    if millis == 0:
+        return "0s"
+    if millis < 1000:
+        return f"{millis}ms"
+    whole, frac = divmod(millis, 1000)
+    text = go_duration(whole)
+    if frac:
+        text = f"{text[:-1]}.{frac:03d}".rstrip("0") + "s"
+    return text

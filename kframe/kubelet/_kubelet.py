@@ -21,6 +21,7 @@ from kframe.client import Client, Clock, LoopClock
 from kframe.kubelet._admit import admit_pod
 from kframe.kubelet._backoff import Backoff
 from kframe.kubelet._config import KubeletConfig
+from kframe.kubelet._events import EventRecorder
 from kframe.kubelet._node import NodeLease, NodeStatusManager
 from kframe.kubelet._pods import PodSource
 from kframe.kubelet._worker import PodWorker
@@ -92,6 +93,7 @@ class Kubelet:
             client, runtime, config, self.clock, port=lambda: self.port, rng=rng
         )
         self.lease = NodeLease(client, config, self.clock, rng=rng)
+        self.events = EventRecorder(client, self.clock, config.node_name)
         self.backoff = Backoff(self.clock, config.backoff_initial, config.backoff_max)
         self.image_failures: dict[str, float] = {}
         self.started_times: dict[str, str] = {}
@@ -228,6 +230,7 @@ class Kubelet:
             self.sandboxes.pop(worker.sandbox_id, None)
         self.backoff.forget_prefix(worker.uid + "/")
         self.started_times.pop(worker.uid, None)
+        self.events.forget(worker.uid)
         for key in [k for k in self.image_failures if k.startswith(worker.uid + "/")]:
             del self.image_failures[key]
 
@@ -237,6 +240,7 @@ class Kubelet:
         log.info(
             "node %s: rejecting pod %s/%s: %s", self.node_name, meta.namespace, meta.name, message
         )
+        self.events.event(pod, "Warning", reason, message.removeprefix("Pod was rejected: "))
         await self.client.patch(
             Pod,
             meta.name or "",

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from kframe.api import format_time, to_dict
 from kframe.api.models import Container, Pod
-from kframe.kubelet._backoff import go_duration
+from kframe.kubelet._backoff import go_duration, go_duration_ms
 from kframe.kubelet._cri import container_config, sandbox_config
 from kframe.kubelet._env import ContainerConfigError, expand_command, make_env
 from kframe.kubelet._status import (
@@ -269,6 +269,13 @@ class PodWorker:
                     f"back-off {go_duration(delay)} restarting failed container={name} "
                     f"pod={meta.name}_{meta.namespace}({meta.uid})"
                 )
+                self._event(
+                    "Warning",
+                    "BackOff",
+                    f"Back-off restarting failed container {name} in pod "
+                    f"{meta.name}_{meta.namespace}({meta.uid})",
+                    name,
+                )
                 self.wake_after(kubelet.backoff.remaining(key, seen))
                 return
         image_ref = await self._pull(container, view)
@@ -285,6 +292,7 @@ class PodWorker:
             )
         except ContainerConfigError as exc:
             view.waiting_reason, view.waiting_message = "CreateContainerConfigError", str(exc)
+            self._event("Warning", "Failed", f"Error: {exc}", name)
             self.wake_after(kubelet.backoff.next(f"{key}/config"))
             return
         env_map = dict(env)
@@ -305,6 +313,7 @@ class PodWorker:
             ident = await service.create_container(self.sandbox_id, config, self.sandbox_config)
         except CRIError as exc:
             view.waiting_reason, view.waiting_message = "CreateContainerError", str(exc)
+            self._event("Warning", "Failed", f"Error: {exc}", name)
             self.wake_after(kubelet.backoff.next(key))
             return
         if restarting:
@@ -319,10 +328,14 @@ class PodWorker:
             view.restart_count = attempt
         self.ids[name] = ident
         view.waiting_reason = view.waiting_message = ""
+        self._event("Normal", "Created", f"Created container: {name}", name)
         try:
             await service.start_container(ident)
         except ContainerStartError as exc:
             view.waiting_reason, view.waiting_message = "RunContainerError", str(exc)
+            self._event("Warning", "Failed", f"Error: {exc.message}", name)
+        else:
+            self._event("Normal", "Started", f"Started container {name}", name)
         try:
             view.current = await service.container_status(ident)
         except NotFoundError:
@@ -344,14 +357,19 @@ class PodWorker:
             else "IfNotPresent"
         )
         key = f"{self.uid}/{container.name}/image"
+        name = container.name or ""
         present = None if policy == "Always" else await images.image_status(spec)
         if present is not None:
+            self._event(
+                "Normal", "Pulled", f'Container image "{image}" already present on machine', name
+            )
             return present.id
         if policy == "Never":
             view.waiting_reason = "ErrImageNeverPull"
             view.waiting_message = (
                 f'Container image "{image}" is not present with pull policy of Never'
             )
+            self._event("Warning", "ErrImageNeverPull", view.waiting_message, name)
             return None
         seen = kubelet.image_failures.get(key)
         # A failed sync is retried after upstream's workerBackOffPeriod (10 s, jittered by
@@ -360,8 +378,12 @@ class PodWorker:
         if seen is not None and kubelet.backoff.in_backoff_since(key, seen):
             view.waiting_reason = "ImagePullBackOff"
             view.waiting_message = f'Back-off pulling image "{image}"'
+            self._event("Normal", "BackOff", view.waiting_message, name)
+            self._event("Warning", "Failed", "Error: ImagePullBackOff", name)
             self.wake_after(min(retry, kubelet.backoff.remaining(key, seen)))
             return None
+        self._event("Normal", "Pulling", f'Pulling image "{image}"', name)
+        started = kubelet.clock.now()
         try:
             ref = await images.pull_image(spec, None, self.sandbox_config)
         except ImagePullError as exc:
@@ -369,8 +391,20 @@ class PodWorker:
             kubelet.backoff.next(key)
             self.wake_after(retry)
             view.waiting_reason, view.waiting_message = "ErrImagePull", str(exc)
+            self._event("Warning", "Failed", f'Failed to pull image "{image}": {exc.message}', name)
+            self._event("Warning", "Failed", "Error: ErrImagePull", name)
             return None
         kubelet.image_failures.pop(key, None)
+        took = go_duration_ms(kubelet.clock.now() - started)
+        pulled = await images.image_status(ImageSpec(image=ref))
+        size = pulled.size if pulled is not None else 0
+        self._event(
+            "Normal",
+            "Pulled",
+            f'Successfully pulled image "{image}" in {took} ({took} including waiting). '
+            f"Image size: {size} bytes.",
+            name,
+        )
         return ref
 
     def _phase(self, *, terminal: bool = False) -> str:
@@ -460,6 +494,9 @@ class PodWorker:
         if pod.metadata and pod.metadata.uid == self.uid:
             self.pod = pod
 
+    def _event(self, type_: str, reason: str, message: str, container: str = "") -> None:
+        self.kubelet.events.event(self.pod, type_, reason, message, container)
+
     # -- liveness ---------------------------------------------------------------------------
 
     def kill_container(self, name: str, message: str) -> None:
@@ -469,6 +506,7 @@ class PodWorker:
             return
         self._killing.add(ident)
         log.info("pod %s: %s", self.key, message)
+        self._event("Normal", "Killing", message, name)
 
         async def kill() -> None:
             try:
@@ -508,6 +546,8 @@ class PodWorker:
             with contextlib.suppress(Exception):
                 await asyncio.gather(*hooks, return_exceptions=True)
         remaining = max(0, int(grace - (kubelet.clock.now() - started)))
+        for name, _ in running:
+            self._event("Normal", "Killing", f"Stopping container {name}", name)
         # Upstream kills app containers in parallel, then (sidecar) init containers.
         await asyncio.gather(
             *(service.stop_container(i, remaining) for _, i in running), return_exceptions=True

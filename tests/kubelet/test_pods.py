@@ -332,3 +332,53 @@ def test_the_status_is_written_only_when_it_changes() -> None:
             assert (await c.pod("still")).metadata.resource_version == version
 
     run(main)
+
+
+async def _events(c: Cluster, pod: str) -> list[Any]:
+    from kframe.api.models import Event
+
+    items = (await c.client.list(Event, namespace="default")).items
+    return [e for e in items if e.involved_object and e.involved_object.name == pod]
+
+
+def test_events_tell_what_happened() -> None:
+    async def main() -> None:
+        async with cluster(capacity={"cpu": "1", "memory": "1Gi"}) as c:
+            await c.create_pod(pod_body("web"))
+            await c.eventually(lambda: c.phase("web", "Running"))
+
+            async def reasons(pod: str, *want: str) -> Any:
+                got = {e.reason: e for e in await _events(c, pod)}
+                return got if set(want) <= set(got) else None
+
+            got = await c.eventually(
+                lambda: reasons("web", "Pulling", "Pulled", "Created", "Started")
+            )
+            assert got["Pulling"].message == 'Pulling image "busybox:1.36"'
+            assert got["Pulled"].message.startswith(
+                'Successfully pulled image "busybox:1.36" in 0s'
+            )
+            assert got["Created"].message == "Created container: c"
+            assert got["Started"].message == "Started container c"
+            assert got["Started"].source.component == "kubelet"
+            assert got["Started"].source.host == "node-0"
+            assert got["Started"].involved_object.field_path == "spec.containers{c}"
+            await c.create_pod(_crashing("crash"))
+            got = await c.eventually(lambda: reasons("crash", "BackOff"))
+            assert got["BackOff"].type == "Warning"
+            assert got["BackOff"].message.startswith(
+                "Back-off restarting failed container c in pod crash_default("
+            )
+            big = pod_body(
+                "big",
+                containers=[
+                    {"name": "c", "image": "busybox:1.36", "resources": {"requests": {"cpu": "2"}}}
+                ],
+            )
+            await c.create_pod(big)
+            got = await c.eventually(lambda: reasons("big", "OutOfcpu"))
+            assert got["OutOfcpu"].message == (
+                "Node didn't have enough resource: cpu, requested: 2000, used: 0, capacity: 1000"
+            )
+
+    run(main)
