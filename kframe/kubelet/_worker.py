@@ -85,6 +85,8 @@ class PodWorker:
         self._previous_ids: dict[str, str] = {}
         self._exit_seen: dict[str, float] = {}  # container id -> clock.now() when seen exited
         self.terminal = False  # finished (Succeeded/Failed): nothing more to run
+        self.failure: tuple[str, str] | None = None  # (reason, message) the kubelet failed it for
+        self.started = kubelet.clock.now()
         self.gone = False  # the Pod object was removed from the API
         self._posted: dict[str, Any] | None = None
         self._wake = asyncio.Event()
@@ -149,6 +151,8 @@ class PodWorker:
             await self.write_status()
             return
         service = self.kubelet.runtime.runtime_service
+        if await self._past_deadline():
+            return
         if not self.sandbox_id and not await self._make_sandbox():
             await self.write_status()
             return
@@ -194,6 +198,39 @@ class PodWorker:
         else:
             self._update_probes()
         await self.write_status()
+
+    async def _past_deadline(self) -> bool:
+        """activeDeadlineSeconds, as upstream's activeDeadlineHandler: kill and fail the pod."""
+        deadline = self.pod.spec.active_deadline_seconds if self.pod.spec else None
+        if deadline is None:
+            return False
+        remaining = deadline - (self.kubelet.clock.now() - self.started)
+        if remaining > 0:
+            self.wake_after(remaining)
+            return False
+        self.failure = (
+            "DeadlineExceeded",
+            "Pod was active on the node longer than the specified deadline",
+        )
+        self.terminal = True
+        self.kubelet.probes.remove_pod(self.uid)
+        await self._stop_all(self._grace())
+        await self.write_status(terminal=True)
+        return True
+
+    async def _stop_all(self, grace: int) -> None:
+        service = self.kubelet.runtime.runtime_service
+        await self._refresh()
+        running = [(n, i) for n, i in self.ids.items() if self.views[n].running]
+        for name, _ in running:
+            self._event("Normal", "Killing", f"Stopping container {name}", name)
+        await asyncio.gather(
+            *(service.stop_container(i, grace) for _, i in running), return_exceptions=True
+        )
+        await self._refresh()
+        if self.sandbox_id:
+            with contextlib.suppress(CRIError):
+                await service.stop_pod_sandbox(self.sandbox_id)
 
     async def _make_sandbox(self) -> bool:
         kubelet = self.kubelet
@@ -464,6 +501,9 @@ class PodWorker:
         }
         if init_views:
             status["initContainerStatuses"] = [api_container_status(v, runtime) for v in init_views]
+        if self.failure is not None:
+            status["phase"] = "Failed"
+            status["reason"], status["message"] = self.failure
         if self.pod_ip:
             status["podIP"] = self.pod_ip
             status["podIPs"] = [{"ip": self.pod_ip}]
@@ -546,16 +586,8 @@ class PodWorker:
             with contextlib.suppress(Exception):
                 await asyncio.gather(*hooks, return_exceptions=True)
         remaining = max(0, int(grace - (kubelet.clock.now() - started)))
-        for name, _ in running:
-            self._event("Normal", "Killing", f"Stopping container {name}", name)
-        # Upstream kills app containers in parallel, then (sidecar) init containers.
-        await asyncio.gather(
-            *(service.stop_container(i, remaining) for _, i in running), return_exceptions=True
-        )
-        await self._refresh()
-        if self.sandbox_id:
-            with contextlib.suppress(CRIError):
-                await service.stop_pod_sandbox(self.sandbox_id)
+        # Upstream kills the containers in parallel, each with what is left of the grace.
+        await self._stop_all(remaining)
         if not self.gone:
             with contextlib.suppress(Exception):
                 await self.write_status(terminal=True)

@@ -127,3 +127,81 @@ def test_a_bad_runtime_config_is_one_line(tmp_path: Path) -> None:
     missing = kframe("kubelet", "--server", "http://127.0.0.1:1", "--runtime-config", "/nope.yaml")
     assert missing.returncode != 0 and "Traceback" not in missing.stderr
     assert "/nope.yaml" in missing.stderr
+
+
+def test_up_hosts_nodes_that_run_pods(tmp_path: Path) -> None:
+    exe = str(Path(sys.executable).with_name("kframe"))
+    proc = subprocess.Popen(
+        [
+            exe,
+            "up",
+            "--data-dir",
+            str(tmp_path),
+            "--store",
+            "memory://",
+            "--port",
+            "0",
+            "--nodes",
+            "2",
+            "--runtime",
+            "fake",
+            "--scheduler-port",
+            "0",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        kubeconfig = tmp_path / "kubeconfig"
+        _wait(lambda: kubeconfig.exists() and _try(_server(kubeconfig), "/version"))
+        server = _server(kubeconfig)
+
+        def nodes_ready() -> list | None:  # type: ignore[type-arg]
+            nodes = (_try(server, "/api/v1/nodes") or {}).get("items", [])
+            ready = [
+                n["metadata"]["name"]
+                for n in nodes
+                if any(
+                    c["type"] == "Ready" and c["status"] == "True"
+                    for c in n["status"]["conditions"]
+                )
+            ]
+            return sorted(ready) if len(ready) == 2 else None
+
+        assert nodes_ready() in (None, ["node-0", "node-1"])
+        assert _wait(nodes_ready) == ["node-0", "node-1"]
+        node = _get(server, "/api/v1/nodes/node-1")
+        assert node["spec"]["podCIDR"] == "10.244.1.0/24"
+        pod = {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": "web", "namespace": "default"},
+            "spec": {"containers": [{"name": "c", "image": "nginx:1.27"}]},
+        }
+        _post(server, "/api/v1/namespaces/default/pods", pod)  # the hosted scheduler places it
+        running = _wait(lambda: _running(server))
+        assert running["spec"]["nodeName"] in ("node-0", "node-1")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+
+
+def test_up_refuses_an_unknown_runtime(tmp_path: Path) -> None:
+    result = kframe(
+        "up",
+        "--data-dir",
+        str(tmp_path),
+        "--store",
+        "memory://",
+        "--port",
+        "0",
+        "--nodes",
+        "1",
+        "--runtime",
+        "nope",
+    )
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "--runtime 'nope': no such container runtime" in result.stderr

@@ -382,3 +382,21 @@ def test_events_tell_what_happened() -> None:
             )
 
     run(main)
+
+
+def test_active_deadline_fails_the_pod() -> None:
+    async def main() -> None:
+        async with cluster() as c:
+            await c.create_pod(pod_body("late", activeDeadlineSeconds=30))
+            await c.eventually(lambda: c.phase("late", "Running"))
+            await c.advance(10)
+            assert (await c.pod("late")).status.phase == "Running"
+            pod = await c.eventually(lambda: c.phase("late", "Failed"), limit=30)
+            assert pod.status.reason == "DeadlineExceeded"
+            assert (
+                pod.status.message
+                == "Pod was active on the node longer than the specified deadline"
+            )
+            assert pod.status.container_statuses[0].state.terminated is not None
+
+    run(main)
