@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import os
 import platform
+import shutil
 from pathlib import Path
 
 import attrs
@@ -28,6 +29,7 @@ _GOARCH = {
 class HostInfo:
     cpus: int
     memory_bytes: int
+    disk_bytes: int
     kernel_version: str
     os_image: str
     operating_system: str
@@ -53,6 +55,13 @@ def _meminfo_bytes() -> int:
     return 0
 
 
+def _disk_bytes() -> int:
+    try:
+        return shutil.disk_usage("/").total
+    except OSError:
+        return 0
+
+
 def _os_image() -> str:
     for line in _read("/etc/os-release").splitlines():
         if line.startswith("PRETTY_NAME="):
@@ -67,6 +76,7 @@ def host_info() -> HostInfo:
     return HostInfo(
         cpus=os.cpu_count() or 1,
         memory_bytes=_meminfo_bytes(),
+        disk_bytes=_disk_bytes(),
         kernel_version=platform.release(),
         os_image=_os_image(),
         operating_system=platform.system().lower() or "linux",

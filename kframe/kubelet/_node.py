@@ -30,7 +30,8 @@ KUBELET_VERSION = f"v1.33.0+kframe-{__version__}"
 LEASE_NAMESPACE = "kube-node-lease"
 # Upstream's nodeStatusMaxImages.
 MAX_IMAGES = 50
-# Upstream's default hard eviction threshold memory.available<100Mi comes off allocatable.
+# Upstream's default hard eviction thresholds come off allocatable: memory.available<100Mi,
+# nodefs.available<10%.
 _EVICTION_MEMORY = 100 * 1024 * 1024
 
 
@@ -48,7 +49,7 @@ def node_resources(config: KubeletConfig) -> tuple[dict[str, str], dict[str, str
         capacity = {
             "cpu": str(host.cpus),
             "memory": f"{host.memory_bytes // 1024}Ki",
-            "ephemeral-storage": "100Gi",
+            "ephemeral-storage": f"{host.disk_bytes // 1024}Ki",
             "hugepages-1Gi": "0",
             "hugepages-2Mi": "0",
         }
@@ -59,6 +60,9 @@ def node_resources(config: KubeletConfig) -> tuple[dict[str, str], dict[str, str
     if "memory" in capacity:
         memory = Quantity.parse(capacity["memory"]).value() - _EVICTION_MEMORY
         allocatable["memory"] = f"{max(memory, 0) // 1024}Ki"
+    if "ephemeral-storage" in capacity:  # nodefs.available<10%
+        disk = Quantity.parse(capacity["ephemeral-storage"]).value()
+        allocatable["ephemeral-storage"] = str(disk - disk // 10)
     return capacity, allocatable
 
 

@@ -74,3 +74,29 @@ def test_a_pod_runs() -> None:
             assert conds["PodReadyToStartContainers"] == "True"
 
     asyncio.run(main())
+
+
+def test_a_node_whose_runtime_is_not_ready_is_not_ready() -> None:
+    async def main() -> None:
+        async with cluster(runtime_config={"network_ready": False}) as c:
+            node = await c.client.get(Node, "node-0")
+            ready = next(x for x in node.status.conditions if x.type == "Ready")
+            assert (ready.status, ready.reason) == ("False", "KubeletNotReady")
+            assert ready.message.startswith(
+                "container runtime network not ready: NetworkReady=false"
+            )
+
+    asyncio.run(main())
+
+
+def test_the_configured_capacity_is_reported_and_allocatable_is_less_eviction() -> None:
+    async def main() -> None:
+        async with cluster(capacity={"cpu": "4", "memory": "8Gi", "pods": "20"}) as c:
+            node = await c.client.get(Node, "node-0")
+            cap = {k: str(v) for k, v in node.status.capacity.items()}
+            alloc = {k: str(v) for k, v in node.status.allocatable.items()}
+            assert cap == {"cpu": "4", "memory": "8Gi", "pods": "20"}
+            assert alloc["cpu"] == "4" and alloc["pods"] == "20"
+            assert node.status.allocatable["memory"].value() == 8 * 1024**3 - 100 * 1024**2
+
+    asyncio.run(main())
