@@ -22,10 +22,26 @@ from kframe.api._labels import (
     selector_from_label_selector,
     selector_from_set,
 )
+from kframe.api._nodeaffinity import (
+    NodeSelectorMatcher,
+    NodeSelectorTermMatcher,
+    PreferredSchedulingTermsMatcher,
+    RequiredNodeAffinity,
+    compile_node_selector,
+    compile_preferred_scheduling_terms,
+)
 from kframe.api._objects import from_dict, to_dict
 from kframe.api._podresources import ResourceList, pod_limits, pod_requests, resource_list
 from kframe.api._protobuf import decode_protobuf, encode_protobuf
 from kframe.api._quantity import Quantity, QuantityError
+from kframe.api._taints import (
+    DO_NOT_SCHEDULE_TAINT_EFFECTS,
+    CompiledToleration,
+    compile_tolerations,
+    compiled_toleration_tolerates,
+    find_untolerated_taint,
+    toleration_tolerates_taint,
+)
 from kframe.api._types import (
     IntOrString,
     JSONObject,
@@ -91,6 +107,19 @@ __all__ = [
     "selector_from_label_selector",
     "FieldSelector",
     "parse_field_selector",
+    # node affinity and taints (component-helpers)
+    "RequiredNodeAffinity",
+    "NodeSelectorMatcher",
+    "NodeSelectorTermMatcher",
+    "PreferredSchedulingTermsMatcher",
+    "compile_node_selector",
+    "compile_preferred_scheduling_terms",
+    "CompiledToleration",
+    "DO_NOT_SCHEDULE_TAINT_EFFECTS",
+    "compile_tolerations",
+    "compiled_toleration_tolerates",
+    "toleration_tolerates_taint",
+    "find_untolerated_taint",
     # validation
     "is_dns1123_label",
     "is_dns1123_subdomain",

@@ -14,6 +14,12 @@ from collections.abc import Sequence
 
 import attrs
 
+from kframe.api import (
+    NodeSelectorMatcher,
+    PreferredSchedulingTermsMatcher,
+    compile_node_selector,
+    compile_preferred_scheduling_terms,
+)
 from kframe.api.models import NodeAffinity as NodeAffinityModel
 from kframe.api.models import Pod
 from kframe.scheduler import (
@@ -39,7 +45,6 @@ from kframe.scheduler import (
 from ..names import NODE_AFFINITY
 from ._gofmt import aggregate
 from ._required import RequiredNodeAffinity, node_labels, preferred_terms, required_terms
-from ._selector import CompiledSelector, PreferredTerms, compile_preferred, compile_selector
 
 __all__ = [
     "ERR_REASON_CONFLICT",
@@ -75,8 +80,8 @@ class NodeAffinity:
     name = NODE_AFFINITY
 
     def __init__(self, args: NodeAffinityArgs | None = None) -> None:
-        self._added_selector: CompiledSelector | None = None
-        self._added_preferred: PreferredTerms | None = None
+        self._added_selector: NodeSelectorMatcher | None = None
+        self._added_preferred: PreferredSchedulingTermsMatcher | None = None
         added = args.added_affinity if args is not None else None
         if added is None:
             return
@@ -84,13 +89,13 @@ class NodeAffinity:
         errors: list[str] = []
         required = added.required_during_scheduling_ignored_during_execution
         if required is not None:
-            self._added_selector = compile_selector(
+            self._added_selector = compile_node_selector(
                 required, f"{_ADDED}.requiredDuringSchedulingIgnoredDuringExecution"
             )
             errors.extend(self._added_selector.errors)
         preferred = added.preferred_during_scheduling_ignored_during_execution
         if preferred:
-            self._added_preferred, errs = compile_preferred(
+            self._added_preferred, errs = compile_preferred_scheduling_terms(
                 preferred, f"{_ADDED}.preferredDuringSchedulingIgnoredDuringExecution"
             )
             errors.extend(errs)
@@ -147,9 +152,9 @@ class NodeAffinity:
 
     def pre_score(self, state: CycleState, pod: Pod, nodes: Sequence[NodeInfo]) -> Status | None:
         terms = preferred_terms(pod)
-        preferred: PreferredTerms | None = None
+        preferred: PreferredSchedulingTermsMatcher | None = None
         if terms:
-            preferred, errors = compile_preferred(terms)
+            preferred, errors = compile_preferred_scheduling_terms(terms)
             if errors:
                 return Status(Code.ERROR, aggregate(errors))
         if preferred is None and self._added_preferred is None:
@@ -159,10 +164,10 @@ class NodeAffinity:
 
     def score(self, state: CycleState, pod: Pod, node_info: NodeInfo) -> int:
         try:
-            preferred: PreferredTerms | None = state.read(PRE_SCORE_STATE_KEY)
+            preferred: PreferredSchedulingTermsMatcher | None = state.read(PRE_SCORE_STATE_KEY)
         except KeyError:
             # PreScore is disabled: parse here, once for the cycle.
-            preferred, errors = compile_preferred(preferred_terms(pod))
+            preferred, errors = compile_preferred_scheduling_terms(preferred_terms(pod))
             if errors:
                 raise ValueError(aggregate(errors)) from None
             state.write(PRE_SCORE_STATE_KEY, preferred)

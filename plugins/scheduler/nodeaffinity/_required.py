@@ -1,16 +1,15 @@
-"""What a pod requires of a node's labels and name, parsed once per pod.
+"""The pod's node affinity terms and the node's labels, as NodeAffinity reads them.
 
-Upstream component-helpers ``nodeaffinity.GetRequiredNodeAffinity``: the pod's ``nodeSelector``
-(every label equal) and its required node affinity (terms ORed), both of which must hold.
+The matching itself is kframe.api's (upstream component-helpers): :class:`RequiredNodeAffinity`
+for ``nodeSelector`` and the required terms, the compiled selectors for the rest.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from kframe.api import RequiredNodeAffinity
 from kframe.api.models import Node, NodeSelector, Pod, PreferredSchedulingTerm
-
-from ._selector import CompiledSelector, compile_selector
 
 __all__ = ["NO_LABELS", "RequiredNodeAffinity", "node_labels", "preferred_terms", "required_terms"]
 
@@ -40,27 +39,3 @@ def preferred_terms(pod: Pod) -> Sequence[PreferredSchedulingTerm]:
 def node_labels(node: Node | None) -> Mapping[str, str]:
     meta = node.metadata if node is not None else None
     return meta.labels if meta is not None else NO_LABELS
-
-
-class RequiredNodeAffinity:
-    """The pod's nodeSelector and required node affinity; parse errors never match
-    (upstream ignores them here for backwards compatibility)."""
-
-    __slots__ = ("affinity", "selector")
-
-    def __init__(self, pod: Pod) -> None:
-        spec = pod.spec
-        node_selector = spec.node_selector if spec is not None else {}
-        self.selector: tuple[tuple[str, str], ...] = tuple(node_selector.items())
-        required = required_terms(pod)
-        self.affinity: CompiledSelector | None = (
-            compile_selector(required) if required is not None else None
-        )
-
-    def matches(self, labels: Mapping[str, str], name: str) -> bool:
-        for key, value in self.selector:
-            if labels.get(key) != value:
-                return False
-        if self.affinity is not None:
-            return self.affinity.matches(labels, name)
-        return True

@@ -130,7 +130,7 @@ class PreFilterState:
         """matchNodeInclusionPolicies, each check done at most once per node (``cache``)."""
         if c.honor_affinity and not self.affinity.trivial:
             if cache[0] is None:
-                cache[0] = self.affinity.matches(node)
+                cache[0] = self.affinity.matches_node(node)
             if not cache[0]:
                 return False
         if c.honor_taints:

@@ -112,7 +112,7 @@ def calc_pre_score_state(
                 continue
             if c.honor_affinity and not affinity.trivial:
                 if affinity_ok is None:
-                    affinity_ok = affinity.matches(node)
+                    affinity_ok = affinity.matches_node(node)
                 if not affinity_ok:
                     continue
             if c.honor_taints:

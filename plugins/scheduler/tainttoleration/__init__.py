@@ -12,6 +12,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from kframe.api import (
+    CompiledToleration,
+    compile_tolerations,
+    compiled_toleration_tolerates,
+    find_untolerated_taint,
+)
+
+# The plugin's name for it since before it moved to kframe.api.
+from kframe.api import toleration_tolerates_taint as tolerates_taint
 from kframe.api.models import Pod, Taint
 from kframe.scheduler import (
     MAX_NODE_SCORE,
@@ -31,13 +40,6 @@ from kframe.scheduler import (
 )
 
 from ..names import TAINT_TOLERATION
-from ._tolerations import (
-    CompiledToleration,
-    compile_tolerations,
-    find_untolerated_taint,
-    tolerates,
-    tolerates_taint,
-)
 
 __all__ = [
     "FACTORIES",
@@ -151,7 +153,7 @@ def _count_intolerable(taints: Sequence[Taint], tolerations: tuple[CompiledToler
             continue
         key, value = taint.key or "", taint.value or ""
         for tol in tolerations:
-            if tolerates(tol, key, value, _PREFER_NO_SCHEDULE):
+            if compiled_toleration_tolerates(tol, key, value, _PREFER_NO_SCHEDULE):
                 break
         else:
             count += 1
