@@ -29,6 +29,7 @@ from kframe.runtime import (
     ContainerState,
     CRIError,
     NetworkConfig,
+    PodSandboxState,
     Runtime,
     RuntimeConfig,
     RuntimeService,
@@ -278,6 +279,17 @@ class Kubelet:
                 if ident in worker.ids.values():
                     worker.wake()
         self._relisted = seen
+        for sandbox in await self.runtime.runtime_service.list_pod_sandbox():
+            worker = self.sandboxes.get(sandbox.id)
+            if (
+                worker is not None
+                and sandbox.state == PodSandboxState.NOTREADY
+                and not worker.terminal
+                and worker.sandbox_id == sandbox.id
+                and not worker.sandbox_lost
+            ):
+                worker.sandbox_lost = True
+                worker.wake()
 
     async def _relist_loop(self) -> None:
         period = self.config.pleg_relist_period

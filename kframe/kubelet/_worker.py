@@ -88,6 +88,7 @@ class PodWorker:
         self.failure: tuple[str, str] | None = None  # (reason, message) the kubelet failed it for
         self.started = kubelet.clock.now()
         self.gone = False  # the Pod object was removed from the API
+        self.sandbox_lost = False  # the PLEG saw the sandbox stop under us
         self._posted: dict[str, Any] | None = None
         self._wake = asyncio.Event()
         self._wake.set()
@@ -148,10 +149,12 @@ class PodWorker:
 
     async def _sync(self) -> None:
         if self.terminal:
-            await self.write_status()
+            await self.write_status(terminal=True)
             return
         service = self.kubelet.runtime.runtime_service
         if await self._past_deadline():
+            return
+        if self.sandbox_lost and not await self._sandbox_changed():
             return
         if not self.sandbox_id and not await self._make_sandbox():
             await self.write_status()
@@ -197,7 +200,7 @@ class PodWorker:
                 await service.stop_pod_sandbox(self.sandbox_id)
         else:
             self._update_probes()
-        await self.write_status()
+        await self.write_status(terminal=self.terminal)
 
     async def _past_deadline(self) -> bool:
         """activeDeadlineSeconds, as upstream's activeDeadlineHandler: kill and fail the pod."""
@@ -231,6 +234,39 @@ class PodWorker:
         if self.sandbox_id:
             with contextlib.suppress(CRIError):
                 await service.stop_pod_sandbox(self.sandbox_id)
+
+    async def _sandbox_changed(self) -> bool:
+        """The sandbox died: start over in a new one (init containers too), as upstream's
+        computePodActions; with restartPolicy Never a pod that has run stays as it ended."""
+        self.sandbox_lost = False
+        await self._refresh()
+        policy = self.pod.spec.restart_policy if self.pod.spec else None
+        if policy == "Never" and self.ids:
+            self.terminal = True  # nothing may run again: the pod ends as its containers did
+            self.kubelet.probes.remove_pod(self.uid)
+            await self.write_status(terminal=True)
+            return False
+        service = self.kubelet.runtime.runtime_service
+        with contextlib.suppress(CRIError):
+            await service.remove_pod_sandbox(self.sandbox_id)
+        self.kubelet.sandboxes.pop(self.sandbox_id, None)
+        self.sandbox_id = ""
+        self.sandbox_attempt += 1
+        self.pod_ip = ""
+        for name, view in self.views.items():
+            if view.current is None:
+                continue
+            # Every container starts again in the new sandbox (init containers too), each
+            # counting a restart; the old instance, removed with its sandbox, is lastState.
+            if not view.init and not _should_restart(view, policy or "Always"):
+                self.ids.pop(name, None)  # done for good: keep its last status as it is
+                continue
+            view.previous, view.current = view.current, None
+            self.ids.pop(name, None)
+            self._previous_ids.pop(name, None)
+            view.restart_count += 1
+            view.ready = view.started = False
+        return True
 
     async def _make_sandbox(self) -> bool:
         kubelet = self.kubelet
@@ -333,7 +369,7 @@ class PodWorker:
             self.wake_after(kubelet.backoff.next(f"{key}/config"))
             return
         env_map = dict(env)
-        attempt = view.restart_count + 1 if restarting else 0
+        attempt = view.restart_count + 1 if restarting else view.restart_count
         config = container_config(
             self.pod,
             container,

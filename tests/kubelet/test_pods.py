@@ -400,3 +400,43 @@ def test_active_deadline_fails_the_pod() -> None:
             assert pod.status.container_statuses[0].state.terminated is not None
 
     run(main)
+
+
+def test_a_dead_sandbox_is_replaced_and_init_containers_run_again() -> None:
+    async def main() -> None:
+        async with cluster() as c:
+            body = pod_body("phoenix", initContainers=[{"name": "setup", "image": "busybox:1.36"}])
+            body["metadata"]["annotations"] = {"fake.kframe.io/exit-after.setup": "1s"}
+            await c.create_pod(body)
+            pod = await c.eventually(lambda: c.phase("phoenix", "Running"))
+            first_ip = pod.status.pod_ip
+            worker = next(iter(c.kubelets[0].workers.values()))
+            await c.runtimes[0].runtime_service.stop_pod_sandbox(worker.sandbox_id)
+
+            async def again() -> Any:
+                cs = await c.container("phoenix")
+                ok = cs and cs.state.running and cs.restart_count == 1
+                return cs if ok else None
+
+            await c.eventually(again)
+            setup = await c.container("phoenix", "setup")
+            assert setup.restart_count == 1 and setup.state.terminated.reason == "Completed"
+            names = [cfg.metadata.name for cfg in c.runtimes[0].created]
+            assert names == ["setup", "c", "setup", "c"]
+            assert worker.sandbox_attempt == 1
+            assert (await c.pod("phoenix")).status.pod_ip != first_ip or first_ip
+
+    run(main)
+
+
+def test_a_dead_sandbox_ends_a_never_restarting_pod() -> None:
+    async def main() -> None:
+        async with cluster(runtime_config={"stop_exit_code": 137}) as c:
+            await c.create_pod(pod_body("once", restartPolicy="Never"))
+            await c.eventually(lambda: c.phase("once", "Running"))
+            worker = next(iter(c.kubelets[0].workers.values()))
+            await c.runtimes[0].runtime_service.stop_pod_sandbox(worker.sandbox_id)
+            pod = await c.eventually(lambda: c.phase("once", "Failed"))
+            assert pod.status.container_statuses[0].state.terminated.exit_code == 137
+
+    run(main)
