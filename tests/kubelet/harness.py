@@ -24,6 +24,7 @@ class RecordingRuntime:
     def __init__(self, inner: Runtime) -> None:
         self.inner = inner
         self.created: list[Any] = []
+        self.execs: list[tuple[str, tuple[str, ...]]] = []
         outer = self
 
         class _Service:
@@ -33,6 +34,10 @@ class RecordingRuntime:
             async def create_container(self, sandbox_id: str, config: Any, sandbox: Any) -> str:
                 outer.created.append(config)
                 return await inner.runtime_service.create_container(sandbox_id, config, sandbox)
+
+            async def exec_sync(self, container_id: str, cmd: Any, timeout: int = 0) -> Any:
+                outer.execs.append((container_id, tuple(cmd)))
+                return await inner.runtime_service.exec_sync(container_id, cmd, timeout)
 
         self._service = _Service()
 

@@ -440,3 +440,37 @@ def test_a_dead_sandbox_ends_a_never_restarting_pod() -> None:
             assert pod.status.container_statuses[0].state.terminated.exit_code == 137
 
     run(main)
+
+
+def test_pre_stop_runs_before_the_container_is_stopped() -> None:
+    async def main() -> None:
+        async with cluster() as c:
+            container = {
+                "name": "c",
+                "image": "busybox:1.36",
+                "lifecycle": {"preStop": {"exec": {"command": ["echo", "bye"]}}},
+            }
+            await c.create_pod(pod_body("polite", containers=[container]))
+            await c.eventually(lambda: c.phase("polite", "Running"))
+            await c.client.delete(Pod, "polite", namespace="default")
+            await c.eventually(lambda: _gone(c, "polite"), limit=5)
+            assert [cmd for _, cmd in c.runtimes[0].execs] == [("echo", "bye")]
+
+    run(main)
+
+
+def test_a_container_that_ran_ten_minutes_restarts_without_back_off() -> None:
+    async def main() -> None:
+        async with cluster() as c:
+            await c.create_pod(_crashing("long", after="11m"))
+
+            async def restarts(n: int) -> Any:
+                cs = await c.container("long")
+                assert not (
+                    cs and cs.state.waiting and cs.state.waiting.reason == "CrashLoopBackOff"
+                )
+                return cs if cs and cs.restart_count >= n and cs.state.running else None
+
+            await c.eventually(lambda: restarts(2), limit=1500, step=5)
+
+    run(main)
