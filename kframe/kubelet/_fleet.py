@@ -85,9 +85,12 @@ class KubeletHost:
         self, namespace: str, pod: str, container: str
     ) -> tuple[RuntimeService, str, str, str | None]:
         for kubelet in self.kubelets:
-            with contextlib.suppress(LookupError):
+            try:
                 return kubelet.lookup(namespace, pod, container)
-        raise LookupError(f'pod "{pod}" not found on this machine\'s nodes')
+            except KeyError as exc:
+                if str(exc.args[0]).startswith("container "):
+                    raise  # the pod is on this node, the container is not in it
+        raise KeyError(f'pod "{pod}" does not exist')
 
     async def _start_server(self) -> int:
         if not self.serve:

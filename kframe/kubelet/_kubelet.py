@@ -120,6 +120,7 @@ class Kubelet:
             self.clock,
             on_liveness_failure=self._liveness_failed,
             on_change=self._probe_changed,
+            on_event=self.events.event,
         )
         return manager
 
@@ -323,8 +324,14 @@ class Kubelet:
             if meta is None or meta.namespace != namespace or meta.name != pod:
                 continue
             view = worker.views.get(container)
-            if view is None or view.current is None:
-                raise LookupError(f'container "{container}" in pod "{pod}" is waiting to start')
+            if view is None:
+                raise KeyError(f'container "{container}" not found in pod "{pod}"')
+            if view.current is None:
+                # Upstream's validateContainerLogStatus words (a 400 from the server).
+                reason = view.waiting_reason or "ContainerCreating"
+                raise LookupError(
+                    f'container "{container}" in pod "{pod}" is waiting to start: {reason}'
+                )
             previous = view.previous.log_path if view.previous is not None else None
             return self.runtime.runtime_service, view.current.id, view.current.log_path, previous
-        raise LookupError(f'pod "{pod}" not found on node {self.node_name}')
+        raise KeyError(f'pod "{pod}" does not exist')

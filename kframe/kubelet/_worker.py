@@ -15,7 +15,7 @@ import contextlib
 import logging
 from typing import TYPE_CHECKING, Any
 
-from kframe.api import format_time, to_dict
+from kframe.api import format_time, from_dict, to_dict
 from kframe.api.models import Container, Pod
 from kframe.kubelet._backoff import go_duration, go_duration_ms
 from kframe.kubelet._cri import container_config, sandbox_config
@@ -501,9 +501,12 @@ class PodWorker:
             status = to_dict(self.pod).get("status") or {}
             status = {**status, "podIP": self.pod_ip, "hostIP": self.kubelet.config.node_ip}
             body = {**to_dict(self.pod), "status": status}
-            from kframe.api import from_dict
-
             self.kubelet.probes.add_pod(from_dict(body, Pod), dict(running))
+        probes = self.kubelet.probes
+        for name in running:
+            view = self.views[name]
+            view.started = probes.started(self.uid, name)
+            view.ready = view.started and probes.readiness(self.uid, name)
 
     # -- status -----------------------------------------------------------------------------
 

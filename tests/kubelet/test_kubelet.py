@@ -100,3 +100,23 @@ def test_the_configured_capacity_is_reported_and_allocatable_is_less_eviction() 
             assert node.status.allocatable["memory"].value() == 8 * 1024**3 - 100 * 1024**2
 
     asyncio.run(main())
+
+
+def test_lookup_finds_a_containers_log_for_the_kubelet_server(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import pytest
+
+    async def main() -> None:
+        async with cluster(log_dir=str(tmp_path)) as c:
+            await c.create_pod(pod_body("web"))
+            await c.eventually(lambda: c.phase("web", "Running"))
+            pod = await c.pod("web")
+            _service, ident, log_path, previous = c.kubelets[0].lookup("default", "web", "c")
+            assert pod.status.container_statuses[0].container_id == f"fake://{ident}"
+            assert log_path == str(tmp_path / f"default_web_{pod.metadata.uid}" / "c" / "0.log")
+            assert previous is None
+            with pytest.raises(KeyError, match='pod "nope" does not exist'):
+                c.kubelets[0].lookup("default", "nope", "c")
+            with pytest.raises(KeyError, match='container "x" not found in pod "web"'):
+                c.kubelets[0].lookup("default", "web", "x")
+
+    asyncio.run(main())
