@@ -17,21 +17,21 @@ from typing import TYPE_CHECKING, Any
 
 from kframe.api import format_time, from_dict, to_dict
 from kframe.api.models import Container, Pod
-from kframe.kubelet._backoff import go_duration, go_duration_ms
+from kframe.kubelet._backoff import go_duration
 from kframe.kubelet._cri import container_config, sandbox_config
 from kframe.kubelet._env import ContainerConfigError, expand_command, make_env
+from kframe.kubelet._images import pull_image
 from kframe.kubelet._status import (
     ContainerView,
     api_container_status,
     pod_conditions,
     pod_phase,
 )
+from kframe.kubelet._stopping import past_deadline, terminate
 from kframe.runtime import (
     ContainerStartError,
     ContainerState,
     CRIError,
-    ImagePullError,
-    ImageSpec,
     NotFoundError,
     PodSandboxConfig,
 )
@@ -128,7 +128,7 @@ class PodWorker:
                 await self._wake.wait()
                 self._wake.clear()
                 if self.gone or (self.pod.metadata and self.pod.metadata.deletion_timestamp):
-                    await self._terminate()
+                    await terminate(self)
                     return
                 try:
                     await self._sync()
@@ -142,7 +142,7 @@ class PodWorker:
 
     # -- one sync ---------------------------------------------------------------------------
 
-    def _specs(self) -> tuple[tuple[Container, ...], tuple[Container, ...]]:
+    def specs(self) -> tuple[tuple[Container, ...], tuple[Container, ...]]:
         spec = self.pod.spec
         assert spec is not None
         return spec.init_containers, spec.containers
@@ -152,15 +152,15 @@ class PodWorker:
             await self.write_status(terminal=True)
             return
         service = self.kubelet.runtime.runtime_service
-        if await self._past_deadline():
+        if await past_deadline(self):
             return
         if self.sandbox_lost and not await self._sandbox_changed():
             return
         if not self.sandbox_id and not await self._make_sandbox():
             await self.write_status()
             return
-        await self._refresh()
-        init, app = self._specs()
+        await self.refresh()
+        init, app = self.specs()
         policy = self.pod.spec.restart_policy or "Always"  # type: ignore[union-attr]
         init_done = True
         for container in init:
@@ -202,44 +202,11 @@ class PodWorker:
             self._update_probes()
         await self.write_status(terminal=self.terminal)
 
-    async def _past_deadline(self) -> bool:
-        """activeDeadlineSeconds, as upstream's activeDeadlineHandler: kill and fail the pod."""
-        deadline = self.pod.spec.active_deadline_seconds if self.pod.spec else None
-        if deadline is None:
-            return False
-        remaining = deadline - (self.kubelet.clock.now() - self.started)
-        if remaining > 0:
-            self.wake_after(remaining)
-            return False
-        self.failure = (
-            "DeadlineExceeded",
-            "Pod was active on the node longer than the specified deadline",
-        )
-        self.terminal = True
-        self.kubelet.probes.remove_pod(self.uid)
-        await self._stop_all(self._grace())
-        await self.write_status(terminal=True)
-        return True
-
-    async def _stop_all(self, grace: int) -> None:
-        service = self.kubelet.runtime.runtime_service
-        await self._refresh()
-        running = [(n, i) for n, i in self.ids.items() if self.views[n].running]
-        for name, _ in running:
-            self._event("Normal", "Killing", f"Stopping container {name}", name)
-        await asyncio.gather(
-            *(service.stop_container(i, grace) for _, i in running), return_exceptions=True
-        )
-        await self._refresh()
-        if self.sandbox_id:
-            with contextlib.suppress(CRIError):
-                await service.stop_pod_sandbox(self.sandbox_id)
-
     async def _sandbox_changed(self) -> bool:
         """The sandbox died: start over in a new one (init containers too), as upstream's
         computePodActions; with restartPolicy Never a pod that has run stays as it ended."""
         self.sandbox_lost = False
-        await self._refresh()
+        await self.refresh()
         policy = self.pod.spec.restart_policy if self.pod.spec else None
         if policy == "Never" and self.ids:
             self.terminal = True  # nothing may run again: the pod ends as its containers did
@@ -298,7 +265,7 @@ class PodWorker:
         kubelet.sandboxes[self.sandbox_id] = self
         return True
 
-    async def _refresh(self) -> None:
+    async def refresh(self) -> None:
         service = self.kubelet.runtime.runtime_service
         now = self.kubelet.clock.now()
         for name, ident in list(self.ids.items()):
@@ -342,7 +309,7 @@ class PodWorker:
                     f"back-off {go_duration(delay)} restarting failed container={name} "
                     f"pod={meta.name}_{meta.namespace}({meta.uid})"
                 )
-                self._event(
+                self.event(
                     "Warning",
                     "BackOff",
                     f"Back-off restarting failed container {name} in pod "
@@ -351,7 +318,7 @@ class PodWorker:
                 )
                 self.wake_after(kubelet.backoff.remaining(key, seen))
                 return
-        image_ref = await self._pull(container, view)
+        image_ref = await pull_image(self, container, view)
         if image_ref is None:
             return
         try:
@@ -365,7 +332,7 @@ class PodWorker:
             )
         except ContainerConfigError as exc:
             view.waiting_reason, view.waiting_message = "CreateContainerConfigError", str(exc)
-            self._event("Warning", "Failed", f"Error: {exc}", name)
+            self.event("Warning", "Failed", f"Error: {exc}", name)
             self.wake_after(kubelet.backoff.next(f"{key}/config"))
             return
         env_map = dict(env)
@@ -386,7 +353,7 @@ class PodWorker:
             ident = await service.create_container(self.sandbox_id, config, self.sandbox_config)
         except CRIError as exc:
             view.waiting_reason, view.waiting_message = "CreateContainerError", str(exc)
-            self._event("Warning", "Failed", f"Error: {exc}", name)
+            self.event("Warning", "Failed", f"Error: {exc}", name)
             self.wake_after(kubelet.backoff.next(key))
             return
         if restarting:
@@ -401,14 +368,14 @@ class PodWorker:
             view.restart_count = attempt
         self.ids[name] = ident
         view.waiting_reason = view.waiting_message = ""
-        self._event("Normal", "Created", f"Created container: {name}", name)
+        self.event("Normal", "Created", f"Created container: {name}", name)
         try:
             await service.start_container(ident)
         except ContainerStartError as exc:
             view.waiting_reason, view.waiting_message = "RunContainerError", str(exc)
-            self._event("Warning", "Failed", f"Error: {exc.message}", name)
+            self.event("Warning", "Failed", f"Error: {exc.message}", name)
         else:
-            self._event("Normal", "Started", f"Started container {name}", name)
+            self.event("Normal", "Started", f"Started container {name}", name)
         try:
             view.current = await service.container_status(ident)
         except NotFoundError:
@@ -419,69 +386,8 @@ class PodWorker:
             view.started = kubelet.probes.started(self.uid, name)
             view.ready = view.started and kubelet.probes.readiness(self.uid, name)
 
-    async def _pull(self, container: Container, view: ContainerView) -> str | None:
-        kubelet = self.kubelet
-        images = kubelet.runtime.image_service
-        image = container.image or ""
-        spec = ImageSpec(image=image)
-        policy = container.image_pull_policy or (
-            "Always"
-            if ":" not in image.rsplit("/", 1)[-1] or image.endswith(":latest")
-            else "IfNotPresent"
-        )
-        key = f"{self.uid}/{container.name}/image"
-        name = container.name or ""
-        present = None if policy == "Always" else await images.image_status(spec)
-        if present is not None:
-            self._event(
-                "Normal", "Pulled", f'Container image "{image}" already present on machine', name
-            )
-            return present.id
-        if policy == "Never":
-            view.waiting_reason = "ErrImageNeverPull"
-            view.waiting_message = (
-                f'Container image "{image}" is not present with pull policy of Never'
-            )
-            self._event("Warning", "ErrImageNeverPull", view.waiting_message, name)
-            return None
-        seen = kubelet.image_failures.get(key)
-        # A failed sync is retried after upstream's workerBackOffPeriod (10 s, jittered by
-        # half), so a second failure usually finds the image back-off still running.
-        retry = 10.0 * (1 + 0.5 * kubelet.rng.random())
-        if seen is not None and kubelet.backoff.in_backoff_since(key, seen):
-            view.waiting_reason = "ImagePullBackOff"
-            view.waiting_message = f'Back-off pulling image "{image}"'
-            self._event("Normal", "BackOff", view.waiting_message, name)
-            self._event("Warning", "Failed", "Error: ImagePullBackOff", name)
-            self.wake_after(min(retry, kubelet.backoff.remaining(key, seen)))
-            return None
-        self._event("Normal", "Pulling", f'Pulling image "{image}"', name)
-        started = kubelet.clock.now()
-        try:
-            ref = await images.pull_image(spec, None, self.sandbox_config)
-        except ImagePullError as exc:
-            kubelet.image_failures[key] = kubelet.clock.now()
-            kubelet.backoff.next(key)
-            self.wake_after(retry)
-            view.waiting_reason, view.waiting_message = "ErrImagePull", str(exc)
-            self._event("Warning", "Failed", f'Failed to pull image "{image}": {exc.message}', name)
-            self._event("Warning", "Failed", "Error: ErrImagePull", name)
-            return None
-        kubelet.image_failures.pop(key, None)
-        took = go_duration_ms(kubelet.clock.now() - started)
-        pulled = await images.image_status(ImageSpec(image=ref))
-        size = pulled.size if pulled is not None else 0
-        self._event(
-            "Normal",
-            "Pulled",
-            f'Successfully pulled image "{image}" in {took} ({took} including waiting). '
-            f"Image size: {size} bytes.",
-            name,
-        )
-        return ref
-
     def _phase(self, *, terminal: bool = False) -> str:
-        init, app = self._specs()
+        init, app = self.specs()
         policy = self.pod.spec.restart_policy or "Always"  # type: ignore[union-attr]
         return pod_phase(
             [self.views[c.name or ""] for c in init],
@@ -512,7 +418,7 @@ class PodWorker:
 
     def build_status(self, *, terminal: bool = False) -> dict[str, Any]:
         kubelet = self.kubelet
-        init, app = self._specs()
+        init, app = self.specs()
         init_views = [self.views[c.name or ""] for c in init]
         app_views = [self.views[c.name or ""] for c in app]
         phase = self._phase(terminal=terminal)
@@ -573,7 +479,7 @@ class PodWorker:
         if pod.metadata and pod.metadata.uid == self.uid:
             self.pod = pod
 
-    def _event(self, type_: str, reason: str, message: str, container: str = "") -> None:
+    def event(self, type_: str, reason: str, message: str, container: str = "") -> None:
         self.kubelet.events.event(self.pod, type_, reason, message, container)
 
     # -- liveness ---------------------------------------------------------------------------
@@ -585,11 +491,13 @@ class PodWorker:
             return
         self._killing.add(ident)
         log.info("pod %s: %s", self.key, message)
-        self._event("Normal", "Killing", message, name)
+        self.event("Normal", "Killing", message, name)
 
         async def kill() -> None:
             try:
-                await self.kubelet.runtime.runtime_service.stop_container(ident, self._grace())
+                await self.kubelet.runtime.runtime_service.stop_container(
+                    ident, self.grace_period()
+                )
             finally:
                 self._killing.discard(ident)
                 self.wake()
@@ -598,47 +506,10 @@ class PodWorker:
 
     # -- termination ------------------------------------------------------------------------
 
-    def _grace(self) -> int:
+    def grace_period(self) -> int:
         meta, spec = self.pod.metadata, self.pod.spec
         assert meta is not None and spec is not None
         if meta.deletion_grace_period_seconds is not None:
             return max(0, meta.deletion_grace_period_seconds)
         grace = spec.termination_grace_period_seconds
         return 30 if grace is None else max(0, grace)
-
-    async def _terminate(self) -> None:
-        kubelet = self.kubelet
-        service = kubelet.runtime.runtime_service
-        kubelet.probes.remove_pod(self.uid)
-        grace = self._grace()
-        started = kubelet.clock.now()
-        await self._refresh()
-        running = [(n, i) for n, i in self.ids.items() if self.views[n].running]
-        spec_by_name = {c.name: c for c in (*self._specs()[0], *self._specs()[1])}
-        hooks = []
-        for name, ident in running:
-            lifecycle = spec_by_name[name].lifecycle
-            pre_stop = lifecycle.pre_stop if lifecycle is not None else None
-            if pre_stop is not None and pre_stop.exec is not None and pre_stop.exec.command:
-                hooks.append(service.exec_sync(ident, pre_stop.exec.command, grace))
-        if hooks:
-            with contextlib.suppress(Exception):
-                await asyncio.gather(*hooks, return_exceptions=True)
-        remaining = max(0, int(grace - (kubelet.clock.now() - started)))
-        # Upstream kills the containers in parallel, each with what is left of the grace.
-        await self._stop_all(remaining)
-        if not self.gone:
-            with contextlib.suppress(Exception):
-                await self.write_status(terminal=True)
-            meta = self.pod.metadata
-            assert meta is not None
-            try:
-                await kubelet.client.delete(
-                    Pod, meta.name or "", namespace=meta.namespace, preconditions={"uid": self.uid}
-                )
-            except Exception as exc:
-                if getattr(exc, "code", None) not in (404, 409):
-                    log.warning("pod %s: deleting: %s", self.key, exc)
-        if self.sandbox_id:
-            with contextlib.suppress(CRIError):
-                await service.remove_pod_sandbox(self.sandbox_id)
