@@ -5,12 +5,12 @@ Upstream schedule_one.go (handleSchedulingFailure, updatePod) and the event reco
 and ``PodScheduled=False`` (reason ``Unschedulable`` or ``SchedulerError``) with the same message.
 Writes are best effort: a failed write is logged and never stops scheduling.
 
-Repeats are counted on the first Event, as client-go's EventCorrelator does (tools/record
-events_cache.go): the same source, involved object, type, reason and message seen again within
-10 minutes patches ``count`` and ``lastTimestamp`` of the Event already written instead of
-creating another, so a pod retried every backoff shows ``FailedScheduling (x12 over 5m)``. An
-Event gone meanwhile (its TTL) is created again with the count so far. Writes for one Event are
-made in order: a patch waits for the create before it.
+Events go through client-go's EventCorrelator (see _correlator.py): an object's events beyond
+a burst are dropped, similar ones combined, and a repeat patches ``count``, ``lastTimestamp``
+and ``message`` of the Event already written instead of creating another, so a pod retried
+every backoff shows ``FailedScheduling (x12 over 5m)``. An Event gone meanwhile (its TTL) is
+created again with the count so far, as upstream's recordToSink does. Writes for one Event are
+made in order: a patch waits for the write before it.
 """
 
 from __future__ import annotations
@@ -29,29 +29,20 @@ from kframe.api import format_time, time_now
 from kframe.api.models import Event, EventSource, ObjectMeta, ObjectReference, Pod
 from kframe.client import Client
 
+from ._correlator import MAX_CACHE, EventCorrelator
+
 __all__ = ["Recorder"]
 
 log = logging.getLogger("kframe.scheduler")
 
-# Upstream's defaultAggregateIntervalInSeconds and maxLruCacheEntries.
-AGGREGATE_INTERVAL = 600.0
-MAX_REMEMBERED = 4096
 
-# source, involved object (kind, namespace, name, uid, apiVersion), type, reason, message:
-# client-go's getEventKey.
-_Key = tuple[str, str, str, str, str, str, str, str, str]
+class _Written:
+    """The Event written for a correlation key, and the last write, which the next waits for."""
 
+    __slots__ = ("event", "write")
 
-class _Seen:
-    """An Event written for a key: its name, the count so far, when it was first and last seen
-    (monotonic), and the last write, which the next one waits for."""
-
-    __slots__ = ("count", "event", "last", "write")
-
-    def __init__(self, event: Event, now: float) -> None:
+    def __init__(self, event: Event) -> None:
         self.event = event
-        self.count = 1
-        self.last = now
         self.write: asyncio.Task[None] | None = None
 
 
@@ -66,7 +57,8 @@ class Recorder:
         self._client = client
         self._tasks: set[asyncio.Task[None]] = set()
         self._monotonic = monotonic
-        self._seen: OrderedDict[_Key, _Seen] = OrderedDict()
+        self._correlator = EventCorrelator()
+        self._written: OrderedDict[tuple[str, ...], _Written] = OrderedDict()
 
     def _spawn(self, what: str, coro: Awaitable[Any]) -> asyncio.Task[None]:
         async def run() -> None:
@@ -85,25 +77,17 @@ class Recorder:
             return
         meta = pod.metadata
         assert meta is not None
-        key: _Key = (
-            profile,
-            "Pod",
-            meta.namespace or "",
-            meta.name or "",
-            meta.uid or "",
-            "v1",
-            type_,
-            reason,
-            message,
-        )
-        mono = self._monotonic()
-        seen = self._seen.get(key)
+        obj = ("Pod", meta.namespace or "", meta.name or "", meta.uid or "", "v1")
+        c = self._correlator.correlate(profile, obj, type_, reason, message, self._monotonic())
+        if c is None:
+            return  # spam
         what = f"recording event {reason} for pod {meta.namespace}/{meta.name}"
-        if seen is not None and mono - seen.last <= AGGREGATE_INTERVAL:
-            seen.count += 1
-            seen.last = mono
-            self._seen.move_to_end(key)
-            seen.write = self._spawn(what, self._bump(seen, seen.count, seen.write))
+        written = self._written.get(c.key)
+        if written is not None and c.count > 1:
+            self._written.move_to_end(c.key)
+            written.write = self._spawn(
+                what, self._bump(written, c.count, c.message, written.write)
+            )
             return
         now = time_now()
         event = Event(
@@ -120,33 +104,36 @@ class Recorder:
                 resource_version=meta.resource_version,
             ),
             reason=reason,
-            message=message,
+            message=c.message,
             type=type_,
             source=EventSource(component=profile),
             reporting_component=profile,
             first_timestamp=now,
             last_timestamp=now,
-            count=1,
+            count=c.count,
         )
-        seen = self._seen[key] = _Seen(event, mono)
-        self._seen.move_to_end(key)
-        while len(self._seen) > MAX_REMEMBERED:
-            self._seen.popitem(last=False)
-        seen.write = self._spawn(what, self._client.create(event, namespace=meta.namespace))
+        written = self._written[c.key] = _Written(event)
+        self._written.move_to_end(c.key)
+        while len(self._written) > MAX_CACHE:
+            self._written.popitem(last=False)
+        written.write = self._spawn(what, self._client.create(event, namespace=meta.namespace))
 
-    async def _bump(self, seen: _Seen, count: int, before: asyncio.Task[None] | None) -> None:
-        """count and lastTimestamp on the Event already written (after the write before)."""
+    async def _bump(
+        self, written: _Written, count: int, message: str, before: asyncio.Task[None] | None
+    ) -> None:
+        """count, lastTimestamp and message on the Event already written (after the write
+        before it)."""
         assert self._client is not None
         if before is not None:
             await asyncio.wait([before])
-        meta = seen.event.metadata
+        meta = written.event.metadata
         assert meta is not None
         now = time_now()
         try:
             await self._client.patch(
                 Event,
                 meta.name or "",
-                {"count": count, "lastTimestamp": format_time(now)},
+                {"count": count, "lastTimestamp": format_time(now), "message": message},
                 namespace=meta.namespace,
                 patch_type="strategic",
             )
@@ -154,7 +141,7 @@ class Recorder:
             if not _not_found(exc):
                 raise
             # Gone (the Events TTL, or the create failed): written anew, with the count so far.
-            again = attrs.evolve(seen.event, count=count, last_timestamp=now)
+            again = attrs.evolve(written.event, count=count, last_timestamp=now, message=message)
             await self._client.create(again, namespace=meta.namespace)
 
     def condition(
