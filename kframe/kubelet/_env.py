@@ -12,14 +12,21 @@ from __future__ import annotations
 
 import base64
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from kframe.api import Quantity
-from kframe.api.models import ConfigMap, Container, Pod, Secret
+from kframe.api.models import ConfigMap, Container, Pod, Secret, Service
 from kframe.client import Client
 
-__all__ = ["ContainerConfigError", "expand", "expand_command", "field_value", "make_env"]
+__all__ = [
+    "ContainerConfigError",
+    "expand",
+    "expand_command",
+    "field_value",
+    "make_env",
+    "service_env",
+]
 
 
 class ContainerConfigError(Exception):
@@ -155,8 +162,10 @@ async def make_env(
     pod_ip: str,
     host_ip: str,
     allocatable: Mapping[str, str],
+    service_env: Mapping[str, str] | None = None,
 ) -> list[tuple[str, str]]:
-    """The container's variables in order (later ones win for a repeated name)."""
+    """The container's variables in order (later ones win for a repeated name), then the
+    service variables it did not define; ``$(VAR)`` may name either."""
     meta = pod.metadata
     assert meta is not None
     namespace = meta.namespace or "default"
@@ -180,7 +189,7 @@ async def make_env(
         name = var.name or ""
         source = var.value_from
         if source is None:
-            env[name] = expand(var.value or "", env)
+            env[name] = expand(var.value or "", {**(service_env or {}), **env})
             continue
         if source.field_ref is not None:
             env[name] = field_value(pod, source.field_ref.field_path or "", pod_ip, host_ip)
@@ -207,7 +216,42 @@ async def make_env(
                     f"couldn't find key {key_ref.key} in {kind} {namespace}/{key_ref.name}"
                 )
             env[name] = values[key_ref.key]
+    for name in sorted(service_env or {}):
+        env.setdefault(name, (service_env or {})[name])
     return list(env.items())
+
+
+def _env_name(service: str) -> str:
+    return service.upper().replace("-", "_")
+
+
+def service_env(services: Iterable[Service]) -> dict[str, str]:
+    """Docker-link style variables of services (upstream's ``envvars.FromServices``):
+    ``WEB_SERVICE_HOST``, ``WEB_SERVICE_PORT[_NAME]``, ``WEB_PORT``, ``WEB_PORT_80_TCP...``."""
+    out: dict[str, str] = {}
+    for service in services:
+        spec, meta = service.spec, service.metadata
+        if spec is None or meta is None or spec.cluster_ip in (None, "", "None") or not spec.ports:
+            continue
+        host = spec.cluster_ip or ""
+        prefix = _env_name(meta.name or "")
+        out[f"{prefix}_SERVICE_HOST"] = host
+        out[f"{prefix}_SERVICE_PORT"] = str(spec.ports[0].port)
+        for port in spec.ports:
+            if port.name:
+                out[f"{prefix}_SERVICE_PORT_{_env_name(port.name)}"] = str(port.port)
+        address = f"[{host}]" if ":" in host else host
+        for i, port in enumerate(spec.ports):
+            protocol = (port.protocol or "TCP").lower()
+            url = f"{protocol}://{address}:{port.port}"
+            if i == 0:
+                out[f"{prefix}_PORT"] = url
+            base = f"{prefix}_PORT_{port.port}_{protocol.upper()}"
+            out[base] = url
+            out[f"{base}_PROTO"] = protocol
+            out[f"{base}_PORT"] = str(port.port)
+            out[f"{base}_ADDR"] = host
+    return out
 
 
 def _valid_env_name(name: str) -> bool:

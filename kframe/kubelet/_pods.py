@@ -8,9 +8,10 @@ the kubelet that subscribed for its node.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 
-from kframe.api.models import Pod
+from kframe.api.models import Pod, Service
 from kframe.client import Client, Informer
 
 __all__ = ["PodHandler", "PodSource"]
@@ -27,6 +28,8 @@ class PodSource:
     def __init__(self, client: Client, *, node_name: str | None = None) -> None:
         selector = f"spec.nodeName={node_name}" if node_name else "spec.nodeName!="
         self.informer: Informer[Pod] = Informer(client, Pod, field_selector=selector)
+        # Services, for the variables of enableServiceLinks (upstream's service lister).
+        self.services: Informer[Service] = Informer(client, Service)
         self._handlers: dict[str, PodHandler] = {}
         self.informer.add_handler(self._added, self._updated, self._deleted)
 
@@ -52,6 +55,16 @@ class PodSource:
     def _deleted(self, pod: Pod) -> None:
         self._dispatch(pod, None)
 
+    def services_for(self, namespace: str, links: bool) -> list[Service]:
+        """The services whose variables a pod in ``namespace`` gets: its namespace's when
+        ``enableServiceLinks``, and always ``default/kubernetes`` (as upstream)."""
+        store = self.services.store
+        found = store.by_index("namespace", namespace) if links else []
+        master = store.get("default/kubernetes")
+        if master is not None and master not in found:
+            found = [*found, master]
+        return found
+
     async def run(self) -> None:
         """List and watch until cancelled."""
-        await self.informer.run()
+        await asyncio.gather(self.informer.run(), self.services.run())

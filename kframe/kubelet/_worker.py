@@ -19,7 +19,7 @@ from kframe.api import format_time, from_dict, to_dict
 from kframe.api.models import Container, Pod
 from kframe.kubelet._backoff import go_duration
 from kframe.kubelet._cri import container_config, sandbox_config
-from kframe.kubelet._env import ContainerConfigError, expand_command, make_env
+from kframe.kubelet._env import ContainerConfigError, expand_command, make_env, service_env
 from kframe.kubelet._images import pull_image
 from kframe.kubelet._status import (
     ContainerView,
@@ -322,6 +322,10 @@ class PodWorker:
         if image_ref is None:
             return
         try:
+            # Upstream refuses to build variables before services were read once.
+            await kubelet.pods.services.wait_for_sync()
+            links = self.pod.spec.enable_service_links is not False  # type: ignore[union-attr]
+            namespace = self.pod.metadata.namespace or "default"  # type: ignore[union-attr]
             env = await make_env(
                 kubelet.client,
                 self.pod,
@@ -329,6 +333,7 @@ class PodWorker:
                 pod_ip=self.pod_ip,
                 host_ip=kubelet.config.node_ip,
                 allocatable=kubelet.node_status.allocatable,
+                service_env=service_env(kubelet.pods.services_for(namespace, links)),
             )
         except ContainerConfigError as exc:
             view.waiting_reason, view.waiting_message = "CreateContainerConfigError", str(exc)

@@ -474,3 +474,43 @@ def test_a_container_that_ran_ten_minutes_restarts_without_back_off() -> None:
             await c.eventually(lambda: restarts(2), limit=1500, step=5)
 
     run(main)
+
+
+def test_service_links_become_variables() -> None:
+    async def main() -> None:
+        from kframe.api.models import Service
+
+        async with cluster() as c:
+            svc = {
+                "metadata": {"name": "web-api", "namespace": "default"},
+                "spec": {
+                    "clusterIP": "10.96.0.42",
+                    "ports": [
+                        {"name": "http", "port": 80},
+                        {"name": "dns", "port": 53, "protocol": "UDP"},
+                    ],
+                },
+            }
+            await c.client.create(from_dict(svc, Service))
+            container = {
+                "name": "c",
+                "image": "busybox:1.36",
+                "env": [{"name": "URL", "value": "http://$(WEB_API_SERVICE_HOST)"}],
+            }
+            await c.create_pod(pod_body("linked", containers=[container]))
+            await c.create_pod(pod_body("unlinked", enableServiceLinks=False))
+            await c.eventually(lambda: c.phase("linked", "Running"))
+            await c.eventually(lambda: c.phase("unlinked", "Running"))
+            by_pod = {cfg.labels["io.kubernetes.pod.name"]: cfg for cfg in c.runtimes[0].created}
+            first = {kv.key: kv.value for kv in by_pod["linked"].envs}
+            second = {kv.key: kv.value for kv in by_pod["unlinked"].envs}
+            assert first["URL"] == "http://10.96.0.42"
+            assert first["WEB_API_SERVICE_HOST"] == "10.96.0.42"
+            assert first["WEB_API_SERVICE_PORT"] == "80"
+            assert first["WEB_API_SERVICE_PORT_DNS"] == "53"
+            assert first["WEB_API_PORT"] == "tcp://10.96.0.42:80"
+            assert first["WEB_API_PORT_53_UDP_PROTO"] == "udp"
+            assert first["WEB_API_PORT_80_TCP_ADDR"] == "10.96.0.42"
+            assert not any(k.startswith("WEB_API") for k in second)
+
+    run(main)
