@@ -13,10 +13,20 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import attrs
 
-from kframe.api import Quantity, pod_requests, to_dict
-from kframe.api.models import NodeSelectorRequirement, Pod, Taint
+from kframe.api import (
+    Quantity,
+    RequiredNodeAffinity,
+    compile_tolerations,
+    find_untolerated_taint,
+    pod_requests,
+    to_dict,
+)
+from kframe.api.models import Pod, Taint
 
 __all__ = ["AdmitResult", "admit_pod"]
+
+
+_NO_EXECUTE = frozenset({"NoExecute"})
 
 
 @attrs.frozen
@@ -26,46 +36,9 @@ class AdmitResult:
     message: str = ""
 
 
-def _requirement_ok(req: NodeSelectorRequirement, values: Mapping[str, str]) -> bool:
-    key = req.key or ""
-    op = req.operator
-    present = key in values
-    value = values.get(key, "")
-    if op == "In":
-        return present and value in req.values
-    if op == "NotIn":
-        return not present or value not in req.values
-    if op == "Exists":
-        return present
-    if op == "DoesNotExist":
-        return not present
-    if op in ("Gt", "Lt") and present and len(req.values) == 1:
-        try:
-            have, want = int(value), int(req.values[0])
-        except ValueError:
-            return False
-        return have > want if op == "Gt" else have < want
-    return False
-
-
 def node_affinity_matches(pod: Pod, node_name: str, labels: Mapping[str, str]) -> bool:
-    spec = pod.spec
-    assert spec is not None
-    if any(labels.get(k) != v for k, v in spec.node_selector.items()):
-        return False
-    affinity = spec.affinity.node_affinity if spec.affinity else None
-    required = affinity.required_during_scheduling_ignored_during_execution if affinity else None
-    if required is None:
-        return True
-    fields = {"metadata.name": node_name}
-    for term in required.node_selector_terms:
-        if not term.match_expressions and not term.match_fields:
-            continue  # an empty term matches nothing
-        if all(_requirement_ok(r, labels) for r in term.match_expressions) and all(
-            _requirement_ok(r, fields) for r in term.match_fields
-        ):
-            return True
-    return False
+    """nodeSelector and required node affinity (component-helpers' GetRequiredNodeAffinity)."""
+    return RequiredNodeAffinity(pod).matches(labels, node_name)
 
 
 def _host_ports(pod: Pod) -> Iterable[tuple[str, str, int]]:
@@ -87,23 +60,9 @@ def _ports_conflict(pod: Pod, others: Sequence[Pod]) -> bool:
 
 
 def _untolerated(pod: Pod, taints: Sequence[Taint]) -> bool:
-    tolerations = pod.spec.tolerations if pod.spec else ()
-    for taint in taints:
-        if taint.effect != "NoExecute":
-            continue
-        tolerated = False
-        for tol in tolerations:
-            if tol.effect and tol.effect != taint.effect:
-                continue
-            if tol.operator == "Exists":
-                tolerated = not tol.key or tol.key == taint.key
-            else:
-                tolerated = tol.key == taint.key and (tol.value or "") == (taint.value or "")
-            if tolerated:
-                break
-        if not tolerated:
-            return True
-    return False
+    # The kubelet only minds NoExecute taints (upstream's generalFilter).
+    tolerations = compile_tolerations(pod.spec.tolerations if pod.spec else ())
+    return find_untolerated_taint(taints, tolerations, _NO_EXECUTE) is not None
 
 
 def _amount(name: str, quantity: Quantity) -> int:
