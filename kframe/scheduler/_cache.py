@@ -153,3 +153,12 @@ class SchedulerCache:
 
     def pod_count(self) -> int:
         return len(self._pods)
+
+    def sizes(self) -> dict[str, int]:
+        """As the ``scheduler_scheduler_cache_size`` gauge reports them (pods include the
+        assumed ones)."""
+        return {
+            "assumed_pods": sum(1 for _, assumed in self._pods.values() if assumed),
+            "nodes": len(self.node_names()),
+            "pods": len(self._pods),
+        }

@@ -14,6 +14,9 @@ record where upstream does. :meth:`SchedulerMetrics.render` writes the Prometheu
 - ``scheduler_framework_extension_point_duration_seconds{extension_point, profile, status}``:
   every extension point the cycle runs, once per cycle (Filter over all nodes at once);
 - ``scheduler_pending_pods{queue}``: ``active``, ``backoff``, ``unschedulable``, ``gated``;
+- ``scheduler_unschedulable_pods{plugin, profile}``: waiting pods by the plugins that rejected
+  them, and ``scheduler_scheduler_cache_size{type}``: ``nodes``, ``pods``, ``assumed_pods``
+  (both read when rendering);
 - ``scheduler_queue_incoming_pods_total{event, queue}``: pods entering each queue, by event;
 - ``scheduler_preemption_attempts_total`` and ``scheduler_preemption_victims``.
 
@@ -76,6 +79,11 @@ _HELP = {
     "scheduler_preemption_attempts_total": "[STABLE] Total preemption attempts in the cluster "
     "till now",
     "scheduler_preemption_victims": "[STABLE] Number of selected preemption victims",
+    "scheduler_unschedulable_pods": "[ALPHA] The number of unschedulable pods broken down by "
+    "plugin name. A pod will increment the gauge for all plugins that caused it to not schedule "
+    "and so this metric have meaning only when broken down by plugin.",
+    "scheduler_scheduler_cache_size": "[ALPHA] Number of nodes, pods, and assumed (bound) pods "
+    "in the scheduler cache.",
 }
 
 
@@ -126,10 +134,20 @@ def _attempts_label(attempts: int) -> str:
 
 
 class SchedulerMetrics:
-    """The scheduler's counters and histograms; ``pending`` reads the queue when rendering."""
+    """The scheduler's counters and histograms. The gauges are read when rendering: ``pending``
+    (queue -> pods), ``unschedulable`` ((plugin, profile) -> pods), ``cache_size`` (type ->
+    count)."""
 
-    def __init__(self, pending: Callable[[], Mapping[str, int]] = dict) -> None:
+    def __init__(
+        self,
+        pending: Callable[[], Mapping[str, int]] = dict,
+        *,
+        unschedulable: Callable[[], Mapping[tuple[str, str], int]] = dict,
+        cache_size: Callable[[], Mapping[str, int]] = dict,
+    ) -> None:
         self.pending = pending
+        self.unschedulable = unschedulable
+        self.cache_size = cache_size
         # Label tuples are in label-name order, as the Go client writes them.
         self.attempts: dict[Labels, int] = {}
         self.durations: dict[Labels, _Histogram] = {}
@@ -204,6 +222,11 @@ class SchedulerMetrics:
                 family(name, "counter")
                 out.extend(f"{name}{_labels(k)} {v}" for k, v in sorted(values.items()))
 
+        def gauges(name: str, values: Mapping[Labels, int]) -> None:
+            if values:
+                family(name, "gauge")
+                out.extend(f"{name}{_labels(k)} {v}" for k, v in sorted(values.items()))
+
         def histograms(name: str, values: Mapping[Labels, _Histogram]) -> None:
             if values:
                 family(name, "histogram")
@@ -230,8 +253,19 @@ class SchedulerMetrics:
         histograms("scheduler_preemption_victims", {(): self.victims})
         counters("scheduler_queue_incoming_pods_total", self.incoming_pods)
         counters("scheduler_schedule_attempts_total", self.attempts)
+        gauges(
+            "scheduler_scheduler_cache_size",
+            {(("type", t),): n for t, n in self.cache_size().items()},
+        )
         histograms("scheduler_scheduling_algorithm_duration_seconds", {(): self.algorithm})
         histograms("scheduler_scheduling_attempt_duration_seconds", self.durations)
+        gauges(
+            "scheduler_unschedulable_pods",
+            {
+                (("plugin", p), ("profile", prof)): n
+                for (p, prof), n in self.unschedulable().items()
+            },
+        )
         return "\n".join(out) + "\n"
 
 

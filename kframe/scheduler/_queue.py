@@ -299,6 +299,11 @@ class SchedulingQueue:
     def __contains__(self, key: object) -> bool:
         return isinstance(key, str) and (self._find(key) is not None or key in self._in_flight)
 
+    def rejected(self) -> Iterator[QueuedPodInfo]:
+        """Pods waiting after plugins rejected them (in backoff or unschedulable, not gated)."""
+        yield from self._backoff.values()
+        yield from (q for q in self._unschedulable.values() if q.gating_plugin is None)
+
     def pods(self) -> Iterator[QueuedPodInfo]:
         yield from (e.qpi for e in self._active_keys.values())
         yield from self._backoff.values()

@@ -78,7 +78,11 @@ class Scheduler:
         self.config = config
         self.cache = SchedulerCache()
         self.recorder = Recorder(client)
-        self.metrics = SchedulerMetrics(lambda: self.queue.pending())
+        self.metrics = SchedulerMetrics(
+            lambda: self.queue.pending(),
+            unschedulable=self._unschedulable_by_plugin,
+            cache_size=self.cache.sizes,
+        )
         self._informers: dict[type, Informer[Any]] = {
             cls: Informer(client, cls) for cls in watched_kinds
         }
@@ -125,6 +129,14 @@ class Scheduler:
         # The informers synced and scheduling began (``/readyz``).
         self.synced = False
         self._wire()
+
+    def _unschedulable_by_plugin(self) -> dict[tuple[str, str], int]:
+        counts: dict[tuple[str, str], int] = {}
+        for qpi in self.queue.rejected():
+            profile = _scheduler_name(qpi.pod)
+            for plugin in qpi.unschedulable_plugins | qpi.pending_plugins:
+                counts[plugin, profile] = counts.get((plugin, profile), 0) + 1
+        return counts
 
     # -- informers --------------------------------------------------------------------------
 

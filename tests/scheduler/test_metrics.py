@@ -60,7 +60,11 @@ def test_buckets_are_upstreams() -> None:
 
 
 def test_every_family_renders_and_parses_with_upstreams_labels() -> None:
-    metrics = SchedulerMetrics(lambda: {"active": 0, "backoff": 1, "unschedulable": 0, "gated": 2})
+    metrics = SchedulerMetrics(
+        lambda: {"active": 0, "backoff": 1, "unschedulable": 0, "gated": 2},
+        unschedulable=lambda: {("NodeResourcesFit", "default-scheduler"): 1},
+        cache_size=lambda: {"nodes": 3, "pods": 2, "assumed_pods": 1},
+    )
     metrics.extension_point("Filter", "Success", "default-scheduler", 0.0003)
     metrics.extension_point("PreFilter", "UnschedulableAndUnresolvable", "p", 0.00001)
     metrics.pod_scheduled("default-scheduler", 0.01, 1, 0.02)
@@ -73,6 +77,8 @@ def test_every_family_renders_and_parses_with_upstreams_labels() -> None:
     types, samples = parse(metrics.render())
     assert types == {
         "scheduler_framework_extension_point_duration_seconds": "histogram",
+        "scheduler_scheduler_cache_size": "gauge",
+        "scheduler_unschedulable_pods": "gauge",
         "scheduler_pod_scheduling_attempts": "histogram",
         "scheduler_pod_scheduling_sli_duration_seconds": "histogram",
         "scheduler_pending_pods": "gauge",
@@ -149,6 +155,9 @@ def test_a_scheduler_counts_what_it_schedules_and_serves_it() -> None:
                 return value(samples, name, profile="default-scheduler", result=result)
 
             await eventually(lambda: counted("unschedulable"))
+            waiting = parse(scheduler.metrics.render())[1]
+            rejected = "scheduler_unschedulable_pods"
+            assert value(waiting, rejected, plugin="RejectNode", profile="default-scheduler") == 1
             await client.create(_plain(make_node("n7")))
             await client.create(_plain(make_pod("api")))
             assert await eventually(lambda: node_of(client, "web")) == "n7"
@@ -185,6 +194,9 @@ def test_a_scheduler_counts_what_it_schedules_and_serves_it() -> None:
             assert value(samples, incoming, event="UnschedulablePodAdd", queue="active") == 2
             assert value(samples, incoming, event="ScheduleAttemptFailure", queue="unschedulable")
             assert value(samples, "scheduler_pod_scheduling_attempts_count") == 2
+            cache = "scheduler_scheduler_cache_size"
+            assert value(samples, cache, type="nodes") == 2
+            assert value(samples, cache, type="pods") == 2
             assert value(
                 samples, "scheduler_pod_scheduling_sli_duration_seconds_count", attempts="1"
             )
