@@ -514,3 +514,49 @@ def test_service_links_become_variables() -> None:
             assert not any(k.startswith("WEB_API") for k in second)
 
     run(main)
+
+
+def test_probes_decide_ready_and_liveness_restarts() -> None:
+    async def main() -> None:
+        async with cluster() as c:
+            probe = {"exec": {"command": ["check"]}, "periodSeconds": 5, "failureThreshold": 1}
+            unready = pod_body(
+                "unready",
+                containers=[{"name": "c", "image": "busybox:1.36", "readinessProbe": probe}],
+                annotations={"fake.kframe.io/exec-exit-code": "1"},
+            )
+            ready = pod_body(
+                "ready",
+                containers=[{"name": "c", "image": "busybox:1.36", "readinessProbe": probe}],
+                annotations={"fake.kframe.io/exec-exit-code": "0"},
+            )
+            dying = pod_body(
+                "dying",
+                containers=[{"name": "c", "image": "busybox:1.36", "livenessProbe": probe}],
+                annotations={"fake.kframe.io/exec-exit-code": "1"},
+            )
+            for body in (unready, ready, dying):
+                await c.create_pod(body)
+
+            async def is_ready(name: str) -> Any:
+                pod = await c.pod(name)
+                conds = {x.type: x.status for x in (pod.status.conditions if pod.status else ())}
+                return pod if conds.get("Ready") == "True" else None
+
+            await c.eventually(lambda: is_ready("ready"))
+            pod = await c.pod("unready")
+            assert pod.status.phase == "Running"
+            await c.advance(30)
+            pod = await c.pod("unready")
+            assert pod.status.container_statuses[0].ready is False
+            assert {x.type: x.status for x in pod.status.conditions}["Ready"] == "False"
+
+            async def restarted() -> Any:
+                cs = await c.container("dying")
+                return cs if cs and cs.restart_count >= 1 else None
+
+            await c.eventually(restarted, limit=60)
+            reasons = {e.reason for e in await _events(c, "dying")}
+            assert {"Unhealthy", "Killing"} <= reasons
+
+    run(main)
