@@ -4,12 +4,13 @@ exposition parses, and a scheduler's counters move as it schedules pods."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import aiohttp
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kframe.api.models import Pod
+from kframe.api.models import Node, Pod
 from kframe.client import FakeClock
 from kframe.scheduler import (
     ActionType,
@@ -249,5 +250,47 @@ def test_the_queue_counts_pods_entering_each_queue_by_upstreams_event_labels() -
             (("event", "ScheduleAttemptFailure"), ("queue", "backoff")): 1,
             (("event", "BackoffComplete"), ("queue", "active")): 1,
         }
+
+    asyncio.run(main())
+
+
+def test_a_preemption_counts_an_attempt_and_its_victims() -> None:
+    from kframe.api import to_dict
+    from kframe.apiserver import APIServer
+    from kframe.client import InProcessClient
+    from kframe.scheduler import Scheduler, parse_config
+    from kframe.store import open_store
+    from tests.plugins.scheduler.test_defaultpreemption import BASE_FACTORIES, E2E_CONFIG
+
+    async def main() -> None:
+        server = APIServer(await open_store("memory://"), compaction_interval=0)
+        await server.bootstrap()
+        client = InProcessClient(server)
+        scheduler = Scheduler(client, parse_config(E2E_CONFIG), BASE_FACTORIES.__getitem__)
+        task = asyncio.ensure_future(scheduler.run())
+        try:
+            n1 = make_node("n1", cpu="1", memory="1Gi", pods="10")
+            await client.create(_plain(n1))
+            status = to_dict(n1)["status"]
+            await client.patch(Node, "n1", {"status": status}, subresource="status")
+            low = make_pod(
+                "low", cpu="800m", node="n1", priority=0, spec={"terminationGracePeriodSeconds": 0}
+            )
+            await client.create(_plain(low))
+            await client.create(_plain(make_pod("high", cpu="500m", priority=1000)))
+            assert await eventually(lambda: node_of(client, "high")) == "n1"
+            _, samples = parse(scheduler.metrics.render())
+            assert value(samples, "scheduler_preemption_attempts_total") >= 1
+            assert value(samples, "scheduler_preemption_victims_count") == 1
+            assert value(samples, "scheduler_preemption_victims_bucket", le="1") == 1
+            points = "scheduler_framework_extension_point_duration_seconds_count"
+            labels = {"extension_point": "PostFilter", "profile": "default-scheduler"}
+            assert value(samples, points, **labels, status="Success") == 1
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            await client.close()
+            await server.store.close()
 
     asyncio.run(main())
