@@ -50,6 +50,12 @@ class Prober(Protocol):
     async def close(self) -> None: ...
 
 
+def _created(pod: Pod) -> tuple[str, str]:
+    meta = pod.metadata
+    stamp = meta.creation_timestamp if meta is not None else None
+    return (stamp.isoformat() if stamp is not None else "", meta.name or "" if meta else "")
+
+
 class _NoProbes:
     """Stand-in while no probe manager is installed: running means started and ready."""
 
@@ -161,7 +167,11 @@ class Kubelet:
             self.spawn(self._relist_loop())
             if self._own_source:
                 self.spawn(self.pods.run())
-            for pod in self.pods.subscribe(self.node_name, self._on_pod):
+            # Upstream admits the pods it finds at start oldest first (HandlePodAdditions):
+            # take them from the synced cache, then hear of changes.
+            await self.pods.informer.wait_for_sync()
+            known = self.pods.subscribe(self.node_name, self._on_pod)
+            for pod in sorted(known, key=_created):
                 self._on_pod(None, pod)
             await asyncio.Event().wait()
         finally:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 from kframe.api.models import Lease, Node, Pod
 from tests.kubelet.harness import cluster, pod_body
@@ -118,5 +119,48 @@ def test_lookup_finds_a_containers_log_for_the_kubelet_server(tmp_path) -> None:
                 c.kubelets[0].lookup("default", "nope", "c")
             with pytest.raises(KeyError, match='container "x" not found in pod "web"'):
                 c.kubelets[0].lookup("default", "web", "x")
+
+    asyncio.run(main())
+
+
+def test_pods_found_at_start_are_admitted_oldest_first() -> None:
+    from kframe.api import from_dict
+    from kframe.apiserver import APIServer
+    from kframe.client import FakeClock, InProcessClient
+    from kframe.kubelet import Kubelet, KubeletConfig
+    from kframe.runtime import RuntimeOptions, open_runtime
+    from kframe.store import open_store
+
+    async def main() -> None:
+        server = APIServer(await open_store("memory://"), compaction_interval=0)
+        await server.bootstrap()
+        client = InProcessClient(server)
+        for name in ("zeta", "alpha", "mid"):  # created in this order; names sort otherwise
+            await client.create(from_dict(pod_body(name), Pod))
+            await asyncio.sleep(1.05)  # creationTimestamp has whole seconds
+        clock = FakeClock()
+        runtime = await open_runtime("fake", RuntimeOptions(node_name="node-0", clock=clock))
+        config = KubeletConfig(
+            node_name="node-0", capacity={"cpu": "2", "memory": "1Gi", "pods": "2"}
+        )
+        kubelet = Kubelet(client, runtime, config, clock=clock)
+        task = asyncio.ensure_future(kubelet.run())
+        try:
+            for _ in range(500):
+                phases = {}
+                for name in ("zeta", "alpha", "mid"):
+                    pod = await client.get(Pod, name, namespace="default")
+                    phases[name] = pod.status.phase if pod.status else None
+                if "Pending" not in phases.values():
+                    break
+                clock.advance(0.5)
+                await asyncio.sleep(0.005)
+            assert phases == {"zeta": "Running", "alpha": "Running", "mid": "Failed"}
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            await runtime.close()
+            await server.store.close()
 
     asyncio.run(main())
