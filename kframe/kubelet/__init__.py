@@ -17,6 +17,7 @@ from kframe.kubelet._host import HostInfo, host_info
 from kframe.kubelet._kubelet import Kubelet, Prober
 from kframe.kubelet._node import KUBELET_VERSION, NodeLease, NodeStatusManager, node_resources
 from kframe.kubelet._pods import PodHandler, PodSource
+from kframe.kubelet._probes import ProbeManager
 from kframe.kubelet._status import ContainerView, api_container_status, pod_conditions, pod_phase
 
 __all__ = [
@@ -33,6 +34,7 @@ __all__ = [
     "NodeStatusManager",
     "PodHandler",
     "PodSource",
+    "ProbeManager",
     "Prober",
     "admit_pod",
     "api_container_status",

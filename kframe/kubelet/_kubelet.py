@@ -24,6 +24,7 @@ from kframe.kubelet._config import KubeletConfig
 from kframe.kubelet._events import EventRecorder
 from kframe.kubelet._node import NodeLease, NodeStatusManager
 from kframe.kubelet._pods import PodSource
+from kframe.kubelet._probes import ProbeManager
 from kframe.kubelet._worker import PodWorker
 from kframe.runtime import (
     ContainerState,
@@ -54,25 +55,6 @@ def _created(pod: Pod) -> tuple[str, str]:
     meta = pod.metadata
     stamp = meta.creation_timestamp if meta is not None else None
     return (stamp.isoformat() if stamp is not None else "", meta.name or "" if meta else "")
-
-
-class _NoProbes:
-    """Stand-in while no probe manager is installed: running means started and ready."""
-
-    def add_pod(self, pod: Pod, container_ids: Mapping[str, str]) -> None:
-        pass
-
-    def remove_pod(self, uid: str) -> None:
-        pass
-
-    def readiness(self, uid: str, container: str) -> bool:
-        return True
-
-    def started(self, uid: str, container: str) -> bool:
-        return True
-
-    async def close(self) -> None:
-        pass
 
 
 class Kubelet:
@@ -115,12 +97,6 @@ class Kubelet:
         self.probes: Prober = probes if probes is not None else self._default_probes()
 
     def _default_probes(self) -> Prober:
-        try:
-            from kframe.kubelet._probes import (  # type: ignore[import-not-found,unused-ignore]
-                ProbeManager,  # written alongside, by the probes work
-            )
-        except ImportError:
-            return _NoProbes()
         manager: Prober = ProbeManager(
             self.runtime.runtime_service,
             self.clock,

@@ -517,10 +517,6 @@ def test_service_links_become_variables() -> None:
 
 
 def test_probes_decide_ready_and_liveness_restarts() -> None:
-    import pytest
-
-    pytest.importorskip("kframe.kubelet._probes", reason="the probe manager is not installed")
-
     async def main() -> None:
         async with cluster() as c:
             probe = {"exec": {"command": ["check"]}, "periodSeconds": 5, "failureThreshold": 1}
