@@ -57,10 +57,13 @@ def _meta_key(pod: Pod) -> tuple[Any, ...]:
 
 
 def _should_restart(view: ContainerView, policy: str) -> bool:
+    """Whether an exited container runs again (upstream's ShouldContainerBeRestarted)."""
     if view.sidecar:
         return True
+    if view.init:  # Always counts as OnFailure for init containers
+        return policy != "Never" and not view.succeeded
     if policy == "Always":
-        return not view.init
+        return True
     if policy == "OnFailure":
         return not view.succeeded
     return False
@@ -177,8 +180,8 @@ class PodWorker:
             init_done = False
             if view.running or (view.current is not None and view.state == ContainerState.CREATED):
                 break
-            if view.exited and not _should_restart(view, policy) and policy == "Never":
-                break  # the pod has failed
+            if view.exited and not _should_restart(view, policy):
+                break  # restartPolicy Never: the pod has failed
             await self._ensure(container, view, policy)
             break
         for container in app:

@@ -560,3 +560,32 @@ def test_probes_decide_ready_and_liveness_restarts() -> None:
             assert {"Unhealthy", "Killing"} <= reasons
 
     run(main)
+
+
+def test_a_failing_init_container_is_retried_unless_never() -> None:
+    async def main() -> None:
+        async with cluster() as c:
+            for name, policy in (("retry", "Always"), ("never", "Never")):
+                body = pod_body(
+                    name,
+                    restartPolicy=policy,
+                    initContainers=[{"name": "setup", "image": "busybox:1.36"}],
+                    annotations={
+                        "fake.kframe.io/exit-after.setup": "1s",
+                        "fake.kframe.io/exit-code.setup": "1",
+                    },
+                )
+                await c.create_pod(body)
+
+            async def init_restarted() -> Any:
+                cs = await c.container("retry", "setup")
+                return cs if cs and cs.restart_count >= 2 else None
+
+            cs = await c.eventually(init_restarted)
+            assert (await c.pod("retry")).status.phase == "Pending"
+            pod = await c.eventually(lambda: c.phase("never", "Failed"))
+            assert pod.status.init_container_statuses[0].state.terminated.exit_code == 1
+            assert pod.status.container_statuses[0].state.waiting.reason == "PodInitializing"
+            assert cs.last_state.terminated.exit_code == 1
+
+    run(main)
