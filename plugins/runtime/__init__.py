@@ -1,0 +1,1 @@
+"""Reference container runtimes (CRI, :mod:`kframe.runtime`)."""
