@@ -134,6 +134,11 @@ class _Worker:
         # initial delay; kframe probes first when the delay is over (as the docs describe it).
         self._schedule(self._next)
 
+    @property
+    def task(self) -> asyncio.Task[None] | None:
+        """The attempt under way, if any."""
+        return self._task
+
     def stop(self) -> None:
         self._stopped = True
         if self._handle is not None:
@@ -287,8 +292,16 @@ class ProbeManager:
         return state is not None and state.live
 
     async def close(self) -> None:
+        tasks = [
+            w.task
+            for containers in self._pods.values()
+            for state in containers.values()
+            for w in state.workers
+            if w.task is not None
+        ]
         for uid in list(self._pods):
             self.remove_pod(uid)
+        await asyncio.gather(*tasks, return_exceptions=True)
         if self._session is not None:
             await self._session.close()
             self._session = None

@@ -74,19 +74,29 @@ class _Timeout(Exception):
 
 
 async def _within(clock: Clock, seconds: float, work: Awaitable[T]) -> T:
-    """``work``, or :class:`_Timeout` once ``seconds`` have passed on ``clock``."""
-    task = asyncio.ensure_future(work)
-    timer = asyncio.ensure_future(clock.sleep(seconds))
+    """``work``, or :class:`_Timeout` once ``seconds`` have passed on ``clock``.
+
+    As ``asyncio.timeout`` on the clock: a timer cancels the current task, so an attempt costs
+    one timer rather than a task per guard.
+    """
+    task = asyncio.current_task()
+    assert task is not None
+    fired = False
+
+    def expire() -> None:
+        nonlocal fired
+        fired = True
+        task.cancel()
+
+    timer = clock.call_at(clock.now() + seconds, expire)
     try:
-        await asyncio.wait((task, timer), return_when=asyncio.FIRST_COMPLETED)
+        return await work
+    except asyncio.CancelledError:
+        if fired and task.uncancel() == 0:
+            raise _Timeout from None
+        raise
     finally:
         timer.cancel()
-    if not task.done():
-        task.cancel()
-        with contextlib.suppress(BaseException):
-            await task
-        raise _Timeout
-    return task.result()
 
 
 def resolve_port(port: int | str | None, container: Container) -> int:
