@@ -71,8 +71,27 @@ def _nanos(match: re.Match[bytes]) -> int | None:
     return seconds * 1_000_000_000 + (int(frac.ljust(9, b"0")) if frac else 0)
 
 
+_SECONDS_CACHE: dict[bytes, int | None] = {}
+
+
 def parse_time(text: bytes) -> int | None:
     """Nanoseconds since the epoch of an RFC 3339 time, or None."""
+    # The common case, a UTC time written by the runtime: the whole seconds are looked up (a
+    # log's lines share them), the fraction read directly.
+    if len(text) >= 20 and text[-1:] == b"Z" and text[19:20] in (b".", b"Z"):
+        frac = text[20:-1]
+        if (frac.isdigit() and len(frac) <= 9) or (not frac and len(text) == 20):
+            key = text[:19]
+            seconds = _SECONDS_CACHE.get(key, -1)
+            if seconds == -1:
+                match = _TIME.fullmatch(key + b"Z")
+                seconds = _nanos(match) if match else None
+                if len(_SECONDS_CACHE) > 4096:
+                    _SECONDS_CACHE.clear()
+                _SECONDS_CACHE[key] = seconds
+            if seconds is None:
+                return None
+            return seconds + (int(frac.ljust(9, b"0")) if frac else 0)
     match = _TIME.fullmatch(text)
     return _nanos(match) if match else None
 
@@ -89,17 +108,24 @@ def parse_line(line: bytes) -> LogMessage | None:
     """One line of a log file (CRI or Docker JSON); None for a line that does not parse."""
     if line.startswith(b"{"):
         return _parse_json(line)
-    parts = line.rstrip(b"\n").split(b" ", 3)
+    if line.endswith(b"\n"):
+        line = line[:-1]
+    parts = line.split(b" ", 3)
     if len(parts) < 3:
         return None
-    nanos = parse_time(parts[0])
-    if nanos is None or parts[1] not in (b"stdout", b"stderr"):
+    stream = parts[1]
+    if stream != b"stdout" and stream != b"stderr":
         return None
-    tag = parts[2]
+    nanos = parse_time(parts[0])
+    if nanos is None:
+        return None
     text = parts[3] if len(parts) == 4 else b""
     # The tag may carry more flags after ':' (CRI's "F:..."); P marks a partial line.
-    partial = tag.split(b":", 1)[0] == b"P"
-    return LogMessage(nanos, parts[1].decode(), text if partial else text + b"\n")
+    tag = parts[2]
+    partial = tag == b"P" or tag.startswith(b"P:")
+    return LogMessage(
+        nanos, "stdout" if stream == b"stdout" else "stderr", text if partial else text + b"\n"
+    )
 
 
 def _parse_json(line: bytes) -> LogMessage | None:
@@ -147,18 +173,28 @@ Write = Callable[[bytes], Awaitable[None]]
 
 
 class _Writer:
-    """Formats messages and enforces ``limitBytes``; ``done`` once the limit is reached."""
+    """Formats messages and enforces ``limitBytes``; ``done`` once the limit is reached.
+
+    Output is written once per block read, not once per line.
+    """
 
     def __init__(self, options: LogOptions, write: Write) -> None:
         self._options = options
         self._write = write
         self._left = options.limit_bytes
+        self._buffer: list[bytes] = []
         self.done = False
 
     def finished(self) -> bool:
         return self.done
 
-    async def message(self, msg: LogMessage) -> None:
+    async def flush(self) -> None:
+        if self._buffer:
+            data = b"".join(self._buffer)
+            self._buffer.clear()
+            await self._write(data)
+
+    def message(self, msg: LogMessage) -> None:
         since = self._options.since_nanos
         if since is not None and msg.nanos < since:
             return
@@ -170,7 +206,7 @@ class _Writer:
                 data, self.done = data[: self._left], True
             self._left -= len(data)
         if data:
-            await self._write(data)
+            self._buffer.append(data)
 
 
 def _identity(path: str) -> tuple[int, int] | None:
@@ -225,9 +261,12 @@ async def stream_log(
                 for line in lines:
                     msg = parse_line(line)
                     if msg is not None:
-                        await out.message(msg)
+                        out.message(msg)
                         if out.finished():
-                            return
+                            break
+                await out.flush()
+                if out.finished():
+                    return
                 continue
             if not follow:
                 break
@@ -251,7 +290,8 @@ async def stream_log(
         if pending and not out.finished():
             msg = parse_line(pending)
             if msg is not None:
-                await out.message(msg)
+                out.message(msg)
+                await out.flush()
     finally:
         if f is not None:
             f.close()
