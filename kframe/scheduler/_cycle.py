@@ -8,7 +8,7 @@ events. Shared by the scheduler and by ``kframe scheduler explain``, so both dec
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from time import perf_counter
 
 import attrs
@@ -308,26 +308,35 @@ def prioritize_nodes(
 def select_host(nodes: Sequence[NodeInfo], totals: Sequence[int], rng: random.Random) -> str:
     """A node with the highest total, chosen uniformly among ties (upstream's reservoir
     sampling, in node order)."""
-    best = -1
-    chosen = ""
-    ties = 0
-    # ``randrange(n)`` for n > 0 is ``_randbelow(n)``: called directly (the same draws from the
-    # same generator) unless the generator's class has its own randrange.
-    below: Callable[[int], int] = (
-        rng._randbelow  # type: ignore[attr-defined]
-        if type(rng).randrange is random.Random.randrange
-        else rng.randrange
-    )
-    for node, total in zip(nodes, totals, strict=True):
-        if total > best:
-            best, chosen, ties = total, node.name, 1
-        elif total == best:
-            ties += 1
-            if below(ties) == 0:
-                chosen = node.name
-    if not chosen:
+    if len(nodes) != len(totals):
+        raise ValueError(f"{len(nodes)} nodes and {len(totals)} totals")
+    if not totals:
         raise SchedulingError("empty priorityList")
-    return chosen
+    totals = list(totals)
+    draw = rng.randrange
+    best = max(totals)
+    first = totals.index(best)
+    # Before the first best node, the walk draws for ties of lower running maxima: drawn
+    # alike (the generator's state is what later cycles see), their outcome is discarded.
+    running, ties = -1, 0
+    for total in totals[:first]:
+        if total > running:
+            running, ties = total, 1
+        elif total == running:
+            ties += 1
+            draw(ties)
+    # From there only the ties of the best draw: found by index, not by a loop per node.
+    chosen, ties, at = first, 1, first
+    find = totals.index
+    try:
+        while True:
+            at = find(best, at + 1)
+            ties += 1
+            if draw(ties) == 0:
+                chosen = at
+    except ValueError:
+        pass
+    return nodes[chosen].name
 
 
 def schedule_pod(

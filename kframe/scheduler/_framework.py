@@ -8,8 +8,10 @@ directly; a plugin that raises is treated as having answered ``Error``.
 from __future__ import annotations
 
 import asyncio
+import operator
 import random
 from collections.abc import Callable, Mapping, Sequence
+from itertools import repeat
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from kframe.api.models import Pod
@@ -459,6 +461,7 @@ class Framework:
         """
         count = len(nodes)
         totals = [0] * count
+        offset = 0  # the weighted scores every node got alike, added at the end
         details: list[PluginScores] = []
         skip = state.skip_score_plugins
         for name, score_nodes, normalize_scores, normalizer, weight in self._scorers:
@@ -495,19 +498,27 @@ class Framework:
                 normalized = [s.score for s in scores]
             else:
                 normalized = raw if isinstance(raw, list) and not keep_raw else list(raw)
-            if count and (min(normalized) < MIN_NODE_SCORE or max(normalized) > MAX_NODE_SCORE):
-                bad = next(s for s in normalized if not MIN_NODE_SCORE <= s <= MAX_NODE_SCORE)
-                raise SchedulingError(
-                    f"plugin {name!r} returns an invalid score {bad}, it should in "
-                    f"the range of [{MIN_NODE_SCORE}, {MAX_NODE_SCORE}] after normalizing"
-                )
-            if weight == 1:
-                totals = [t + s for t, s in zip(totals, normalized, strict=True)]
-            else:
-                totals = [t + s * weight for t, s in zip(totals, normalized, strict=True)]
+            if count:
+                low, high = min(normalized), max(normalized)
+                if low < MIN_NODE_SCORE or high > MAX_NODE_SCORE:
+                    bad = next(s for s in normalized if not MIN_NODE_SCORE <= s <= MAX_NODE_SCORE)
+                    raise SchedulingError(
+                        f"plugin {name!r} returns an invalid score {bad}, it should in "
+                        f"the range of [{MIN_NODE_SCORE}, {MAX_NODE_SCORE}] after normalizing"
+                    )
+                if low == high:  # the same for every node (no taints anywhere, say): added once
+                    offset += low * weight
+                elif weight == 1:
+                    totals = list(map(operator.add, totals, normalized))
+                else:
+                    totals = list(
+                        map(operator.add, totals, map(operator.mul, normalized, repeat(weight)))
+                    )
             details.append(
                 PluginScores(name, weight, list(raw) if keep_raw else normalized, normalized)
             )
+        if offset:
+            totals = [t + offset for t in totals]
         return totals, details
 
     # -- binding cycle ----------------------------------------------------------------------

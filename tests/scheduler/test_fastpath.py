@@ -613,3 +613,36 @@ def test_remembered_resource_scores_follow_the_nodes_changes() -> None:
     second = scores()
     assert all(fast == slow for fast, slow in second.values())
     assert second != first
+
+
+def test_remembered_fit_verdicts_follow_the_nodes_changes() -> None:
+    """NodeResourcesFit remembers filter_nodes' verdicts by NodeInfo generation and pod
+    requests: a node that filled up, or whose Node was replaced, is tested again, and pods of
+    other shapes in between keep their own verdicts."""
+    fwk = Framework(CONFIG.profiles[0], FACTORIES)
+    fit = next(pl for pl in fwk.filter_plugins if pl.name == "NodeResourcesFit")
+    assert isinstance(fit, BatchFilterPlugin)
+    cache = SchedulerCache()
+    for i in range(3):
+        cache.add_node(make_node(f"n{i}", cpu="2", memory="8Gi", pods="110"))
+    small, large = make_pod("s", cpu="1", memory="1Gi"), make_pod("l", cpu="3", memory="1Gi")
+
+    def verdicts(pod: Pod) -> list[tuple[Any, ...] | None]:
+        snapshot = cache.snapshot()
+        fwk.set_snapshot(snapshot)
+        state = CycleState(PodInfo(pod))
+        nodes = snapshot.list()
+        assert fwk.run_pre_filter_plugins(state, pod, nodes)[1] is None
+        fast = fit.filter_nodes(state, pod, nodes) or [None] * len(nodes)
+        slow = [fit.filter(state, pod, n) for n in nodes]
+        out = [(s.code, s.reasons) if s is not None else None for s in fast]
+        assert out == [(s.code, s.reasons) if s is not None else None for s in slow]
+        return out
+
+    assert verdicts(small) == [None, None, None]
+    assert all(v is not None for v in verdicts(large))
+    cache.add_pod(make_pod("b", cpu="1500m", memory="1Gi", node="n1"))
+    assert verdicts(small)[1] == (Code.UNSCHEDULABLE, ("Insufficient cpu",))
+    cache.update_node(make_node("n2", cpu="4", memory="8Gi"))
+    assert verdicts(large)[2] is None
+    assert verdicts(small) == [None, (Code.UNSCHEDULABLE, ("Insufficient cpu",)), None]

@@ -36,6 +36,7 @@ from ._args import (
 )
 from ._names import is_extended_resource_name, is_scalar_resource_name, pod_info
 from ._scoring import (
+    MEMO_MAX,
     ResourceAllocationScorer,
     Strategy,
     least_allocated,
@@ -49,6 +50,10 @@ PRE_FILTER_STATE_KEY = "PreFilter" + NODE_RESOURCES_FIT
 PRE_SCORE_STATE_KEY = "PreScore" + NODE_RESOURCES_FIT
 
 TOO_MANY_PODS = "Too many pods"
+
+# How many pod requests filter_nodes remembers verdicts for: pods of a few shapes interleave
+# (the Unschedulable workload's 9-CPU pods among small ones) without each clearing the others'.
+_FIT_MEMOS = 4
 
 
 class PreFilterState:
@@ -119,6 +124,20 @@ def insufficient_resources(s: PreFilterState, node: NodeInfo) -> list[str]:
     return reasons
 
 
+def _fits(s: PreFilterState, n: NodeInfo) -> bool:
+    """:meth:`Fit.filter`'s test: no reason to reject."""
+    alloc = n.allocatable
+    used = n.requested
+    cpu, memory, storage = s.milli_cpu, s.memory, s.ephemeral_storage
+    return (
+        len(n.pods) < alloc.allowed_pod_number
+        and (cpu <= 0 or cpu <= alloc.milli_cpu - used.milli_cpu)
+        and (memory <= 0 or memory <= alloc.memory - used.memory)
+        and (storage <= 0 or storage <= alloc.ephemeral_storage - used.ephemeral_storage)
+        and (not s.scalars or _scalars_fit(s.scalars, alloc.scalar, used.scalar))
+    )
+
+
 def _scalars_fit(
     scalars: tuple[tuple[str, int, str], ...], have: dict[str, int], taken: dict[str, int]
 ) -> bool:
@@ -150,6 +169,9 @@ class Fit:
         self._ignored_groups = frozenset(args.ignored_resource_groups)
         self._scorer = ResourceAllocationScorer(strategy.resources, use_requested=False)
         self._score = _strategy(strategy)
+        # filter_nodes' verdicts by NodeInfo generation, per pod requests (the last few).
+        self._fits: dict[tuple[int, int, int, tuple[tuple[str, int, str], ...]], dict[int, bool]]
+        self._fits = {}
 
     # -- PreFilter / Filter -----------------------------------------------------------------
 
@@ -167,17 +189,7 @@ class Fit:
             return Status(
                 Code.ERROR, f'error reading "{PRE_FILTER_STATE_KEY}" from cycleState: not found'
             )
-        # The hot path: a fitting node costs a few integer comparisons and no allocation.
-        alloc = node_info.allocatable
-        used = node_info.requested
-        cpu, memory, storage = s.milli_cpu, s.memory, s.ephemeral_storage
-        if (
-            len(node_info.pods) < alloc.allowed_pod_number
-            and (cpu <= 0 or cpu <= alloc.milli_cpu - used.milli_cpu)
-            and (memory <= 0 or memory <= alloc.memory - used.memory)
-            and (storage <= 0 or storage <= alloc.ephemeral_storage - used.ephemeral_storage)
-            and (not s.scalars or _scalars_fit(s.scalars, alloc.scalar, used.scalar))
-        ):
+        if _fits(s, node_info):
             return None
         # Kubernetes 1.33 answers Unschedulable even when the request exceeds the node's whole
         # allocatable (UnschedulableAndUnresolvable for that came in 1.34).
@@ -186,29 +198,36 @@ class Fit:
     def filter_nodes(
         self, state: CycleState, pod: Pod, nodes: Sequence[NodeInfo]
     ) -> list[Status | None] | None:
+        """:meth:`filter` per node, with each node's verdict remembered by its generation.
+
+        The verdict depends only on the pod's requests and the node's allocatable, pod count
+        and requested totals, which change only with its ``generation``: for the next pod with
+        the same requests (a ReplicaSet's pods ask alike) only the nodes that changed since are
+        tested again. Verdicts are kept for the last few requests, each up to a size.
+        """
         try:
             s = state.read(PRE_FILTER_STATE_KEY)
         except KeyError:
             return [self.filter(state, pod, n) for n in nodes]
-        cpu, memory, storage, scalars = s.milli_cpu, s.memory, s.ephemeral_storage, s.scalars
-        # filter's test, written out: the nodes it would reject.
-        short = []
-        for i, n in enumerate(nodes):
-            alloc = n.allocatable
-            used = n.requested
-            if not (
-                len(n.pods) < alloc.allowed_pod_number
-                and (cpu <= 0 or cpu <= alloc.milli_cpu - used.milli_cpu)
-                and (memory <= 0 or memory <= alloc.memory - used.memory)
-                and (storage <= 0 or storage <= alloc.ephemeral_storage - used.ephemeral_storage)
-                and (not scalars or _scalars_fit(scalars, alloc.scalar, used.scalar))
-            ):
-                short.append(i)
-        if not short:
+        key = (s.milli_cpu, s.memory, s.ephemeral_storage, s.scalars)
+        memos = self._fits
+        memo = memos.get(key)
+        if memo is None or len(memo) > MEMO_MAX:
+            if len(memos) >= _FIT_MEMOS:
+                del memos[next(iter(memos))]
+            memo = memos[key] = {}
+        get = memo.get
+        fits = [get(n.generation) for n in nodes]
+        if None in fits:
+            for i in [i for i, fit in enumerate(fits) if fit is None]:
+                n = nodes[i]
+                fits[i] = memo[n.generation] = _fits(s, n)
+        if False not in fits:
             return None
         out: list[Status | None] = [None] * len(nodes)
-        for i in short:
-            out[i] = self.filter(state, pod, nodes[i])
+        for i, fit in enumerate(fits):
+            if not fit:
+                out[i] = self.filter(state, pod, nodes[i])
         return out
 
     # -- PreScore / Score -------------------------------------------------------------------

@@ -23,6 +23,7 @@ from ._args import MAX_CUSTOM_PRIORITY_SCORE, ResourceSpec, UtilizationShapePoin
 from ._names import is_scalar_resource_name
 
 __all__ = [
+    "MEMO_MAX",
     "Pairs",
     "ResourceAllocationScorer",
     "Strategy",
@@ -38,8 +39,8 @@ Strategy = Callable[[Pairs], int]
 
 _CPU, _MEMORY, _EPHEMERAL, _SCALAR, _UNTRACKED = range(5)
 
-# Remembered node scores (by NodeInfo generation) are dropped past this many.
-_MEMO_MAX = 1 << 16
+# Remembered node scores and verdicts (by NodeInfo generation) are dropped past this many.
+MEMO_MAX = 1 << 16
 
 
 def _kind(name: str) -> int:
@@ -119,7 +120,7 @@ class ResourceAllocationScorer:
         """
         key = (strategy, pod_requests)
         memo = self._memo
-        if key != self._memo_key or len(memo) > _MEMO_MAX:
+        if key != self._memo_key or len(memo) > MEMO_MAX:
             memo.clear()
             self._memo_key = key
         get = memo.get

@@ -10,6 +10,7 @@ NormalizeScore reverses that count onto [0, 100], so the node with the fewest sc
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Sequence
 
 from kframe.api import (
@@ -86,6 +87,8 @@ class TaintToleration:
         self, state: CycleState, pod: Pod, nodes: Sequence[NodeInfo]
     ) -> list[Status | None] | None:
         # Only a node with taints can reject: filter answers for those.
+        if not _any_taints(nodes):
+            return None
         tainted = [
             i
             for i, n in enumerate(nodes)
@@ -116,6 +119,8 @@ class TaintToleration:
 
     def score_nodes(self, state: CycleState, pod: Pod, nodes: Sequence[NodeInfo]) -> list[int]:
         tolerations = _read_pre_score(state)
+        if not _any_taints(nodes):
+            return [0] * len(nodes)
         out = []
         for node_info in nodes:
             node = node_info.node
@@ -133,6 +138,17 @@ class TaintToleration:
 
     def normalize_scores(self, state: CycleState, pod: Pod, scores: list[int]) -> Status | None:
         return default_normalize_scores(MAX_NODE_SCORE, True, scores)
+
+
+_TAINTS = operator.attrgetter("node.spec.taints")
+
+
+def _any_taints(nodes: Sequence[NodeInfo]) -> bool:
+    """Whether any node has taints, by a scan at C speed (most clusters' nodes have none)."""
+    try:
+        return any(map(_TAINTS, nodes))
+    except AttributeError:  # a NodeInfo without its Node, or a Node without spec
+        return True
 
 
 def _read_pre_score(state: CycleState) -> tuple[CompiledToleration, ...]:
