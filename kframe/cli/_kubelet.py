@@ -98,15 +98,21 @@ class KubeletCommand:
         parser.add_argument(
             "--node-labels", default="", metavar="K=V,...", help="labels to register the node with"
         )
+        parser.add_argument(
+            "--capacity",
+            default="",
+            metavar="K=V,...",
+            help="the node's resources, e.g. cpu=8,memory=32Gi,pods=110 (default: this host's)",
+        )
 
-    def _labels(self, text: str) -> dict[str, str]:
-        labels = {}
+    def _pairs(self, flag: str, text: str) -> dict[str, str]:
+        pairs = {}
         for item in filter(None, text.split(",")):
             key, sep, value = item.partition("=")
             if not sep or not key:
-                raise CommandError(f"--node-labels: {item!r} is not key=value")
-            labels[key] = value
-        return labels
+                raise CommandError(f"{flag}: {item!r} is not key=value")
+            pairs[key] = value
+        return pairs
 
     def run(self, args: argparse.Namespace) -> int:
         from kframe.cli._scheduler import server_from_kubeconfig
@@ -119,7 +125,15 @@ class KubeletCommand:
             args.kubeconfig or Path(".kframe/kubeconfig")
         )
         runtime_config = _load_runtime_config(args.runtime_config)
-        labels = self._labels(args.node_labels)
+        from kframe.api import Quantity, QuantityError
+
+        labels = self._pairs("--node-labels", args.node_labels)
+        capacity = self._pairs("--capacity", args.capacity)
+        for name, value in capacity.items():
+            try:
+                Quantity.parse(value)
+            except QuantityError:
+                raise CommandError(f"--capacity: {name}={value!r} is not a quantity") from None
         root = str(args.root_dir.resolve()) if args.root_dir else ""
         if root:
             with contextlib.suppress(OSError):
@@ -130,6 +144,7 @@ class KubeletCommand:
             runtime_config=runtime_config,
             pod_cidr=args.pod_cidr,
             labels=labels,
+            capacity=capacity,
             node_ip=args.address if args.address not in ("0.0.0.0", "::") else "127.0.0.1",
             port=args.port,
             root_dir=root,

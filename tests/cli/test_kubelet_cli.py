@@ -45,6 +45,8 @@ def test_kubelet_registers_a_node_and_runs_a_pod(tmp_path: Path) -> None:
                 "0",
                 "--pod-cidr",
                 "10.244.7.0/24",
+                "--capacity",
+                "cpu=16,memory=64Gi,pods=50",
             ],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -55,6 +57,7 @@ def test_kubelet_registers_a_node_and_runs_a_pod(tmp_path: Path) -> None:
             ready = {c["type"]: c["status"] for c in node["status"]["conditions"]}
             assert ready["Ready"] == "True"
             assert node["spec"]["podCIDR"] == "10.244.7.0/24"
+            assert node["status"]["capacity"] == {"cpu": "16", "memory": "64Gi", "pods": "50"}
             pod = {
                 "apiVersion": "v1",
                 "kind": "Pod",
@@ -127,6 +130,9 @@ def test_a_bad_runtime_config_is_one_line(tmp_path: Path) -> None:
     missing = kframe("kubelet", "--server", "http://127.0.0.1:1", "--runtime-config", "/nope.yaml")
     assert missing.returncode != 0 and "Traceback" not in missing.stderr
     assert "/nope.yaml" in missing.stderr
+    bad_capacity = kframe("kubelet", "--server", "http://127.0.0.1:1", "--capacity", "cpu")
+    assert bad_capacity.returncode == 1
+    assert bad_capacity.stderr.strip() == "kframe: error: --capacity: 'cpu' is not key=value"
 
 
 def test_up_hosts_nodes_that_run_pods(tmp_path: Path) -> None:
