@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from kframe.bench._apiserver import ApiserverBench
+from kframe.bench._kubelet import KubeletBench
 from kframe.bench._scheduler import SchedulerBench
 from kframe.bench._store import StoreBench
 
@@ -30,4 +31,5 @@ TARGETS: dict[str, Callable[[], BenchTarget]] = {
     "store": StoreBench,
     "apiserver": ApiserverBench,
     "scheduler": SchedulerBench,
+    "kubelet": KubeletBench,
 }
