@@ -68,13 +68,14 @@ def _with_defaults(probe: Probe) -> tuple[int, int, int, int, int]:
 class _ContainerProbes:
     """The results and workers of one container instance (one CRI id)."""
 
-    __slots__ = ("container_id", "live", "ready", "started", "workers")
+    __slots__ = ("container_id", "kill_grace", "live", "ready", "started", "workers")
 
     def __init__(self, container_id: str, *, has_startup: bool, has_readiness: bool) -> None:
         self.container_id = container_id
         self.started = not has_startup
         self.ready = not has_readiness
         self.live = True
+        self.kill_grace: int | None = None
         self.workers: list[_Worker] = []
 
 
@@ -291,6 +292,12 @@ class ProbeManager:
         state = self._pods.get(uid, {}).get(container)
         return state is not None and state.live
 
+    def termination_grace(self, uid: str, container: str) -> int | None:
+        """The ``terminationGracePeriodSeconds`` of the liveness or startup probe that failed,
+        if it sets one: upstream kills with it instead of the pod's (GA in 1.28)."""
+        state = self._pods.get(uid, {}).get(container)
+        return state.kill_grace if state is not None else None
+
     async def close(self) -> None:
         tasks = [
             w.task
@@ -397,6 +404,7 @@ class ProbeManager:
         if init or not never:  # a sidecar restarts whatever the pod's policy
             message += ", will be restarted"
         uid = (worker.pod.metadata.uid if worker.pod.metadata is not None else "") or ""
+        worker.state.kill_grace = worker.probe.termination_grace_period_seconds
         log.info("pod %s: %s", uid, message)
         if self._on_liveness_failure is not None:
             self._on_liveness_failure(uid, name, message)

@@ -195,6 +195,7 @@ def test_restart_policy_never_is_not_restarted() -> None:
         h.manager.add_pod(pod(liveness=probe, restart_policy="Never"), {"app": "c1"})
         await h.advance(0)
         assert h.killed == [("u1", "app", "Container app failed liveness probe")]
+        assert h.manager.termination_grace("u1", "app") is None
         await h.manager.close()
 
     run(main)
@@ -225,11 +226,12 @@ def test_startup_probe_gates_liveness_and_readiness() -> None:
 def test_startup_failure_kills_the_container() -> None:
     async def main() -> None:
         h = Harness(ExecService(default=1))
-        startup = exec_probe(periodSeconds=1, failureThreshold=3)
+        startup = exec_probe(periodSeconds=1, failureThreshold=3, terminationGracePeriodSeconds=5)
         h.manager.add_pod(pod(startup=startup, liveness=exec_probe()), {"app": "c1"})
         await h.advance(3)
         assert h.killed == [("u1", "app", "Container app failed startup probe, will be restarted")]
         assert [e[2] for e in h.events] == ["Startup probe failed: out 1"] * 3
+        assert h.manager.termination_grace("u1", "app") == 5  # the probe's, not the pod's
         await h.manager.close()
 
     run(main)
