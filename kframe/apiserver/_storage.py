@@ -51,6 +51,9 @@ __all__ = ["INITIAL_EVENTS_END", "ListOptions", "ObjectStorage", "WatchEvent"]
 #: The pseudo event a watch with sendInitialEvents yields after the last initial ADDED.
 INITIAL_EVENTS_END = "INITIAL_EVENTS_END"
 
+# How many written objects' models a storage keeps for watchers to pick up (see ``recalled``).
+RECALL_MAX = 4096
+
 
 @attrs.frozen
 class ListOptions:
@@ -83,6 +86,9 @@ class ObjectStorage:
         self._root = f"/registry/{resource.plural}/"
         #: Set by the API server: the admission plugins every write goes through.
         self.admission: AdmissionChain | None = None
+        # (namespace, name, resourceVersion) -> the model that version decodes to, the latest
+        # writes'.
+        self._recent: dict[tuple[Any, Any, Any], Any] = {}
 
     def _admission_request(
         self,
@@ -134,6 +140,33 @@ class ObjectStorage:
 
     def _not_found(self, name: str) -> errors.APIError:
         return errors.not_found(self.resource.plural, self.resource.group, name)
+
+    # -- decoded objects ------------------------------------------------------------------------
+
+    def remember(self, obj: dict[str, Any], typed: Any) -> None:
+        """Note that ``obj`` (as stored, with its resourceVersion) decodes to ``typed``.
+
+        The write already decoded it for validation: an in-process watcher of the object then
+        takes that model (:meth:`recalled`) rather than decoding the event's object again.
+        Models are frozen, so one instance serves every reader. The latest writes are kept.
+        """
+        meta = metadata(obj)
+        rv = meta.get("resourceVersion")
+        if not rv or not isinstance(typed, self.resource.model):
+            return
+        recent = self._recent
+        if len(recent) >= RECALL_MAX:
+            del recent[next(iter(recent))]
+        recent[(meta.get("namespace"), meta.get("name"), rv)] = typed
+
+    def recalled(self, obj: dict[str, Any]) -> Any | None:
+        """The model ``obj`` decodes to, if this storage wrote that version lately; else None."""
+        meta = obj.get("metadata")
+        if not isinstance(meta, dict):
+            return None
+        return self._recent.get(
+            (meta.get("namespace"), meta.get("name"), meta.get("resourceVersion"))
+        )
 
     # -- validation -----------------------------------------------------------------------------
 
@@ -287,6 +320,7 @@ class ObjectStorage:
             typed = attrs.evolve(typed, metadata=attrs.evolve(typed_meta, resource_version=rv))
         else:
             typed = from_dict(created, self.resource.model)
+        self.remember(created, typed)
         return created, typed
 
     async def get(self, namespace: str | None, name: str) -> dict[str, Any]:

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from kframe.api import SelectorError, selector_from_label_selector
+import attrs
+
+from kframe.api import SelectorError, from_dict, selector_from_label_selector
+from kframe.api.models import Pod, PodCondition, PodStatus
 from kframe.apiserver import _errors as errors
 from kframe.apiserver._meta import metadata, now_rfc3339
 from kframe.apiserver._storage import ListOptions, ObjectStorage
@@ -146,14 +149,36 @@ async def bind(
             {"type": "PodScheduled", "status": "True", "lastTransitionTime": now_rfc3339()}
         )
         status["conditions"] = conditions
+        before = pods.recalled(pod)
         try:
-            await pods.system_update(pod, namespace, pod_name)
+            bound = await pods.system_update(pod, namespace, pod_name)
         except errors.APIError as exc:
             if exc.reason == "Conflict":
                 continue
             raise
+        if before is not None:
+            pods.remember(bound, _bound_model(before, node, conditions[-1], bound))
         return success()
     raise errors.conflict("pods", "", pod_name, errors.OPTIMISTIC_LOCK_MESSAGE)
+
+
+def _bound_model(before: Pod, node: str, condition: dict[str, Any], bound: dict[str, Any]) -> Pod:
+    """What ``bound`` decodes to, from the model of the pod before the binding: the node, the
+    PodScheduled condition in place of any earlier one, the new resourceVersion."""
+    cond = from_dict(condition, PodCondition)
+    status = before.status
+    if status is None:
+        status = PodStatus(conditions=(cond,))
+    else:
+        kept = tuple(c for c in status.conditions if c.type != "PodScheduled")
+        status = attrs.evolve(status, conditions=(*kept, cond))
+    assert before.spec is not None and before.metadata is not None  # recalled from a create
+    return attrs.evolve(
+        before,
+        metadata=attrs.evolve(before.metadata, resource_version=metadata(bound)["resourceVersion"]),
+        spec=attrs.evolve(before.spec, node_name=node),
+        status=status,
+    )
 
 
 def _can_ignore_budget(pod: dict[str, Any]) -> bool:

@@ -45,7 +45,7 @@ class InProcessClient:
     async def get(self, cls: type[T], name: str, *, namespace: str | None = None) -> T:
         storage = self._storage(cls)
         ns = namespace_of(storage.resource, {}, namespace)
-        return decode(await storage.get(ns, name), cls)
+        return _typed(storage, await storage.get(ns, name), cls)
 
     async def list(
         self,
@@ -127,12 +127,22 @@ class InProcessClient:
         try:
             async for event in events:
                 rv = str(event.revision)
-                yield WatchEvent(event.type, decode(event.object, cls), rv, event.object)
+                yield WatchEvent(event.type, _typed(storage, event.object, cls), rv, event.object)
         finally:
             await events.aclose()
 
     async def close(self) -> None:
         return None
+
+
+def _typed(storage: Any, obj: dict[str, Any], cls: type[T]) -> T:
+    """``decode(obj, cls)``, or the model the storage decoded that version to when it wrote it
+    (frozen, so shared): a watch event or a read of what was just written is not decoded
+    again."""
+    typed = storage.recalled(obj)
+    if type(typed) is cls:
+        return typed
+    return decode(obj, cls)
 
 
 def _options(

@@ -7,15 +7,22 @@ read plain attributes instead of walking the pod's spec for every node.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 from kframe.api import (
     Quantity,
     Selector,
     pod_requests,
     selector_from_label_selector,
-    to_dict,
 )
-from kframe.api.models import LabelSelector, Pod, PodAffinityTerm, WeightedPodAffinityTerm
+from kframe.api.models import (
+    Container,
+    LabelSelector,
+    Pod,
+    PodAffinityTerm,
+    PodSpec,
+    WeightedPodAffinityTerm,
+)
 
 from ._resource import (
     CPU,
@@ -95,6 +102,28 @@ def _weighted(
     return tuple(WeightedAffinityTerm(namespace, t) for t in terms if t.pod_affinity_term)
 
 
+def _container_view(container: Container) -> dict[str, Any]:
+    view: dict[str, Any] = {}
+    resources = container.resources
+    if resources is not None and resources.requests:
+        view["resources"] = {"requests": {k: str(q) for k, q in resources.requests.items()}}
+    if container.restart_policy:
+        view["restartPolicy"] = container.restart_policy
+    return view
+
+
+def requests_view(spec: PodSpec) -> dict[str, Any]:
+    """The part of the spec's JSON that ``pod_requests`` reads (containers' and init
+    containers' requests, init containers' restartPolicy, overhead), without encoding the rest
+    of the spec: the same totals as ``pod_requests(to_dict(spec))``."""
+    view: dict[str, Any] = {"containers": [_container_view(c) for c in spec.containers]}
+    if spec.init_containers:
+        view["initContainers"] = [_container_view(c) for c in spec.init_containers]
+    if spec.overhead:
+        view["overhead"] = {k: str(q) for k, q in spec.overhead.items()}
+    return view
+
+
 class PodInfo:
     """A pod with what the scheduler derives from it.
 
@@ -121,7 +150,7 @@ class PodInfo:
         self.key = pod_key(pod)
         spec = pod.spec
         assert spec is not None, "a pod without a spec cannot be scheduled"
-        spec_dict = to_dict(spec)
+        spec_dict = requests_view(spec)
         self.requests = Resource.from_list(pod_requests(spec_dict))
         non_zero = pod_requests(spec_dict, non_missing=_NON_ZERO)
         # A pod without containers requests nothing, not the defaults.

@@ -18,7 +18,7 @@ from typing import Any
 
 import attrs
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from kframe.api.models import Node, Pod
@@ -46,6 +46,8 @@ from kframe.scheduler import (
     select_host,
 )
 from kframe.scheduler._cache import SchedulerCache
+from kframe.scheduler._podinfo import _NON_ZERO
+from kframe.testing import pods
 from kframe.testing.scheduler import make_node, make_pod
 
 CONFIG = parse_config({})
@@ -646,3 +648,21 @@ def test_remembered_fit_verdicts_follow_the_nodes_changes() -> None:
     cache.update_node(make_node("n2", cpu="4", memory="8Gi"))
     assert verdicts(large)[2] is None
     assert verdicts(small) == [None, (Code.UNSCHEDULABLE, ("Insufficient cpu",)), None]
+
+
+@settings(max_examples=60, deadline=None)
+@given(pods())
+def test_the_pods_requests_are_derived_as_from_its_json(pod: Pod) -> None:
+    """PodInfo sums requests from the part of the spec pod_requests reads, not the whole
+    spec's JSON: the same totals either way."""
+    from kframe.api import pod_requests, to_dict
+    from kframe.scheduler import Resource
+
+    assume(pod.spec is not None and pod.metadata is not None)
+    assert pod.spec is not None
+    info = PodInfo(pod)
+    spec = to_dict(pod.spec)
+    assert info.requests == Resource.from_list(pod_requests(spec))
+    non_zero = pod_requests(spec, non_missing=_NON_ZERO)
+    assert info.non_zero_cpu == (non_zero["cpu"].milli_value() if "cpu" in non_zero else 0)
+    assert info.non_zero_memory == (non_zero["memory"].value() if "memory" in non_zero else 0)
