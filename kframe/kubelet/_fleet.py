@@ -19,7 +19,7 @@ from kframe.client import Client, Clock
 from kframe.kubelet._config import KubeletConfig
 from kframe.kubelet._kubelet import Kubelet
 from kframe.kubelet._pods import PodSource
-from kframe.registry import Registry
+from kframe.registry import Registry, build_registry
 from kframe.runtime import Runtime, RuntimeOptions, RuntimeService, open_runtime
 
 __all__ = ["KubeletHost", "pod_cidr_for"]
@@ -110,6 +110,8 @@ class KubeletHost:
         tasks: list[asyncio.Task[None]] = []
         try:
             port = await self._start_server()
+            # One registry for every node: building one reads every entry point.
+            registry = self.registry if self.registry is not None else build_registry()
             for index in range(self.count):
                 config = self.node_config(index, port)
                 if config.root_dir:
@@ -122,7 +124,7 @@ class KubeletHost:
                         clock=self.clock,
                         config=self.runtime_config,
                     ),
-                    registry=self.registry,
+                    registry=registry,
                 )
                 self.runtimes.append(runtime)
                 self.kubelets.append(
