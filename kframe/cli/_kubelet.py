@@ -117,7 +117,7 @@ class KubeletCommand:
     def run(self, args: argparse.Namespace) -> int:
         from kframe.cli._scheduler import server_from_kubeconfig
         from kframe.client import HttpClient
-        from kframe.kubelet import Kubelet, KubeletConfig
+        from kframe.kubelet import Kubelet, KubeletConfig, KubeletServer
         from kframe.registry import UnknownNameError
         from kframe.runtime import CRIError, RuntimeOptions, open_runtime
 
@@ -169,25 +169,19 @@ class KubeletCommand:
             client = HttpClient(server)
             kubelet = Kubelet(client, runtime, config)
             task: asyncio.Task[None] | None = None
-            kserver: Any = None
+            kserver: KubeletServer | None = None
 
             async def start() -> None:
                 nonlocal task, kserver
+                kserver = KubeletServer(args.address, args.port, kubelet.lookup)
                 try:
-                    from kframe.kubelet._server import (  # type: ignore[import-not-found,unused-ignore]
-                        KubeletServer,
-                    )
-                except ImportError:
-                    pass
-                else:
-                    kserver = KubeletServer(args.address, args.port, kubelet.lookup)
-                    try:
-                        await kserver.start()
-                    except OSError as exc:
-                        raise CommandError(
-                            f"--port {args.port}: cannot listen: {exc.strerror or exc}"
-                        ) from None
-                    kubelet.port = int(kserver.port)
+                    await kserver.start()
+                except OSError as exc:
+                    kserver = None
+                    raise CommandError(
+                        f"--port {args.port}: cannot listen: {exc.strerror or exc}"
+                    ) from None
+                kubelet.port = kserver.port
                 task = asyncio.ensure_future(kubelet.run())
                 print(
                     f"kframe kubelet: node {config.node_name} ({args.runtime} runtime) "

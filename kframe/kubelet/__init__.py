@@ -18,6 +18,7 @@ from kframe.kubelet._kubelet import Kubelet, Prober
 from kframe.kubelet._node import KUBELET_VERSION, NodeLease, NodeStatusManager, node_resources
 from kframe.kubelet._pods import PodHandler, PodSource
 from kframe.kubelet._probes import ProbeManager
+from kframe.kubelet._server import KubeletServer, Lookup
 from kframe.kubelet._status import ContainerView, api_container_status, pod_conditions, pod_phase
 
 __all__ = [
@@ -30,6 +31,8 @@ __all__ = [
     "Kubelet",
     "KubeletConfig",
     "KubeletHost",
+    "KubeletServer",
+    "Lookup",
     "NodeLease",
     "NodeStatusManager",
     "PodHandler",

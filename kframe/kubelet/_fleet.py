@@ -19,6 +19,7 @@ from kframe.client import Client, Clock
 from kframe.kubelet._config import KubeletConfig
 from kframe.kubelet._kubelet import Kubelet
 from kframe.kubelet._pods import PodSource
+from kframe.kubelet._server import KubeletServer
 from kframe.registry import Registry, build_registry
 from kframe.runtime import Runtime, RuntimeOptions, RuntimeService, open_runtime
 
@@ -62,7 +63,7 @@ class KubeletHost:
         self.kubelets: list[Kubelet] = []
         self.runtimes: list[Runtime] = []
         self.source = PodSource(client)
-        self.server: Any = None
+        self.server: KubeletServer | None = None
 
     def node_config(self, index: int, port: int) -> KubeletConfig:
         name = f"{self.name_prefix}{index}"
@@ -95,15 +96,9 @@ class KubeletHost:
     async def _start_server(self) -> int:
         if not self.serve:
             return self.port or 10250
-        try:
-            from kframe.kubelet._server import (  # type: ignore[import-not-found,unused-ignore]
-                KubeletServer,
-            )
-        except ImportError:
-            return self.port or 10250
         self.server = KubeletServer(self.address, self.port, self.lookup)
         await self.server.start()
-        return int(self.server.port)
+        return self.server.port
 
     async def run(self) -> None:
         """Open the runtimes, start every kubelet, run until cancelled, then close it all."""
