@@ -10,6 +10,7 @@ LeastAllocated, MostAllocated or RequestedToCapacityRatio.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 
 from kframe.api.models import Pod
@@ -218,10 +219,14 @@ class Fit:
             memo = memos[key] = {}
         get = memo.get
         fits = [get(n.generation) for n in nodes]
-        if None in fits:
-            for i in [i for i, fit in enumerate(fits) if fit is None]:
-                n = nodes[i]
-                fits[i] = memo[n.generation] = _fits(s, n)
+        if None in fits:  # the nodes that changed: found by index, usually a few
+            find = fits.index
+            i = -1
+            with contextlib.suppress(ValueError):
+                while True:
+                    i = find(None, i + 1)
+                    n = nodes[i]
+                    fits[i] = memo[n.generation] = _fits(s, n)
         if False not in fits:
             return None
         out: list[Status | None] = [None] * len(nodes)

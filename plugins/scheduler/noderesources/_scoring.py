@@ -14,6 +14,7 @@ floor division is Go's truncation).
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Callable, Sequence
 
@@ -127,7 +128,13 @@ class ResourceAllocationScorer:
         scores = [get(n.generation) for n in nodes]
         if None not in scores:
             return scores  # type: ignore[return-value]  # no None left
-        at = [i for i, score in enumerate(scores) if score is None]
+        at = []  # the nodes that changed: found by index, usually a few
+        find = scores.index
+        i = -1
+        with contextlib.suppress(ValueError):
+            while True:
+                i = find(None, i + 1)
+                at.append(i)
         todo = [nodes[i] for i in at]
         for i, node, score in zip(
             at, todo, self._score_nodes(todo, pod_requests, strategy), strict=True
