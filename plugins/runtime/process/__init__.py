@@ -36,6 +36,8 @@ __all__ = [
     "NO_COMMAND",
     "BridgeNetwork",
     "Cgroups",
+    "bridge_unavailable",
+    "detect_host_ip",
     "ExecTimeoutError",
     "HostNetwork",
     "LineSplitter",

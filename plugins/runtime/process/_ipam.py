@@ -31,8 +31,11 @@ def gateway_of(net: ipaddress.IPv4Network) -> ipaddress.IPv4Address:
 class IPAllocator:
     """Addresses of one pod CIDR, shared through the files under ``ipam_dir``."""
 
-    def __init__(self, ipam_dir: str, net: ipaddress.IPv4Network) -> None:
+    def __init__(
+        self, ipam_dir: str, net: ipaddress.IPv4Network, *, netns_dir: str = NETNS_DIR
+    ) -> None:
         self.net = net
+        self.netns_dir = netns_dir
         self.dir = os.path.join(ipam_dir, str(net).replace("/", "_"))
         self._next = 2
 
@@ -52,7 +55,7 @@ class IPAllocator:
                 owner = f.read().strip()
         except FileNotFoundError:
             return True
-        return not owner or not os.path.exists(os.path.join(NETNS_DIR, owner))
+        return not owner or not os.path.exists(os.path.join(self.netns_dir, owner))
 
     def take(self, owner: str) -> str:
         """An address for network namespace ``owner`` (which must already exist)."""
