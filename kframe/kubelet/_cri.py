@@ -21,6 +21,7 @@ from kframe.runtime import (
     LinuxContainerResources,
     LinuxPodSandboxConfig,
     LinuxSandboxSecurityContext,
+    Mount,
     NamespaceMode,
     NamespaceOption,
     PodSandboxConfig,
@@ -138,6 +139,7 @@ def container_config(
     command: Sequence[str],
     args: Sequence[str],
     log_dir: str,
+    mounts: Sequence[Mount] = (),
 ) -> ContainerConfig:
     name = container.name or ""
     return ContainerConfig(
@@ -149,6 +151,7 @@ def container_config(
         args=tuple(args),
         working_dir=container.working_dir or "",
         envs=tuple(KeyValue(key=k, value=v) for k, v in env),
+        mounts=tuple(mounts),
         labels={**_pod_labels(pod), LABEL_CONTAINER_NAME: name},
         annotations={"io.kubernetes.container.restartCount": str(attempt)},
         log_path=f"{name}/{attempt}.log" if log_dir else "",

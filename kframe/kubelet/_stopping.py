@@ -14,6 +14,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from kframe.api.models import Pod
+from kframe.kubelet._volumes import remove_pod_dir
 from kframe.runtime import CRIError
 
 if TYPE_CHECKING:
@@ -95,3 +96,4 @@ async def terminate(worker: PodWorker) -> None:
     if worker.sandbox_id:
         with contextlib.suppress(CRIError):
             await service.remove_pod_sandbox(worker.sandbox_id)
+    remove_pod_dir(kubelet.config.root_dir, worker.uid)

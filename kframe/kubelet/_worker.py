@@ -28,6 +28,7 @@ from kframe.kubelet._status import (
     pod_phase,
 )
 from kframe.kubelet._stopping import past_deadline, terminate
+from kframe.kubelet._volumes import VolumeError, container_mounts, prepare_volumes
 from kframe.runtime import (
     ContainerStartError,
     ContainerState,
@@ -92,6 +93,7 @@ class PodWorker:
         self.started = kubelet.clock.now()
         self.gone = False  # the Pod object was removed from the API
         self.sandbox_lost = False  # the PLEG saw the sandbox stop under us
+        self.volume_paths: dict[str, str] | None = None  # volume name -> path, once set up
         self._posted: dict[str, Any] | None = None
         self._wake = asyncio.Event()
         self._wake.set()
@@ -158,6 +160,9 @@ class PodWorker:
         if await past_deadline(self):
             return
         if self.sandbox_lost and not await self._sandbox_changed():
+            return
+        if self.volume_paths is None and not await self._volumes():
+            await self.write_status()
             return
         if not self.sandbox_id and not await self._make_sandbox():
             await self.write_status()
@@ -236,6 +241,26 @@ class PodWorker:
             self._previous_ids.pop(name, None)
             view.restart_count += 1
             view.ready = view.started = False
+        return True
+
+    async def _volumes(self) -> bool:
+        """Set up the pod's volumes before its sandbox (upstream's WaitForAttachAndMount)."""
+        kubelet = self.kubelet
+        if not kubelet.config.root_dir:
+            self.volume_paths = {}
+            return True
+        try:
+            self.volume_paths = await prepare_volumes(
+                kubelet.client, self.pod, kubelet.config.root_dir, host_ip=kubelet.config.node_ip
+            )
+        except (VolumeError, OSError) as exc:
+            self.event("Warning", "FailedMount", str(exc))
+            for view in self.views.values():
+                if view.current is None:
+                    view.waiting_reason, view.waiting_message = "ContainerCreating", ""
+            self.wake_after(kubelet.backoff.next(f"{self.uid}/volumes"))
+            return False
+        kubelet.backoff.reset(f"{self.uid}/volumes")
         return True
 
     async def _make_sandbox(self) -> bool:
@@ -354,6 +379,7 @@ class PodWorker:
             command=expand_command(container.command, env_map),
             args=expand_command(container.args, env_map),
             log_dir=kubelet.config.log_dir,
+            mounts=container_mounts(container, self.volume_paths or {}),
         )
         service = kubelet.runtime.runtime_service
         assert self.sandbox_config is not None

@@ -589,3 +589,67 @@ def test_a_failing_init_container_is_retried_unless_never() -> None:
             assert cs.last_state.terminated.exit_code == 1
 
     run(main)
+
+
+def test_volumes_are_set_up_and_mounted(tmp_path: Any) -> None:
+    async def main() -> None:
+        async with cluster(root_dir=str(tmp_path)) as c:
+            container = {
+                "name": "c",
+                "image": "busybox:1.36",
+                "volumeMounts": [
+                    {"name": "scratch", "mountPath": "/scratch"},
+                    {"name": "cfg", "mountPath": "/etc/cfg", "readOnly": True},
+                    {"name": "info", "mountPath": "/etc/info"},
+                ],
+            }
+            body = pod_body(
+                "vols",
+                containers=[container],
+                volumes=[
+                    {"name": "scratch", "emptyDir": {}},
+                    {
+                        "name": "cfg",
+                        "configMap": {
+                            "name": "settings",
+                            "items": [{"key": "a", "path": "x/a.txt"}],
+                        },
+                    },
+                    {
+                        "name": "info",
+                        "downwardAPI": {
+                            "items": [{"path": "name", "fieldRef": {"fieldPath": "metadata.name"}}]
+                        },
+                    },
+                ],
+            )
+            pod = await c.create_pod(body)
+
+            async def failed_mount() -> Any:
+                return [e for e in await _events(c, "vols") if e.reason == "FailedMount"]
+
+            (event,) = await c.eventually(failed_mount)
+            assert event.message == (
+                'MountVolume.SetUp failed for volume "cfg" : configmap "settings" not found'
+            )
+            assert (await c.container("vols")).state.waiting.reason == "ContainerCreating"
+            await c.client.create(
+                from_dict(
+                    {"metadata": {"name": "settings", "namespace": "default"}, "data": {"a": "1"}},
+                    ConfigMap,
+                )
+            )
+            await c.eventually(lambda: c.phase("vols", "Running"), limit=60)
+            config = c.runtimes[0].created[-1]
+            mounts = {m.container_path: m for m in config.mounts}
+            base = tmp_path / "pods" / pod.metadata.uid / "volumes"
+            assert mounts["/scratch"].host_path == str(base / "kubernetes.io~empty-dir" / "scratch")
+            assert mounts["/etc/cfg"].readonly
+            cfg = base / "kubernetes.io~configmap" / "cfg" / "x" / "a.txt"
+            assert cfg.read_text() == "1"
+            assert (base / "kubernetes.io~downward-api" / "info" / "name").read_text() == "vols"
+            await c.client.delete(Pod, "vols", namespace="default")
+            await c.eventually(lambda: _gone(c, "vols"), limit=5)
+            assert not (tmp_path / "pods" / pod.metadata.uid).exists()
+
+    run(main)
