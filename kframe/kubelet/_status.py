@@ -18,7 +18,13 @@ import attrs
 from kframe.api import format_time
 from kframe.runtime import ContainerState, ContainerStatus
 
-__all__ = ["ContainerView", "api_container_status", "pod_conditions", "pod_phase"]
+__all__ = [
+    "ContainerView",
+    "api_container_status",
+    "pod_conditions",
+    "pod_phase",
+    "should_restart",
+]
 
 _EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)
 
@@ -227,3 +233,16 @@ def pod_conditions(
             cond["message"] = message
         out.append(cond)
     return out
+
+
+def should_restart(view: ContainerView, policy: str) -> bool:
+    """Whether an exited container runs again (upstream's ShouldContainerBeRestarted)."""
+    if view.sidecar:
+        return True
+    if view.init:  # Always counts as OnFailure for init containers
+        return policy != "Never" and not view.succeeded
+    if policy == "Always":
+        return True
+    if policy == "OnFailure":
+        return not view.succeeded
+    return False

@@ -18,17 +18,19 @@ from typing import TYPE_CHECKING, Any
 from kframe.api import format_time, from_dict, to_dict
 from kframe.api.models import Container, Pod
 from kframe.kubelet._backoff import go_duration
-from kframe.kubelet._cri import container_config, sandbox_config
+from kframe.kubelet._cri import container_config
 from kframe.kubelet._env import ContainerConfigError, expand_command, make_env, service_env
 from kframe.kubelet._images import pull_image
+from kframe.kubelet._sandbox import make_sandbox, sandbox_changed, setup_volumes
 from kframe.kubelet._status import (
     ContainerView,
     api_container_status,
     pod_conditions,
     pod_phase,
+    should_restart,
 )
 from kframe.kubelet._stopping import past_deadline, terminate
-from kframe.kubelet._volumes import VolumeError, container_mounts, prepare_volumes
+from kframe.kubelet._volumes import container_mounts
 from kframe.runtime import (
     ContainerStartError,
     ContainerState,
@@ -55,19 +57,6 @@ def _meta_key(pod: Pod) -> tuple[Any, ...]:
         meta.labels,
         meta.annotations,
     )
-
-
-def _should_restart(view: ContainerView, policy: str) -> bool:
-    """Whether an exited container runs again (upstream's ShouldContainerBeRestarted)."""
-    if view.sidecar:
-        return True
-    if view.init:  # Always counts as OnFailure for init containers
-        return policy != "Never" and not view.succeeded
-    if policy == "Always":
-        return True
-    if policy == "OnFailure":
-        return not view.succeeded
-    return False
 
 
 class PodWorker:
@@ -159,12 +148,12 @@ class PodWorker:
         service = self.kubelet.runtime.runtime_service
         if await past_deadline(self):
             return
-        if self.sandbox_lost and not await self._sandbox_changed():
+        if self.sandbox_lost and not await sandbox_changed(self):
             return
-        if self.volume_paths is None and not await self._volumes():
+        if self.volume_paths is None and not await setup_volumes(self):
             await self.write_status()
             return
-        if not self.sandbox_id and not await self._make_sandbox():
+        if not self.sandbox_id and not await make_sandbox(self):
             await self.write_status()
             return
         await self.refresh()
@@ -185,7 +174,7 @@ class PodWorker:
             init_done = False
             if view.running or (view.current is not None and view.state == ContainerState.CREATED):
                 break
-            if view.exited and not _should_restart(view, policy):
+            if view.exited and not should_restart(view, policy):
                 break  # restartPolicy Never: the pod has failed
             await self._ensure(container, view, policy)
             break
@@ -197,7 +186,7 @@ class PodWorker:
                 continue
             if view.running:
                 continue
-            if view.exited and not _should_restart(view, policy):
+            if view.exited and not should_restart(view, policy):
                 continue
             await self._ensure(container, view, policy)
         phase = self._phase()
@@ -209,89 +198,6 @@ class PodWorker:
         else:
             self._update_probes()
         await self.write_status(terminal=self.terminal)
-
-    async def _sandbox_changed(self) -> bool:
-        """The sandbox died: start over in a new one (init containers too), as upstream's
-        computePodActions; with restartPolicy Never a pod that has run stays as it ended."""
-        self.sandbox_lost = False
-        await self.refresh()
-        policy = self.pod.spec.restart_policy if self.pod.spec else None
-        if policy == "Never" and self.ids:
-            self.terminal = True  # nothing may run again: the pod ends as its containers did
-            self.kubelet.probes.remove_pod(self.uid)
-            await self.write_status(terminal=True)
-            return False
-        service = self.kubelet.runtime.runtime_service
-        with contextlib.suppress(CRIError):
-            await service.remove_pod_sandbox(self.sandbox_id)
-        self.kubelet.sandboxes.pop(self.sandbox_id, None)
-        self.sandbox_id = ""
-        self.sandbox_attempt += 1
-        self.pod_ip = ""
-        for name, view in self.views.items():
-            if view.current is None:
-                continue
-            # Every container starts again in the new sandbox (init containers too), each
-            # counting a restart; the old instance, removed with its sandbox, is lastState.
-            if not view.init and not _should_restart(view, policy or "Always"):
-                self.ids.pop(name, None)  # done for good: keep its last status as it is
-                continue
-            view.previous, view.current = view.current, None
-            self.ids.pop(name, None)
-            self._previous_ids.pop(name, None)
-            view.restart_count += 1
-            view.ready = view.started = False
-        return True
-
-    async def _volumes(self) -> bool:
-        """Set up the pod's volumes before its sandbox (upstream's WaitForAttachAndMount)."""
-        kubelet = self.kubelet
-        if not kubelet.config.root_dir:
-            self.volume_paths = {}
-            return True
-        try:
-            self.volume_paths = await prepare_volumes(
-                kubelet.client, self.pod, kubelet.config.root_dir, host_ip=kubelet.config.node_ip
-            )
-        except (VolumeError, OSError) as exc:
-            self.event("Warning", "FailedMount", str(exc))
-            for view in self.views.values():
-                if view.current is None:
-                    view.waiting_reason, view.waiting_message = "ContainerCreating", ""
-            self.wake_after(kubelet.backoff.next(f"{self.uid}/volumes"))
-            return False
-        kubelet.backoff.reset(f"{self.uid}/volumes")
-        return True
-
-    async def _make_sandbox(self) -> bool:
-        kubelet = self.kubelet
-        config = sandbox_config(
-            self.pod,
-            attempt=self.sandbox_attempt,
-            log_dir=kubelet.config.log_dir,
-            node_hostname=kubelet.config.address_hostname,
-        )
-        service = kubelet.runtime.runtime_service
-        try:
-            self.sandbox_id = await service.run_pod_sandbox(config)
-            status = await service.pod_sandbox_status(self.sandbox_id)
-        except CRIError as exc:
-            log.warning("pod %s: creating sandbox: %s", self.key, exc)
-            self.sandbox_attempt += 1
-            for view in self.views.values():
-                view.waiting_reason, view.waiting_message = "ContainerCreating", ""
-            delay = kubelet.backoff.next(f"{self.uid}/sandbox")
-            self.wake_after(delay)
-            return False
-        self.sandbox_config = config
-        spec = self.pod.spec
-        assert spec is not None
-        if spec.host_network:
-            self.pod_ip = kubelet.config.node_ip
-        else:
-            self.pod_ip = status.network.ip if status.network is not None else ""
-        kubelet.sandboxes[self.sandbox_id] = self
-        return True
 
     async def refresh(self) -> None:
         service = self.kubelet.runtime.runtime_service
