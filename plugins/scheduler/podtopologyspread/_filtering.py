@@ -16,6 +16,7 @@ from kframe.scheduler import Code, NodeInfo, Status
 
 from ..names import POD_TOPOLOGY_SPREAD
 from ._common import Constraint, count_matching, has_all_keys, node_labels, pod_namespace
+from ._memo import Entry, NodeMemo, constraints_key
 from ._nodeinclusion import RequiredNodeAffinity, Tolerations
 
 __all__ = [
@@ -142,14 +143,33 @@ class PreFilterState:
 
 
 def calc_pre_filter_state(
-    pod: Pod, constraints: list[Constraint], nodes: Sequence[NodeInfo]
+    pod: Pod,
+    constraints: list[Constraint],
+    nodes: Sequence[NodeInfo],
+    memo: NodeMemo | None = None,
 ) -> PreFilterState:
-    """calPreFilterState over every node of the snapshot."""
+    """calPreFilterState over every node of the snapshot (each node's part from ``memo`` when
+    which nodes count does not depend on the pod's affinity or tolerations)."""
     s = PreFilterState(pod, constraints)
     ns = pod_namespace(pod)
     keys = s.keys
     indexed = list(enumerate(constraints))
     counts = s.counts
+    key = (
+        constraints_key("filter", ns, constraints)
+        if memo is not None
+        and not any(
+            c.honor_taints or (c.honor_affinity and not s.affinity.trivial) for c in constraints
+        )
+        else None
+    )
+    if memo is not None and key is not None:
+        sums = memo.sums(
+            key, nodes, len(constraints), lambda info: _filter_entry(info, constraints, keys, ns)
+        )
+        s.counts = [dict(tp) for tp in sums]
+        _set_paths(s)
+        return s
     for info in nodes:
         node = info.node
         if node is None:
@@ -164,11 +184,26 @@ def calc_pre_filter_state(
             value = labels[c.topology_key]
             tp = counts[i]
             tp[value] = tp.get(value, 0) + count_matching(info.pods, c, ns)
-    for i in range(len(constraints)):
-        paths = s.paths[i]
-        for value, num in counts[i].items():
-            paths.update(value, num)
+    _set_paths(s)
     return s
+
+
+def _filter_entry(
+    info: NodeInfo, constraints: Sequence[Constraint], keys: Sequence[str], ns: str
+) -> Entry:
+    """The node's part of calPreFilterState when every node with the keys counts."""
+    if info.node is None:
+        return ()
+    labels = node_labels(info.node)
+    if not has_all_keys(labels, keys):
+        return ()
+    return tuple((labels[c.topology_key], count_matching(info.pods, c, ns)) for c in constraints)
+
+
+def _set_paths(s: PreFilterState) -> None:
+    for paths, counts in zip(s.paths, s.counts, strict=True):
+        for value, num in counts.items():
+            paths.update(value, num)
 
 
 def filter_node(s: PreFilterState, node_info: NodeInfo) -> Status | None:

@@ -41,6 +41,7 @@ from ._filtering import (
     filter_node,
     update_with_pod,
 )
+from ._memo import NodeMemo
 from ._scoring import (
     PRE_SCORE_STATE_KEY,
     PreScoreState,
@@ -64,6 +65,7 @@ class PodTopologySpread:
 
     def __init__(self, args: PodTopologySpreadArgs, handle: Handle) -> None:
         self._handle = handle
+        self._memo = NodeMemo()
         self.system_defaulted = args.defaulting_type == SYSTEM_DEFAULTING
         self.default_constraints = (
             SYSTEM_DEFAULT_CONSTRAINTS if self.system_defaulted else args.default_constraints
@@ -107,7 +109,9 @@ class PodTopologySpread:
             )
         if not constraints:
             return Status(Code.SKIP)
-        state.write(PRE_FILTER_STATE_KEY, calc_pre_filter_state(pod, constraints, nodes))
+        state.write(
+            PRE_FILTER_STATE_KEY, calc_pre_filter_state(pod, constraints, nodes, self._memo)
+        )
         return None
 
     def _pre_filter_state(self, state: CycleState) -> PreFilterState | Status:
@@ -163,7 +167,7 @@ class PodTopologySpread:
         # Only non-system-default spreading requires nodes to have every topology key, so that
         # nodes without a zone label still get hostname spreading.
         require_all = own or not self.system_defaulted
-        s = calc_pre_score_state(pod, constraints, nodes, all_nodes, require_all)
+        s = calc_pre_score_state(pod, constraints, nodes, all_nodes, require_all, self._memo)
         state.write(PRE_SCORE_STATE_KEY, s)
         return None
 

@@ -16,6 +16,7 @@ from kframe.scheduler import MAX_NODE_SCORE, NodeInfo, NodeScore
 
 from ..names import POD_TOPOLOGY_SPREAD
 from ._common import Constraint, count_matching, has_all_keys, node_labels, pod_namespace
+from ._memo import Entry, NodeMemo, constraints_key
 from ._nodeinclusion import RequiredNodeAffinity, Tolerations
 
 __all__ = [
@@ -70,6 +71,7 @@ def calc_pre_score_state(
     filtered: Sequence[NodeInfo],
     all_nodes: Sequence[NodeInfo],
     require_all_topologies: bool,
+    memo: NodeMemo | None = None,
 ) -> PreScoreState:
     s = PreScoreState(constraints, pod_namespace(pod))
     keys = tuple(dict.fromkeys(c.topology_key for c in constraints))
@@ -96,6 +98,25 @@ def calc_pre_score_state(
     affinity = RequiredNodeAffinity(pod)
     tolerations = Tolerations(pod)
     ns = s.namespace
+    key = (
+        constraints_key(f"score/{require_all_topologies}", ns, constraints)
+        if memo is not None
+        and not any(
+            c.honor_taints or (c.honor_affinity and not affinity.trivial) for c in constraints
+        )
+        else None
+    )
+    if memo is not None and key is not None:
+        sums = memo.sums(
+            key,
+            all_nodes,
+            len(constraints),
+            lambda info: _score_entry(info, constraints, keys, ns, require_all_topologies),
+        )
+        for tp, total in zip(s.counts, sums, strict=True):
+            for value in tp:
+                tp[value] = total.get(value, 0)
+        return s
     for info in all_nodes:
         node = info.node
         if node is None:
@@ -122,6 +143,27 @@ def calc_pre_score_state(
                     continue
             tp[value] += count_matching(info.pods, c, ns)
     return s
+
+
+def _score_entry(
+    info: NodeInfo,
+    constraints: Sequence[Constraint],
+    keys: Sequence[str],
+    ns: str,
+    require_all_topologies: bool,
+) -> Entry:
+    """The node's part of the counting when every node counts: its value and matching pods
+    per constraint (hostname constraints, counted in Score, get 0)."""
+    labels = node_labels(info.node)
+    if require_all_topologies and not has_all_keys(labels, keys):
+        return ()
+    return tuple(
+        (
+            labels.get(c.topology_key, ""),
+            0 if c.is_hostname else count_matching(info.pods, c, ns),
+        )
+        for c in constraints
+    )
 
 
 def score_node(s: PreScoreState, node_info: NodeInfo) -> int:
