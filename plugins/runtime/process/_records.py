@@ -108,6 +108,8 @@ class ContainerRecord:
         self.attached: list[PipeSession] = []
         self.execs: set[Spawned] = set()
         self.supervisor: asyncio.Task[None] | None = None
+        self.starting = asyncio.Event()  # StartContainer has begun
+        self.started = asyncio.Event()  # ... and has finished (RUNNING or failed)
         self.done = asyncio.Event()  # set once EXITED and its output is drained
         self.cpu_sample: tuple[int, int] | None = None  # (wall ns, cpu ns) of the last stats
 

@@ -277,11 +277,19 @@ class ProcessRuntime:
 
     async def start_container(self, container_id: str) -> None:
         record = self._container(container_id)
-        if record.state != ContainerState.CREATED:
-            raise FailedPreconditionError(
-                f"container {container_id!r} is {record.state.name}, not CREATED"
-            )
+        if record.state != ContainerState.CREATED or record.starting.is_set():
+            state = "starting" if record.state == ContainerState.CREATED else record.state.name
+            raise FailedPreconditionError(f"container {container_id!r} is {state}, not CREATED")
         sandbox = self._sandbox(record.sandbox_id)
+        if sandbox.state != PodSandboxState.READY:
+            raise FailedPreconditionError(f"pod sandbox {sandbox.id!r} is not ready")
+        record.starting.set()  # a stop from here on waits for the start to finish
+        try:
+            await self._start(record, sandbox)
+        finally:
+            record.started.set()
+
+    async def _start(self, record: ContainerRecord, sandbox: SandboxRecord) -> None:
         cwd = record.config.working_dir
         if cwd and not os.path.isdir(cwd):
             raise self._fail_start(record, f"working directory {cwd!r} does not exist on the host")
@@ -377,6 +385,8 @@ class ProcessRuntime:
         record = self._containers.get(container_id)
         if record is None:
             return
+        if record.starting.is_set():
+            await record.started.wait()  # then stop what the start made of it
         if record.state == ContainerState.CREATED:
             record.exit(wall_nanos(self.clock), 0, exit_reason(0), "stopped before it started")
             return

@@ -467,3 +467,26 @@ def test_host_network_sandboxes_report_the_host_ip() -> None:
         assert not pod.rt.capabilities.pod_network
 
     run(body, {"network": "host", "host_ip": "192.0.2.7"})
+
+
+def test_a_sandbox_stopped_while_a_container_starts_leaves_nothing_running() -> None:
+    async def body(pod: Pod) -> None:
+        cid = await pod.create("sleep", "3600")
+        second = await pod.create("sleep", "3600", name="twice")
+        results = await asyncio.gather(
+            pod.rs.start_container(cid),
+            pod.rs.start_container(second),
+            pod.rs.start_container(second),
+            pod.rs.stop_pod_sandbox(pod.sid),
+            return_exceptions=True,
+        )
+        assert results[0] is None and results[1] is None and results[3] is None
+        assert isinstance(results[2], FailedPreconditionError)  # already starting
+        for c in (cid, second):
+            assert (await pod.rs.container_status(c)).state == ContainerState.EXITED
+        runtime = pod.rt
+        assert isinstance(runtime, ProcessRuntime)
+        spawned = runtime._containers[cid].spawned
+        assert spawned is not None and _live_members(spawned.pid) == []
+
+    run(body)
