@@ -30,6 +30,7 @@ from kframe.runtime import (
     KeyValue,
     LinuxContainerConfig,
     LinuxContainerResources,
+    LinuxContainerSecurityContext,
     NotFoundError,
     PodSandboxConfig,
     Runtime,
@@ -488,5 +489,41 @@ def test_a_sandbox_stopped_while_a_container_starts_leaves_nothing_running() -> 
         assert isinstance(runtime, ProcessRuntime)
         spawned = runtime._containers[cid].spawned
         assert spawned is not None and _live_members(spawned.pid) == []
+
+    run(body)
+
+
+def test_without_root_or_iproute2_sandboxes_fall_back_to_the_host_network(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import kframe_plugins.runtime.process as process
+
+    monkeypatch.setattr(process, "bridge_unavailable", lambda: "not running as root")
+    auto = process.make_network(process.ProcessRuntimeConfig(host_ip="192.0.2.9"))
+    assert isinstance(auto, process.HostNetwork) and not auto.pod_network
+    assert "not running as root" in auto.describe() and "192.0.2.9" in auto.describe()
+    with pytest.raises(FailedPreconditionError, match="network: 'bridge' is not possible here"):
+        process.make_network(process.ProcessRuntimeConfig(network="bridge"))
+
+
+def test_run_as_user_and_group() -> None:
+    require(os.geteuid() == 0, "changing the user needs root")
+
+    async def body(pod: Pod) -> None:
+        config = ContainerConfig(
+            metadata=ContainerMetadata(name="c"),
+            image=ImageSpec(image=IMAGE),
+            command=("sh", "-c", "echo $(id -u) $(id -g)"),
+            log_path="c/0.log",
+            linux=LinuxContainerConfig(
+                security_context=LinuxContainerSecurityContext(
+                    run_as_user=65534, run_as_group=65533
+                )
+            ),
+        )
+        cid = await pod.rs.create_container(pod.sid, config, pod.config)
+        await pod.rs.start_container(cid)
+        await pod.wait_exit(cid)
+        assert [line for _, _, line in pod.log()] == [b"65534 65533"]
 
     run(body)
