@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from kframe.bench._apiserver import ApiserverBench
+from kframe.bench._density import DensityBench
 from kframe.bench._kubelet import KubeletBench
 from kframe.bench._scheduler import SchedulerBench
 from kframe.bench._store import StoreBench
@@ -32,4 +33,5 @@ TARGETS: dict[str, Callable[[], BenchTarget]] = {
     "apiserver": ApiserverBench,
     "scheduler": SchedulerBench,
     "kubelet": KubeletBench,
+    "density": DensityBench,
 }
