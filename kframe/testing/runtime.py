@@ -347,6 +347,61 @@ class RuntimeConformance:
 
         self._run(runtime_factory, body)
 
+    def test_a_new_attempt_beside_the_old_container(self, runtime_factory: RuntimeOpener) -> None:
+        # The kubelet creates attempt N+1 of a restarting container before it removes attempt N.
+        async def body(rt: Runtime) -> None:
+            rs = rt.runtime_service
+            sid = await rs.run_pod_sandbox(sandbox_config())
+            first = await self._running(rt, sid, "app", labels={"tier": "web"})
+            await rs.stop_container(first, timeout=0)
+            second = await self._running(rt, sid, "app", attempt=1)
+            assert second != first
+            attempts = {
+                c.id: c.metadata.attempt
+                for c in await rs.list_containers(ContainerFilter(pod_sandbox_id=sid))
+            }
+            assert attempts == {first: 0, second: 1}
+            old = await rs.container_status(first)
+            assert old.labels.get("tier") == "web", "labels are kept as given"
+            assert old.image.image == self.image
+            assert (await rs.container_status(second)).state == ContainerState.RUNNING
+
+        self._run(runtime_factory, body)
+
+    def test_remove_without_stop_kills_first(self, runtime_factory: RuntimeOpener) -> None:
+        async def body(rt: Runtime) -> None:
+            rs = rt.runtime_service
+            sid = await rs.run_pod_sandbox(sandbox_config())
+            alone = await self._running(rt, sid, "alone")
+            await rs.remove_container(alone)  # RUNNING: killed, then removed
+            with pytest.raises(NotFoundError):
+                await rs.container_status(alone)
+            inside = await self._running(rt, sid, "inside")
+            await rs.remove_pod_sandbox(sid)  # READY, with a RUNNING container
+            with pytest.raises(NotFoundError):
+                await rs.container_status(inside)
+            with pytest.raises(NotFoundError):
+                await rs.pod_sandbox_status(sid)
+            assert await rs.list_containers() == [] and await rs.list_pod_sandbox() == []
+
+        self._run(runtime_factory, body)
+
+    def test_runtimes_from_one_factory_share_nothing(self, runtime_factory: RuntimeOpener) -> None:
+        # One process may host 1,000 kubelets, each with a runtime from the same factory.
+        async def body(rt: Runtime) -> None:
+            other = await runtime_factory()
+            try:
+                sid = await rt.runtime_service.run_pod_sandbox(sandbox_config())
+                await self._running(rt, sid)
+                assert await other.runtime_service.list_pod_sandbox() == []
+                assert await other.runtime_service.list_containers() == []
+                with pytest.raises(NotFoundError):
+                    await other.runtime_service.pod_sandbox_status(sid)
+            finally:
+                await other.close()
+
+        self._run(runtime_factory, body)
+
     # -- exec, attach, logs ---------------------------------------------------------------------
 
     def test_exec_sync(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import os
+import tracemalloc
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 import pytest
 
 from kframe.client import FakeClock
+from kframe.registry import build_registry
 from kframe.runtime import (
     NETWORK_READY,
     RUNTIME_READY,
@@ -409,3 +411,35 @@ def test_logs_in_cri_format(tmp_path: Path) -> None:
         ]
 
     run(body)
+
+
+# -- many nodes in one process -------------------------------------------------------------------
+
+
+def test_a_thousand_fake_runtimes_are_cheap_and_independent() -> None:
+    async def main() -> None:
+        factory = build_registry().get("runtime", "fake").factory
+        assert callable(factory)
+        tracemalloc.start()
+        try:
+            before = tracemalloc.get_traced_memory()[0]
+            runtimes = [await factory(RuntimeOptions(node_name=f"n{i}")) for i in range(1000)]
+            per_runtime = (tracemalloc.get_traced_memory()[0] - before) / 1000
+        finally:
+            tracemalloc.stop()
+        assert per_runtime < 20_000, f"an empty fake runtime takes {per_runtime:.0f} bytes"
+        for rt in runtimes[:50]:
+            sc = sandbox_config()
+            sid = await rt.runtime_service.run_pod_sandbox(sc)
+            await rt.runtime_service.create_container(sid, container_config(), sc)
+        ips = {
+            (await rt.runtime_service.pod_sandbox_status(s.id)).network
+            for rt in runtimes[:50]
+            for s in await rt.runtime_service.list_pod_sandbox()
+        }
+        assert len(ips) == 1, "every node hands out the first address of its own pod CIDR"
+        assert await runtimes[50].runtime_service.list_pod_sandbox() == []
+        for rt in runtimes:
+            await rt.close()
+
+    asyncio.run(main())
