@@ -10,7 +10,9 @@ DATA_DIR=${KFRAME_DATA_DIR:-$PWD/.kframe}
 PORT=${KFRAME_PORT:-6443}
 KUBECONFIG_PATH="$DATA_DIR/kubeconfig"
 
-kframe up --data-dir "$DATA_DIR" --port "$PORT" &
+# Two nodes whose kubelets run pods as real processes (each pod in its own network namespace
+# when run as root; on the host network otherwise).
+kframe up --data-dir "$DATA_DIR" --port "$PORT" --nodes 2 --runtime process &
 KFRAME_PID=$!
 trap 'kill -TERM $KFRAME_PID 2>/dev/null; wait $KFRAME_PID' EXIT INT TERM
 
@@ -25,11 +27,16 @@ done
 
 kubectl --kubeconfig "$KUBECONFIG_PATH" apply -f examples/demo/workload.yaml
 kubectl --kubeconfig "$KUBECONFIG_PATH" get deployments,services,configmaps -n demo
-kubectl --kubeconfig "$KUBECONFIG_PATH" wait -n demo pod/hello --for=condition=PodScheduled \
-  --timeout=30s >/dev/null
-kubectl --kubeconfig "$KUBECONFIG_PATH" get nodes
-kubectl --kubeconfig "$KUBECONFIG_PATH" get pods -n demo -o wide
-kubectl --kubeconfig "$KUBECONFIG_PATH" get events -n demo --field-selector reason=Scheduled
+K="kubectl --kubeconfig $KUBECONFIG_PATH"
+$K wait -n demo pod/hello --for=condition=Ready --timeout=60s >/dev/null
+$K wait -n demo pod/greet --for=jsonpath='{.status.phase}'=Succeeded --timeout=60s >/dev/null
+$K get nodes
+$K get pods -n demo -o wide
+$K get events -n demo --field-selector reason=Scheduled
+POD_IP=$($K get pod -n demo hello -o jsonpath='{.status.podIP}')
+echo "GET http://$POD_IP:8080/ answers $(python3 -c "import urllib.request as u; print(u.urlopen('http://$POD_IP:8080/', timeout=5).status)")"
+echo "kubectl logs demo/greet: $($K logs -n demo greet)"
+echo "kubectl exec demo/hello: $($K exec -n demo hello -- sh -c 'echo $GREETING')"
 echo
 echo "kframe is running. In another shell: kubectl --kubeconfig $KUBECONFIG_PATH get all -A"
 echo "Ctrl-C stops it; the state stays in $DATA_DIR."

@@ -180,10 +180,12 @@ class NodeProxy:
         url = await self._locate(pod, path, options.kubelet_query())
         if url is None:
             raise errors.bad_request(f"pod {name} does not have a host assigned")
-        if not web.WebSocketResponse().can_prepare(request).ok:
-            raise errors.bad_request(UPGRADE_REQUIRED.format(sub=subresource))
         offered = request.headers.get("Sec-WebSocket-Protocol", "")
         protocols = [p.strip() for p in offered.split(",") if p.strip()]
+        # Probe with the client's own protocols: a probe knowing none makes aiohttp warn that
+        # they "don't overlap" on every exec.
+        if not web.WebSocketResponse(protocols=protocols).can_prepare(request).ok:
+            raise errors.bad_request(UPGRADE_REQUIRED.format(sub=subresource))
         refused: list[str] = []
 
         async def keep_refusal(
