@@ -21,7 +21,6 @@ from collections.abc import Sequence
 
 from kframe.runtime import (
     NETWORK_READY,
-    REASON_OOM_KILLED,
     RUNTIME_READY,
     AlreadyExistsError,
     AttachRequest,
@@ -49,7 +48,6 @@ from kframe.runtime import (
     RuntimeCondition,
     RuntimeConfig,
     RuntimeStatus,
-    StreamChannel,
     StreamSession,
     VersionResponse,
     exit_reason,
@@ -58,13 +56,14 @@ from kframe.runtime import (
 
 from ._cgroups import Cgroups
 from ._config import ProcessRuntimeConfig
-from ._exec import ProcessSession, collect, drain, feed_stdin, run_session
+from ._exec import ProcessSession, collect, feed_stdin, run_session
 from ._images import ProcessImages
-from ._logs import FdReader, LineSplitter, LogFile
+from ._logs import LogFile
 from ._network import HostNetwork, Network, SandboxNet, detect_host_ip
-from ._process import DEFAULT_PATH, Spawned, command_line, exit_code_of, resolve, spawn
+from ._process import DEFAULT_PATH, Spawned, command_line, resolve, spawn
 from ._records import ContainerRecord, SandboxRecord
 from ._stats import container_stats
+from ._supervise import supervise
 
 __all__ = ["CGROUP_CONDITION", "NO_COMMAND", "ProcessRuntime"]
 
@@ -327,54 +326,9 @@ class ProcessRuntime:
             raise self._fail_start(record, f"{e.strerror or e}: {e.filename or program}") from None
         record.state = ContainerState.RUNNING
         record.started_at = wall_nanos(self.clock)
-        record.supervisor = self._spawn_task(self._supervise(record))
-
-    async def _pump(self, record: ContainerRecord, reader: FdReader | None, stream: str) -> None:
-        if reader is None:
-            return
-        channel = StreamChannel.STDOUT if stream == "stdout" else StreamChannel.STDERR
-        splitter = LineSplitter(self.config.max_log_line)
-        try:
-            while data := await reader.read():
-                if record.log is not None:
-                    record.log.write(stream, splitter.feed(data))
-                for session in list(record.attached):
-                    session.send(channel, data)
-        finally:
-            if record.log is not None:
-                record.log.write(stream, splitter.end())
-
-    async def _supervise(self, record: ContainerRecord) -> None:
-        """Wait for the container's process; when it exits, the rest of the container goes."""
-        spawned = record.spawned
-        assert spawned is not None
-        loop = asyncio.get_running_loop()
-        pumps = [
-            loop.create_task(self._pump(record, spawned.out, "stdout")),
-            loop.create_task(self._pump(record, spawned.err, "stderr")),
-        ]
-        try:
-            returncode = await spawned.proc.wait()
-        finally:
-            finished = wall_nanos(self.clock)
-            # As when a pid namespace's init exits: every other process of the container dies.
-            spawned.signal_group(signal.SIGKILL)
-            if record.cgroup is not None:
-                record.cgroup.kill()
-            for ex in list(record.execs):
-                ex.signal_group(signal.SIGKILL)
-            await asyncio.shield(drain(pumps))
-            spawned.close()
-            if record.log is not None:
-                record.log.close()
-        code = exit_code_of(returncode)
-        reason, message = exit_reason(code), ""
-        if record.cgroup is not None and record.cgroup.oom_kills() > 0:
-            reason, message = REASON_OOM_KILLED, "the container's memory limit was reached"
-        record.exit(finished, code, reason, message)
-        for session in record.attached:
-            session.finish(code)
-        record.attached.clear()
+        record.supervisor = self._spawn_task(
+            supervise(record, self.clock, self.config.max_log_line)
+        )
 
     async def _drop_cgroup(self, record: ContainerRecord) -> None:
         if record.cgroup is not None:
