@@ -151,13 +151,15 @@ async def _heartbeat(client: InProcessClient, leases: LeaseWatch, p: _Params) ->
     cpu = time.process_time()
     leases.open_window()
     await asyncio.sleep(p.heartbeat_seconds)
-    leases.close_window()
+    # The kubelet renews every 10 s jittered by up to 4% (wait.JitterUntil's factor 0.04).
+    leases.close_window(RENEW_INTERVAL_S * 1.04)
     cpu_pct = 100 * (time.process_time() - cpu) / p.heartbeat_seconds
-    expected = p.nodes * p.heartbeat_seconds / RENEW_INTERVAL_S
     return {
         "heartbeat_s": p.heartbeat_seconds,
         "lease_renewals": leases.renewals,
-        "lease_renewals_expected": round(expected, 1),
+        "lease_renewals_expected": leases.due,
+        "lease_renewals_nominal": round(p.nodes * p.heartbeat_seconds / RENEW_INTERVAL_S, 1),
+        "nodes_behind": leases.behind,
         "renew_max_gap_s": round(leases.max_gap, 3),
         "renew_max_lag_ms": round(max(leases.max_gap - RENEW_INTERVAL_S, 0.0) * 1000, 1),
         "heartbeat_cpu_pct": round(cpu_pct, 2),

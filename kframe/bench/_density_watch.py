@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as _dt
+import math
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -82,9 +83,9 @@ class PodStartupWatch:
 class LeaseWatch:
     """Renewals of every Lease in ``kube-node-lease`` as a watch sees them.
 
-    Between :meth:`open_window` and :meth:`close_window` it counts renewals and the largest
-    gap between two observed renewals of one node (a node not heard of since the window
-    opened counts from its last renewal to the close).
+    Between :meth:`open_window` and :meth:`close_window` it counts renewals, those each node
+    owed, and the largest gap between two observed renewals of one node (a node not heard of
+    since the window opened counts from its last renewal to the close).
     """
 
     def __init__(self, client: Client) -> None:
@@ -94,6 +95,10 @@ class LeaseWatch:
         self.window_open: float | None = None
         self.renewals = 0
         self.max_gap = 0.0
+        self._before: dict[str, float] = {}
+        self._counts: dict[str, int] = {}
+        self.due = 0
+        self.behind = 0
         self.ready = asyncio.Event()
 
     def _observe(self, obj: Mapping[str, Any]) -> None:
@@ -111,6 +116,7 @@ class LeaseWatch:
         if self.window_open is None:
             return
         self.renewals += 1
+        self._counts[name] = self._counts.get(name, 0) + 1
         if previous is not None:
             self.max_gap = max(self.max_gap, now - previous)
 
@@ -118,11 +124,21 @@ class LeaseWatch:
         self.window_open = time.perf_counter()
         self.renewals = 0
         self.max_gap = 0.0
+        self._before = dict(self.last)
+        self._counts = {}
 
-    def close_window(self) -> None:
+    def close_window(self, interval: float) -> None:
+        """Close the window; ``due`` is how many renewals the nodes known at its opening owed
+        in it at ``interval`` (the longest the kubelet waits), ``behind`` the nodes short."""
         now = time.perf_counter()
         for seen in self.last.values():
             self.max_gap = max(self.max_gap, now - seen)
+        self.due = self.behind = 0
+        for name, seen in self._before.items():
+            owed = math.floor((now - seen) / interval)
+            self.due += owed
+            if self._counts.get(name, 0) < owed:
+                self.behind += 1
         self.window_open = None
 
     def fresh(self, within: float) -> int:

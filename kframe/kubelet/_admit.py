@@ -9,6 +9,8 @@ is failed with that reason and the message ``Pod was rejected: <why>``.
 
 from __future__ import annotations
 
+import functools
+import weakref
 from collections.abc import Iterable, Mapping, Sequence
 
 import attrs
@@ -21,7 +23,7 @@ from kframe.api import (
     pod_requests,
     to_dict,
 )
-from kframe.api.models import Pod, Taint
+from kframe.api.models import Pod, PodSpec, Taint
 
 __all__ = ["AdmitResult", "admit_pod"]
 
@@ -69,6 +71,28 @@ def _amount(name: str, quantity: Quantity) -> int:
     return quantity.milli_value() if name == "cpu" else quantity.value()
 
 
+# id(spec) -> (the spec, its requests as amounts): every admission sums the requests of every
+# pod admitted before it, and encoding each of those specs again made admission O(pods) per
+# pod (kframe bench density: 3.6 ms a pod at 15 pods a node). Entries go with their spec.
+_REQUESTED: dict[int, tuple[weakref.ref[PodSpec], dict[str, int]]] = {}
+
+
+def _requested(pod: Pod) -> dict[str, int]:
+    spec = pod.spec
+    assert spec is not None
+    key = id(spec)
+    hit = _REQUESTED.get(key)
+    if hit is not None and hit[0]() is spec:
+        return hit[1]
+    amounts = {name: _amount(name, q) for name, q in pod_requests(to_dict(spec)).items()}
+    _REQUESTED[key] = (weakref.ref(spec, functools.partial(_forget, key)), amounts)
+    return amounts
+
+
+def _forget(key: int, _gone: object) -> None:
+    _REQUESTED.pop(key, None)
+
+
 def admit_pod(
     pod: Pod,
     *,
@@ -86,11 +110,11 @@ def admit_pod(
     allowed_pods = alloc["pods"].value() if "pods" in alloc else 110
     if len(admitted) + 1 > allowed_pods:
         return _insufficient("pods", 1, len(admitted), allowed_pods)
-    wanted = pod_requests(to_dict(pod).get("spec") or {})
+    wanted = pod_requests(to_dict(spec))
     used: dict[str, int] = {}
     for other in admitted:
-        for name, q in pod_requests(to_dict(other).get("spec") or {}).items():
-            used[name] = used.get(name, 0) + _amount(name, q)
+        for name, amount in _requested(other).items():
+            used[name] = used.get(name, 0) + amount
     order = ["cpu", "memory", "ephemeral-storage"]
     names = order + sorted(n for n in wanted if n not in order)
     for name in names:
