@@ -24,12 +24,24 @@ from collections.abc import Mapping, Sequence
 
 import attrs
 
+from kframe.runtime import Mount
+
 from ._cgroups import ContainerCgroup
 from ._logs import FdReader, wake
 
-__all__ = ["FdWriter", "Spawned", "command_line", "exit_code_of", "resolve", "spawn"]
+__all__ = [
+    "FdWriter",
+    "prepare_mounts",
+    "Spawned",
+    "command_line",
+    "exit_code_of",
+    "resolve",
+    "spawn",
+]
 
 SETPRIV = shutil.which("setpriv")
+UNSHARE = shutil.which("unshare")
+NSENTER = shutil.which("nsenter")
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 
@@ -40,19 +52,62 @@ def command_line(
     cgroup: ContainerCgroup | None = None,
     uid: int | None = None,
     gid: int | None = None,
+    mounts: Sequence[Mount] = (),
 ) -> list[str]:
-    """The full argv that runs ``argv`` in the sandbox network, cgroup and user."""
+    """The full argv that runs ``argv`` in the sandbox network, cgroup, mounts and user.
+
+    ``mounts`` are bind mounts in a mount namespace of the process's own (host mounts still
+    propagate in, its own never out); their mount points must exist.
+    """
     out = list(enter)
+    script = ""
     if cgroup is not None:
         files = cgroup.procs_files
-        joins = "".join(f"{{ echo $$ >{shlex.quote(p)}; }} 2>/dev/null; " for p in files)
-        out += ["/bin/sh", "-c", joins + 'exec "$@"', "kframe-init"]
+        script += "".join(f"{{ echo $$ >{shlex.quote(p)}; }} 2>/dev/null; " for p in files)
+    if mounts:
+        out += [UNSHARE or "unshare", "--mount", "--propagation", "slave", "--"]
+        for m in mounts:
+            host, target = shlex.quote(m.host_path), shlex.quote(m.container_path)
+            script += f"mount --bind {host} {target} || exit 128; "
+            if m.readonly:
+                script += f"mount -o remount,bind,ro {target} || exit 128; "
+    if script:
+        out += ["/bin/sh", "-c", script + 'exec "$@"', "kframe-init"]
     if SETPRIV is not None:
         out += [SETPRIV, "--pdeathsig", "KILL"]
         if uid is not None:
             out += [f"--reuid={uid}", f"--regid={gid if gid is not None else 0}", "--clear-groups"]
         out.append("--")
     return out + list(argv)
+
+
+def prepare_mounts(mounts: Sequence[Mount]) -> list[Mount]:
+    """The bind mounts to make, their mount points created; ValueError says what is wrong.
+
+    As a runtime creates a missing mount point in the image, a missing ``container_path`` is
+    created on the host: an empty directory (an empty file for a file), which the bind mount
+    covers only inside the container. A mount of a path onto itself is left out.
+    """
+    out = []
+    for m in mounts:
+        if not m.host_path or not m.container_path:
+            continue
+        if not os.path.isabs(m.container_path):
+            raise ValueError(f"mount point {m.container_path!r} is not an absolute path")
+        if not os.path.exists(m.host_path):
+            raise ValueError(f"mount source {m.host_path!r} does not exist")
+        if os.path.realpath(m.host_path) == os.path.realpath(m.container_path):
+            continue
+        try:
+            if os.path.isdir(m.host_path):
+                os.makedirs(m.container_path, exist_ok=True)
+            elif not os.path.exists(m.container_path):
+                os.makedirs(os.path.dirname(m.container_path), exist_ok=True)
+                open(m.container_path, "a").close()
+        except OSError as e:
+            raise ValueError(f"cannot create mount point {m.container_path!r}: {e.strerror}") from e
+        out.append(m)
+    return out
 
 
 def resolve(program: str, env: Mapping[str, str], cwd: str) -> str | None:

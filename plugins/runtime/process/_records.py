@@ -103,6 +103,7 @@ class ContainerRecord:
         self.gid = ctx.run_as_group if ctx else None
         # While it runs:
         self.spawned: Spawned | None = None
+        self.own_mounts = False  # in a mount namespace of its own, with the bind mounts
         self.cgroup: ContainerCgroup | None = None
         self.log: LogFile | None = None
         self.attached: list[PipeSession] = []

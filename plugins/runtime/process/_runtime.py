@@ -39,6 +39,7 @@ from kframe.runtime import (
     FailedPreconditionError,
     InvalidArgumentError,
     LinuxContainerResources,
+    Mount,
     NotFoundError,
     PodSandbox,
     PodSandboxConfig,
@@ -60,7 +61,16 @@ from ._exec import ProcessSession, collect, feed_stdin, run_session
 from ._images import ProcessImages
 from ._logs import LogFile
 from ._network import HostNetwork, Network, SandboxNet, detect_host_ip
-from ._process import DEFAULT_PATH, Spawned, command_line, resolve, spawn
+from ._process import (
+    DEFAULT_PATH,
+    NSENTER,
+    UNSHARE,
+    Spawned,
+    command_line,
+    prepare_mounts,
+    resolve,
+    spawn,
+)
 from ._records import ContainerRecord, SandboxRecord
 from ._stats import container_stats
 from ._supervise import supervise
@@ -74,6 +84,8 @@ NO_COMMAND = (
     "container has no command: the process runtime runs commands on the host filesystem "
     "and does not read image entrypoints"
 )
+#: Bind mounts need root, unshare (a mount namespace per container) and nsenter (for execs).
+MOUNTS_POSSIBLE = os.geteuid() == 0 and UNSHARE is not None and NSENTER is not None
 START_ERROR = "StartError"  # containerd's reason for a container that could not start
 
 
@@ -299,6 +311,13 @@ class ProcessRuntime:
             )
         if record.uid is not None and shutil.which("setpriv") is None:
             raise self._fail_start(record, "runAsUser needs setpriv (util-linux) on the host")
+        mounts: list[Mount] = []
+        if record.config.mounts and MOUNTS_POSSIBLE:
+            try:
+                mounts = prepare_mounts(record.config.mounts)
+            except ValueError as e:
+                raise self._fail_start(record, str(e)) from None
+        record.own_mounts = bool(mounts)
         record.cgroup = self.cgroups.create(record.id)
         if record.cgroup is not None and record.resources is not None:
             failed = record.cgroup.apply(record.resources)
@@ -309,6 +328,7 @@ class ProcessRuntime:
             cgroup=record.cgroup,
             uid=record.uid,
             gid=record.gid,
+            mounts=mounts,
         )
         try:
             record.log = LogFile(record.log_path)
@@ -420,9 +440,14 @@ class ProcessRuntime:
             raise FailedPreconditionError(
                 f'exec: "{cmd[0]}": executable file not found in $PATH on the host'
             )
+        enter = self.network.enter(sandbox.net)
+        if record.own_mounts and record.spawned is not None and NSENTER is not None:
+            # The container's mounts are in its own mount namespace: join it (and its network).
+            wd = [f"--wd={cwd}"] if cwd else []
+            enter = [NSENTER, f"--target={record.spawned.pid}", "--mount", "--net", *wd, "--"]
         argv = command_line(
             cmd,
-            enter=self.network.enter(sandbox.net),
+            enter=enter,
             cgroup=record.cgroup,
             uid=record.uid,
             gid=record.gid,

@@ -31,6 +31,7 @@ from kframe.runtime import (
     LinuxContainerConfig,
     LinuxContainerResources,
     LinuxContainerSecurityContext,
+    Mount,
     NotFoundError,
     PodSandboxConfig,
     Runtime,
@@ -525,5 +526,46 @@ def test_run_as_user_and_group() -> None:
         await pod.rs.start_container(cid)
         await pod.wait_exit(cid)
         assert [line for _, _, line in pod.log()] == [b"65534 65533"]
+
+    run(body)
+
+
+def test_volumes_are_bind_mounted_in_the_containers_own_mount_namespace() -> None:
+    require(os.geteuid() == 0, "bind mounts need root")
+
+    async def body(pod: Pod) -> None:
+        with tempfile.TemporaryDirectory() as d:
+            os.makedirs(f"{d}/volume")
+            with open(f"{d}/volume/settings", "w") as f:
+                f.write("from the volume\n")
+            target = f"{d}/mnt/config"  # missing: created as the mount point
+            config = ContainerConfig(
+                metadata=ContainerMetadata(name="c"),
+                image=ImageSpec(image=IMAGE),
+                command=(
+                    "sh",
+                    "-c",
+                    f"cat {target}/settings; touch {target}/x || echo ro; sleep 3600",
+                ),
+                log_path="c/0.log",
+                mounts=(Mount(container_path=target, host_path=f"{d}/volume", readonly=True),),
+            )
+            cid = await pod.rs.create_container(pod.sid, config, pod.config)
+            await pod.rs.start_container(cid)
+            await pod.wait_log(b"ro")
+            assert b"from the volume" in [line for _, _, line in pod.log()]
+            assert os.listdir(target) == []  # the host sees only the empty mount point
+            out = await pod.rs.exec_sync(cid, ["cat", f"{target}/settings"], 5)
+            assert out.stdout == b"from the volume\n"  # execs join the container's mounts
+            missing = ContainerConfig(
+                metadata=ContainerMetadata(name="m"),
+                image=ImageSpec(image=IMAGE),
+                command=("true",),
+                mounts=(Mount(container_path="/x", host_path=f"{d}/no-such"),),
+            )
+            bad = await pod.rs.create_container(pod.sid, missing, pod.config)
+            with pytest.raises(ContainerStartError, match="does not exist"):
+                await pod.rs.start_container(bad)
+            await pod.rs.stop_container(cid, 0)
 
     run(body)
