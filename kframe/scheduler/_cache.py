@@ -6,7 +6,8 @@ bound pod then confirms it, and a failed binding forgets it.
 
 The cycle's :class:`Snapshot` holds the cache's own NodeInfo objects rather than copies: a
 scheduling cycle runs without awaiting, so nothing can change the cache while it reads. The
-snapshot's node list is rebuilt only when nodes come or go or a node's affinity lists change.
+snapshot's node list is rebuilt only when nodes come, go or change; when only which nodes have
+pods with affinity changed, just those short lists are.
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ class SchedulerCache:
         self._pods: dict[str, tuple[str, bool]] = {}
         self._images: dict[str, ImageStateSummary] = {}
         self._snapshot = Snapshot(())
-        self._stale = True
+        self._stale = True  # nodes came, went or changed: the node list is made again
+        self._stale_affinity = False  # only which nodes have pods with affinity changed
 
     # -- nodes ------------------------------------------------------------------------------
 
@@ -122,7 +124,7 @@ class SchedulerCache:
         info.add_pod(pod_info)
         self._pods[pod_info.key] = (node_name, assumed)
         if had != (bool(info.pods_with_affinity), bool(info.pods_with_required_anti_affinity)):
-            self._stale = True
+            self._stale_affinity = True
 
     def _unplace(self, key: str) -> PodInfo | None:
         state = self._pods.pop(key, None)
@@ -134,7 +136,7 @@ class SchedulerCache:
         had = (bool(info.pods_with_affinity), bool(info.pods_with_required_anti_affinity))
         removed = info.remove_pod(key)
         if had != (bool(info.pods_with_affinity), bool(info.pods_with_required_anti_affinity)):
-            self._stale = True
+            self._stale_affinity = True
         if info.node is None and not info.pods:
             del self._nodes[state[0]]
         return removed
@@ -145,7 +147,10 @@ class SchedulerCache:
         """The nodes for the next cycle (the same object until nodes or affinity lists change)."""
         if self._stale:
             self._snapshot = Snapshot(self._nodes.values())
-            self._stale = False
+            self._stale = self._stale_affinity = False
+        elif self._stale_affinity:
+            self._snapshot = self._snapshot.with_affinity_lists_updated()
+            self._stale_affinity = False
         return self._snapshot
 
     def node_names(self) -> list[str]:

@@ -8,6 +8,7 @@ feasible nodes it has not looked at one zone only.
 from __future__ import annotations
 
 import builtins
+import operator
 from collections.abc import Iterable
 
 from kframe.api.models import Node, Pod
@@ -40,6 +41,10 @@ def zone_key(node: Node) -> str:
     return f"{region}:\x00:{zone}"
 
 
+_WITH_AFFINITY = operator.attrgetter("pods_with_affinity")
+_WITH_ANTI_AFFINITY = operator.attrgetter("pods_with_required_anti_affinity")
+
+
 def _tree_order(infos: list[NodeInfo]) -> list[NodeInfo]:
     zones: dict[str, list[NodeInfo]] = {}
     for info in infos:
@@ -62,10 +67,19 @@ class Snapshot:
     def __init__(self, infos: Iterable[NodeInfo]) -> None:
         self._list = _tree_order([i for i in infos if i.node is not None])
         self._by_name = {info.name: info for info in self._list}
-        self._with_affinity = [i for i in self._list if i.pods_with_affinity]
-        self._with_required_anti_affinity = [
-            i for i in self._list if i.pods_with_required_anti_affinity
-        ]
+        self._with_affinity = list(filter(_WITH_AFFINITY, self._list))
+        self._with_required_anti_affinity = list(filter(_WITH_ANTI_AFFINITY, self._list))
+
+    def with_affinity_lists_updated(self) -> Snapshot:
+        """The same nodes in the same order, with the short lists made again: for when only
+        the pods on nodes changed (upstream UpdateSnapshot without updateAllLists), so the node
+        tree is not walked again."""
+        other = Snapshot.__new__(Snapshot)
+        other._list = self._list
+        other._by_name = self._by_name
+        other._with_affinity = list(filter(_WITH_AFFINITY, self._list))
+        other._with_required_anti_affinity = list(filter(_WITH_ANTI_AFFINITY, self._list))
+        return other
 
     @classmethod
     def build(cls, nodes: Iterable[Node], pods: Iterable[Pod | PodInfo] = ()) -> Snapshot:

@@ -103,25 +103,27 @@ class NodeMemo:
             moved = list(map(operator.ne, generations, last.generations))
             find = moved.index
             entries = last.entries
-            complete = True
+            moved_at: list[int] = []
             i = -1
-            with contextlib.suppress(ValueError):
+            with contextlib.suppress(ValueError):  # index() past the last moved node
                 while True:
                     i = find(True, i + 1)
-                    info = nodes[i]
-                    new = get(info.generation)
-                    if new is None:
-                        new = table[info.generation] = entry_of(info)
-                    old = entries[i]
-                    if len(new) != len(old) or any(
-                        n[0] != o[0] for n, o in zip(new, old, strict=True)
-                    ):
-                        complete = False  # a value changed: the first occurrences may move
-                        break
+                    moved_at.append(i)
+            complete = True
+            for i in moved_at:
+                info = nodes[i]
+                new = get(info.generation)
+                if new is None:
+                    new = table[info.generation] = entry_of(info)
+                old = entries[i]
+                if len(new) != len(old) or any(n[0] != o[0] for n, o in zip(new, old, strict=True)):
+                    complete = False  # a value changed: the first occurrences may move
+                    break
+                if new:  # () both times counts nothing
                     for tp, (value, num), (_, was) in zip(last.sums, new, old, strict=True):
                         if num != was:
                             tp[value] += num - was
-                    entries[i] = new
+                entries[i] = new
             if complete:
                 last.generations = generations
                 return last.sums
