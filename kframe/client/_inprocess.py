@@ -138,11 +138,14 @@ class InProcessClient:
 def _typed(storage: Any, obj: dict[str, Any], cls: type[T]) -> T:
     """``decode(obj, cls)``, or the model the storage decoded that version to when it wrote it
     (frozen, so shared): a watch event or a read of what was just written is not decoded
-    again."""
+    again. A version decoded here is remembered too: the next watcher of the same event (a
+    kubelet fleet's pod informer, the scheduler's, ...) takes it as well."""
     typed = storage.recalled(obj)
     if type(typed) is cls:
         return typed
-    return decode(obj, cls)
+    typed = decode(obj, cls)
+    storage.remember(obj, typed)
+    return typed
 
 
 def _options(
