@@ -37,6 +37,7 @@ __all__ = [
     "exit_code_of",
     "resolve",
     "spawn",
+    "wait_setup",
 ]
 
 SETPRIV = shutil.which("setpriv")
@@ -53,19 +54,27 @@ def command_line(
     uid: int | None = None,
     gid: int | None = None,
     mounts: Sequence[Mount] = (),
+    hostname: str = "",
 ) -> list[str]:
     """The full argv that runs ``argv`` in the sandbox network, cgroup, mounts and user.
 
     ``mounts`` are bind mounts in a mount namespace of the process's own (host mounts still
-    propagate in, its own never out); their mount points must exist.
+    propagate in, its own never out); their mount points must exist. ``hostname`` is set in a
+    UTS namespace of its own.
     """
     out = list(enter)
     script = ""
     if cgroup is not None:
         files = cgroup.procs_files
         script += "".join(f"{{ echo $$ >{shlex.quote(p)}; }} 2>/dev/null; " for p in files)
+    if mounts or hostname:
+        out.append(UNSHARE or "unshare")
+        out += ["--uts"] if hostname else []
+        out += ["--mount", "--propagation", "slave"] if mounts else []
+        out.append("--")
+    if hostname:
+        script += f"echo {shlex.quote(hostname)} >/proc/sys/kernel/hostname || exit 128; "
     if mounts:
-        out += [UNSHARE or "unshare", "--mount", "--propagation", "slave", "--"]
         for m in mounts:
             host, target = shlex.quote(m.host_path), shlex.quote(m.container_path)
             script += f"mount --bind {host} {target} || exit 128; "
@@ -108,6 +117,31 @@ def prepare_mounts(mounts: Sequence[Mount]) -> list[Mount]:
             raise ValueError(f"cannot create mount point {m.container_path!r}: {e.strerror}") from e
         out.append(m)
     return out
+
+
+def _in_wrapper(pid: int) -> bool:
+    """Whether the process still runs one of :func:`command_line`'s setup steps."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            argv = f.read().split(b"\0")
+    except OSError:
+        return False  # gone
+    first = argv[0].decode(errors="replace")
+    if first in (NSENTER, UNSHARE, SETPRIV, "ip"):
+        return True
+    return first == "/bin/sh" and len(argv) > 3 and argv[3] == b"kframe-init"
+
+
+async def wait_setup(spawned: Spawned, timeout: float = 5.0) -> None:
+    """Until the process has passed its setup steps (namespaces, cgroup, mounts, user) and
+    runs the command itself, or has exited; at most ``timeout`` seconds (a command named like
+    a setup step would otherwise keep us here)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while spawned.proc.returncode is None and loop.time() < deadline:
+        if not _in_wrapper(spawned.pid):
+            return
+        await asyncio.sleep(0.002)
 
 
 def resolve(program: str, env: Mapping[str, str], cwd: str) -> str | None:

@@ -16,6 +16,7 @@ from kframe.runtime import (
     ContainerState,
     ContainerStatus,
     LinuxContainerResources,
+    Mount,
     PipeSession,
     PodSandbox,
     PodSandboxConfig,
@@ -44,6 +45,7 @@ class SandboxRecord:
         self.state = PodSandboxState.READY
         self.containers: dict[str, None] = {}  # ids, in creation order
         self.lock = asyncio.Lock()  # stop and remove, one at a time
+        self.etc_mounts: tuple[Mount, ...] = ()  # the pod's /etc/hosts (and resolv.conf)
 
     def item(self) -> PodSandbox:
         c = self.config
@@ -104,6 +106,7 @@ class ContainerRecord:
         # While it runs:
         self.spawned: Spawned | None = None
         self.own_mounts = False  # in a mount namespace of its own, with the bind mounts
+        self.own_uts = False  # in a UTS namespace of its own, with the pod's hostname
         self.cgroup: ContainerCgroup | None = None
         self.log: LogFile | None = None
         self.attached: list[PipeSession] = []

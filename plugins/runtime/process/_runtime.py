@@ -57,6 +57,7 @@ from kframe.runtime import (
 
 from ._cgroups import Cgroups
 from ._config import ProcessRuntimeConfig
+from ._etc import pod_etc_mounts
 from ._exec import ProcessSession, collect, feed_stdin, run_session
 from ._images import ProcessImages
 from ._logs import LogFile
@@ -70,6 +71,7 @@ from ._process import (
     prepare_mounts,
     resolve,
     spawn,
+    wait_setup,
 )
 from ._records import ContainerRecord, SandboxRecord
 from ._stats import container_stats
@@ -84,8 +86,9 @@ NO_COMMAND = (
     "container has no command: the process runtime runs commands on the host filesystem "
     "and does not read image entrypoints"
 )
-#: Bind mounts need root, unshare (a mount namespace per container) and nsenter (for execs).
-MOUNTS_POSSIBLE = os.geteuid() == 0 and UNSHARE is not None and NSENTER is not None
+#: Bind mounts and the pod's hostname need root, unshare (mount and UTS namespaces per
+#: container) and nsenter (for execs to join them).
+NAMESPACES_POSSIBLE = os.geteuid() == 0 and UNSHARE is not None and NSENTER is not None
 START_ERROR = "StartError"  # containerd's reason for a container that could not start
 
 
@@ -197,6 +200,9 @@ class ProcessRuntime:
             del self._keys[key]
             raise
         record = SandboxRecord(ident, config, wall_nanos(self.clock), net, runtime_handler)
+        if NAMESPACES_POSSIBLE and not config.host_network:
+            directory = os.path.join(self.root_dir, "sandboxes", ident)
+            record.etc_mounts = pod_etc_mounts(directory, config, net.ip)
         self._sandboxes[ident] = record
         return ident
 
@@ -224,6 +230,7 @@ class ProcessRuntime:
         await self.stop_pod_sandbox(pod_sandbox_id)
         for cid in list(sandbox.containers):
             await self.remove_container(cid)
+        shutil.rmtree(os.path.join(self.root_dir, "sandboxes", pod_sandbox_id), ignore_errors=True)
         if self._sandboxes.pop(pod_sandbox_id, None) is not None:
             m = sandbox.config.metadata
             self._keys.pop(("sandbox", m.namespace, m.name, m.uid, str(m.attempt)), None)
@@ -312,12 +319,22 @@ class ProcessRuntime:
         if record.uid is not None and shutil.which("setpriv") is None:
             raise self._fail_start(record, "runAsUser needs setpriv (util-linux) on the host")
         mounts: list[Mount] = []
-        if record.config.mounts and MOUNTS_POSSIBLE:
+        wanted = record.config.mounts
+        if sandbox.etc_mounts:  # the pod's own, unless a volume is mounted there
+            taken = {m.container_path for m in wanted}
+            wanted = (*[m for m in sandbox.etc_mounts if m.container_path not in taken], *wanted)
+        if wanted and NAMESPACES_POSSIBLE:
             try:
-                mounts = prepare_mounts(record.config.mounts)
+                mounts = prepare_mounts(wanted)
             except ValueError as e:
                 raise self._fail_start(record, str(e)) from None
         record.own_mounts = bool(mounts)
+        # The pod's hostname, in a UTS namespace per container (host-network pods keep the
+        # node's, as in Kubernetes).
+        hostname = ""
+        if NAMESPACES_POSSIBLE and not sandbox.config.host_network:
+            hostname = (sandbox.config.hostname or sandbox.config.metadata.name)[:64]
+        record.own_uts = bool(hostname)
         record.cgroup = self.cgroups.create(record.id)
         if record.cgroup is not None and record.resources is not None:
             failed = record.cgroup.apply(record.resources)
@@ -329,6 +346,7 @@ class ProcessRuntime:
             uid=record.uid,
             gid=record.gid,
             mounts=mounts,
+            hostname=hostname,
         )
         try:
             record.log = LogFile(record.log_path)
@@ -344,6 +362,9 @@ class ProcessRuntime:
                 record.log.close()
             await self._drop_cgroup(record)
             raise self._fail_start(record, f"{e.strerror or e}: {e.filename or program}") from None
+        # As runc's start returns once the container's namespaces are set up: the wrapper has
+        # made its mounts and joined its cgroup (an exec right after then sees them too).
+        await wait_setup(record.spawned)
         record.state = ContainerState.RUNNING
         record.started_at = wall_nanos(self.clock)
         record.supervisor = self._spawn_task(
@@ -441,10 +462,11 @@ class ProcessRuntime:
                 f'exec: "{cmd[0]}": executable file not found in $PATH on the host'
             )
         enter = self.network.enter(sandbox.net)
-        if record.own_mounts and record.spawned is not None and NSENTER is not None:
-            # The container's mounts are in its own mount namespace: join it (and its network).
+        own = ["--mount"] * record.own_mounts + ["--uts"] * record.own_uts
+        if own and record.spawned is not None and NSENTER is not None:
+            # The container has namespaces of its own: join them (and its network).
             wd = [f"--wd={cwd}"] if cwd else []
-            enter = [NSENTER, f"--target={record.spawned.pid}", "--mount", "--net", *wd, "--"]
+            enter = [NSENTER, f"--target={record.spawned.pid}", *own, "--net", *wd, "--"]
         argv = command_line(
             cmd,
             enter=enter,

@@ -14,6 +14,7 @@ import tempfile
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
+import attrs
 import pytest
 
 from kframe.runtime import (
@@ -23,6 +24,7 @@ from kframe.runtime import (
     ContainerMetadata,
     ContainerStartError,
     ContainerState,
+    DNSConfig,
     ExecRequest,
     FailedPreconditionError,
     ImageSpec,
@@ -567,5 +569,57 @@ def test_volumes_are_bind_mounted_in_the_containers_own_mount_namespace() -> Non
             with pytest.raises(ContainerStartError, match="does not exist"):
                 await pod.rs.start_container(bad)
             await pod.rs.stop_container(cid, 0)
+
+    run(body)
+
+
+def test_containers_and_their_execs_see_the_pods_hostname() -> None:
+    require(os.geteuid() == 0, "a UTS namespace needs root")
+
+    async def body(pod: Pod) -> None:
+        with open("/proc/sys/kernel/hostname", "rb") as f:
+            host = f.read().strip()
+        cid = await pod.start("sh", "-c", "cat /proc/sys/kernel/hostname; sleep 3600")
+        name = pod.config.hostname.encode()
+        await pod.wait_log(name)
+        out = await pod.rs.exec_sync(cid, ["cat", "/proc/sys/kernel/hostname"], 5)
+        assert out.stdout.strip() == name != host
+        with open("/proc/sys/kernel/hostname", "rb") as f:
+            assert f.read().strip() == host  # the node's is untouched
+        # ... and find it in the pod's hosts file, at the pod IP, without DNS.
+        status = await pod.rs.pod_sandbox_status(pod.sid)
+        assert status.network is not None
+        lookup = f"import socket; print(socket.gethostbyname({name.decode()!r}))"
+        found = await pod.rs.exec_sync(cid, ["python3", "-c", lookup], 10)
+        assert found.stdout == f"{status.network.ip}\n".encode()
+
+    run(body)
+
+
+def test_the_sandbox_dns_config_is_the_pods_resolv_conf() -> None:
+    require(os.geteuid() == 0, "mount namespaces need root")
+
+    async def body(pod: Pod) -> None:
+        sc = attrs.evolve(
+            sandbox_config(log_directory=pod.logs),
+            dns_config=DNSConfig(
+                servers=("10.96.0.10",),
+                searches=("default.svc.cluster.local",),
+                options=("ndots:5",),
+            ),
+        )
+        sid = await pod.rs.run_pod_sandbox(sc)
+        config = ContainerConfig(
+            metadata=ContainerMetadata(name="c"),
+            image=ImageSpec(image=IMAGE),
+            command=("sleep", "9"),
+        )
+        cid = await pod.rs.create_container(sid, config, sc)
+        await pod.rs.start_container(cid)
+        out = await pod.rs.exec_sync(cid, ["cat", "/etc/resolv.conf"], 5)
+        assert out.stdout == (
+            b"nameserver 10.96.0.10\nsearch default.svc.cluster.local\noptions ndots:5\n"
+        )
+        await pod.rs.remove_pod_sandbox(sid)
 
     run(body)
