@@ -623,3 +623,34 @@ def test_the_sandbox_dns_config_is_the_pods_resolv_conf() -> None:
         await pod.rs.remove_pod_sandbox(sid)
 
     run(body)
+
+
+def test_public_api_and_registration() -> None:
+    import kframe_plugins.runtime.process as process
+    from kframe.registry import build_registry
+
+    assert sorted(process.__all__) == sorted(
+        [
+            "CGROUP_CONDITION",
+            "NETWORK_MODES",
+            "NO_COMMAND",
+            "BridgeNetwork",
+            "Cgroups",
+            "ExecTimeoutError",
+            "HostNetwork",
+            "LineSplitter",
+            "ProcessImages",
+            "ProcessRuntime",
+            "ProcessRuntimeConfig",
+            "bridge_unavailable",
+            "detect_host_ip",
+            "image_id",
+            "kframe_container_runtimes",
+            "make_network",
+            "normalize_image",
+            "open_process_runtime",
+            "rfc3339_nano",
+        ]
+    )
+    assert all(hasattr(process, name) for name in process.__all__)
+    assert build_registry().get("runtime", "process").factory is process.open_process_runtime
