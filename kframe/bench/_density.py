@@ -30,9 +30,10 @@ import attrs
 
 from kframe.api import from_dict
 from kframe.api.models import Namespace, Node, ObjectMeta, Pod
-from kframe.bench._density_watch import LeaseWatch, PodStartupWatch, rss_kib
+from kframe.bench._density_watch import GcPauses, LeaseWatch, PodStartupWatch, rss_kib
 from kframe.bench._stats import percentile, positive_int
 from kframe.client import InProcessClient
+from kframe.registry import Registry, build_registry
 from kframe.store import open_store
 
 __all__ = ["DensityBench"]
@@ -166,10 +167,9 @@ async def _heartbeat(client: InProcessClient, leases: LeaseWatch, p: _Params) ->
     }
 
 
-async def _bench(p: _Params) -> dict[str, Any]:
+async def _bench(p: _Params, registry: Registry) -> dict[str, Any]:
     from kframe.apiserver import APIServer
     from kframe.kubelet import KubeletHost
-    from kframe.registry import build_registry
     from kframe.scheduler import Scheduler, load_config, registry_factories
 
     began = time.perf_counter()
@@ -186,7 +186,6 @@ async def _bench(p: _Params) -> dict[str, Any]:
     server = APIServer(await open_store("memory://"), compaction_interval=0)
     await server.bootstrap()
     client = InProcessClient(server)
-    registry = build_registry()
     runtime_config: dict[str, Any] = {}
     if p.runtime == "fake":
         runtime_config = {"start_delay": p.start_delay, "sandbox_delay": p.sandbox_delay}
@@ -323,9 +322,9 @@ class DensityBench:
 
     def run(self, args: argparse.Namespace) -> int:
         from kframe.cli import CommandError  # kframe.cli imports this module
-        from kframe.registry import build_registry
 
-        runtimes = build_registry().names("runtime")
+        registry = build_registry()
+        runtimes = registry.names("runtime")
         if args.runtime not in runtimes:
             raise CommandError(
                 f"--runtime {args.runtime!r}: no such container runtime "
@@ -342,6 +341,8 @@ class DensityBench:
             heartbeat_seconds=args.heartbeat_seconds,
             timeout=args.timeout or 600.0,
         )
-        result = asyncio.run(_bench(params))
+        with GcPauses() as pauses:
+            result = asyncio.run(_bench(params, registry))
+        result["gc"] = pauses.summary()
         print(json.dumps(result), flush=True)
         return 0

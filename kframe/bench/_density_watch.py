@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as _dt
+import gc
 import math
 import time
 from collections.abc import Mapping
@@ -20,7 +21,7 @@ from typing import Any
 from kframe.api.models import Lease, Pod
 from kframe.client import Client
 
-__all__ = ["LeaseWatch", "PodStartupWatch", "rss_kib"]
+__all__ = ["GcPauses", "LeaseWatch", "PodStartupWatch", "rss_kib"]
 
 
 def _parse_time(text: str | None) -> float | None:
@@ -175,3 +176,40 @@ def rss_kib() -> tuple[int, int]:
     except OSError:
         pass
     return found["VmRSS"], found["VmHWM"]
+
+
+class GcPauses:
+    """The collector's pauses while installed: everything on the event loop stops for them,
+    so a long one shows up in every latency measured across it."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.full = 0
+        self.total = 0.0
+        self.max = 0.0
+        self._start = 0.0
+
+    def _callback(self, phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            self._start = time.perf_counter()
+            return
+        pause = time.perf_counter() - self._start
+        self.count += 1
+        self.full += info.get("generation") == 2
+        self.total += pause
+        self.max = max(self.max, pause)
+
+    def __enter__(self) -> GcPauses:
+        gc.callbacks.append(self._callback)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        gc.callbacks.remove(self._callback)
+
+    def summary(self) -> dict[str, float]:
+        return {
+            "collections": self.count,
+            "full": self.full,
+            "total_ms": round(self.total * 1000, 1),
+            "max_ms": round(self.max * 1000, 1),
+        }

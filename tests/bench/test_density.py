@@ -21,8 +21,9 @@ def test_density_bench_runs_small() -> None:
         assert isinstance(doc[key], int | float)
     for key in ("create_to_bound_ms", "bound_to_running_ms", "sli_ms"):
         assert set(doc[key]) == {"p50", "p90", "p99", "max"}
-    for key in ("lease_renewals", "lease_renewals_expected", "renew_max_lag_ms"):
+    for key in ("lease_renewals", "lease_renewals_expected", "renew_max_lag_ms", "nodes_behind"):
         assert key in doc
+    assert set(doc["gc"]) == {"collections", "full", "total_ms", "max_ms"}
 
 
 def test_density_bench_nodes_only() -> None:
