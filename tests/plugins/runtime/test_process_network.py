@@ -35,8 +35,10 @@ from kframe.testing import require
 from kframe.testing.runtime import sandbox_config
 from kframe_plugins.runtime.process import bridge_unavailable
 from kframe_plugins.runtime.process._ipam import NETNS_DIR, IPAllocator
+from kframe_plugins.runtime.process._network import run_ip
 
 IMAGE = "python:3"
+BRIDGE = f"kft{os.getpid() % 100000}"  # a bridge per test process, removed after each test
 
 
 def needs_bridge() -> None:
@@ -49,13 +51,21 @@ def run(body: Callable[[Runtime, str], Awaitable[None]], cidr: str) -> None:
 
     async def main() -> None:
         with tempfile.TemporaryDirectory() as root:
-            config = {"pod_cidr": cidr, "network": "bridge", "ipam_dir": f"{root}/ipam"}
+            config = {
+                "pod_cidr": cidr,
+                "network": "bridge",
+                "ipam_dir": f"{root}/ipam",
+                "bridge": BRIDGE,
+            }
             rt = await open_runtime("process", RuntimeOptions(root_dir=root, config=config))
             try:
                 await rt.image_service.pull_image(ImageSpec(image=IMAGE))
                 await asyncio.wait_for(body(rt, root), 30)
             finally:
                 await rt.close()
+                # The runtime leaves its bridge in place (as CNI leaves cni0); a test does not.
+                if os.path.exists(f"/sys/class/net/{BRIDGE}"):
+                    await run_ip("link", "delete", BRIDGE)
 
     asyncio.run(main())
 
