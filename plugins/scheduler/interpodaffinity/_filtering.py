@@ -7,7 +7,8 @@ pod's required affinity and anti-affinity terms. Filter then reads only the node
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
+from typing import Any
 
 from kframe.api.models import Pod
 from kframe.scheduler import AffinityTerm, NodeInfo, PodInfo
@@ -15,6 +16,7 @@ from kframe.scheduler import AffinityTerm, NodeInfo, PodInfo
 from ._terms import IncomingTerm, matches_all
 
 __all__ = [
+    "NodeMemo",
     "ERR_REASON_AFFINITY_RULES_NOT_MATCH",
     "ERR_REASON_ANTI_AFFINITY_RULES_NOT_MATCH",
     "ERR_REASON_EXISTING_ANTI_AFFINITY_RULES_NOT_MATCH",
@@ -35,6 +37,8 @@ ERR_REASON_ANTI_AFFINITY_RULES_NOT_MATCH = "node(s) didn't match pod anti-affini
 
 # (topologyKey, value) -> number of matching pods (or terms); never holds a zero.
 Counts = dict[tuple[str, str], int]
+# A node's part of some counts: its nonzero (pair, count) items.
+Entry = tuple[tuple[tuple[str, str], int], ...]
 _NO_LABELS: Mapping[str, str] = {}
 
 
@@ -130,12 +134,33 @@ def _add(counts: Counts, labels: Mapping[str, str], key: str) -> None:
 
 
 def existing_anti_affinity_counts(
-    pod: Pod, namespace_labels: Mapping[str, str], nodes: Sequence[NodeInfo]
+    pod: Pod,
+    namespace_labels: Mapping[str, str],
+    nodes: Sequence[NodeInfo],
+    memo: NodeMemo | None = None,
 ) -> Counts:
     """``getExistingAntiAffinityCounts`` over the nodes hosting pods with required
     anti-affinity: the pairs where an existing pod's term matches the incoming pod."""
     counts: Counts = {}
+    table = None
+    if memo is not None:
+        meta = pod.metadata
+        table = memo.table(
+            (
+                "existing",
+                (meta.namespace if meta else None) or "default",
+                tuple(sorted((meta.labels if meta else {}).items())),
+                tuple(sorted(namespace_labels.items())),
+            )
+        )
     for info in nodes:
+        if table is not None:
+            entry = table.get(info.generation)
+            if entry is None:
+                entry = table[info.generation] = _existing_entry(pod, namespace_labels, info)
+            for pair, num in entry:
+                counts[pair] = counts.get(pair, 0) + num
+            continue
         labels = node_labels(info)
         for existing in info.pods_with_required_anti_affinity:
             terms: tuple[AffinityTerm, ...] = existing.required_anti_affinity_terms
@@ -145,30 +170,109 @@ def existing_anti_affinity_counts(
     return counts
 
 
+def _existing_entry(pod: Pod, namespace_labels: Mapping[str, str], info: NodeInfo) -> Entry:
+    counts: Counts = {}
+    labels = node_labels(info)
+    for existing in info.pods_with_required_anti_affinity:
+        for t in existing.required_anti_affinity_terms:
+            if t.matches(pod, namespace_labels):
+                _add(counts, labels, t.topology_key)
+    return tuple(counts.items())
+
+
+def incoming_key(
+    affinity_terms: tuple[IncomingTerm, ...], anti_affinity_terms: tuple[IncomingTerm, ...]
+) -> Hashable:
+    """What a node's part of :func:`incoming_counts` depends on besides the node (None if it
+    cannot be hashed)."""
+    key = (
+        "incoming",
+        *(
+            tuple((t.selector, t.topology_key, t.all_namespaces, t.namespaces) for t in terms)
+            for terms in (affinity_terms, anti_affinity_terms)
+        ),
+    )
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    return key
+
+
 def incoming_counts(
     affinity_terms: tuple[IncomingTerm, ...],
     anti_affinity_terms: tuple[IncomingTerm, ...],
     nodes: Sequence[NodeInfo],
+    memo: NodeMemo | None = None,
 ) -> tuple[Counts, Counts]:
     """``getIncomingAffinityAntiAffinityCounts``: per pair, existing pods matching all of the
-    incoming pod's affinity terms (once per term) and matching each anti-affinity term."""
+    incoming pod's affinity terms (once per term) and matching each anti-affinity term.
+
+    With ``memo``, each node's part is remembered by its generation for these terms."""
     affinity: Counts = {}
     anti: Counts = {}
     if not affinity_terms and not anti_affinity_terms:
         return affinity, anti
+    key = incoming_key(affinity_terms, anti_affinity_terms) if memo is not None else None
+    if memo is not None and key is not None:
+        table = memo.table(key)
+        get = table.get
+        for info in nodes:
+            if not info.pods:
+                continue
+            entry = get(info.generation)
+            if entry is None:
+                a, b = _incoming_one(affinity_terms, anti_affinity_terms, info, {}, {})
+                entry = table[info.generation] = (tuple(a.items()), tuple(b.items()))
+            for pair, num in entry[0]:
+                affinity[pair] = affinity.get(pair, 0) + num
+            for pair, num in entry[1]:
+                anti[pair] = anti.get(pair, 0) + num
+        return affinity, anti
     for info in nodes:
-        if not info.pods:
-            continue
-        labels = node_labels(info)
-        for existing in info.pods:
-            other = existing.pod
-            if affinity_terms and matches_all(affinity_terms, other):
-                for it in affinity_terms:
-                    _add(affinity, labels, it.topology_key)
-            for it in anti_affinity_terms:
-                if it.matches(other):
-                    _add(anti, labels, it.topology_key)
+        if info.pods:
+            _incoming_one(affinity_terms, anti_affinity_terms, info, affinity, anti)
     return affinity, anti
+
+
+def _incoming_one(
+    affinity_terms: tuple[IncomingTerm, ...],
+    anti_affinity_terms: tuple[IncomingTerm, ...],
+    info: NodeInfo,
+    affinity: Counts,
+    anti: Counts,
+) -> tuple[Counts, Counts]:
+    labels = node_labels(info)
+    for existing in info.pods:
+        other = existing.pod
+        if affinity_terms and matches_all(affinity_terms, other):
+            for it in affinity_terms:
+                _add(affinity, labels, it.topology_key)
+        for it in anti_affinity_terms:
+            if it.matches(other):
+                _add(anti, labels, it.topology_key)
+    return affinity, anti
+
+
+class NodeMemo:
+    """Per key (what the incoming pod brings), nodes' parts of the counts by NodeInfo
+    generation: a node's pods and labels change only with its generation, so for the next pod
+    with the same terms (a workload's replicas) only changed nodes are matched again."""
+
+    _MAX_ENTRIES = 1 << 16
+    _MAX_KEYS = 8
+
+    def __init__(self) -> None:
+        self._tables: dict[Hashable, dict[int, Any]] = {}
+
+    def table(self, key: Hashable) -> dict[int, Any]:
+        tables = self._tables
+        table = tables.get(key)
+        if table is None or len(table) > self._MAX_ENTRIES:
+            if table is None and len(tables) >= self._MAX_KEYS:
+                del tables[next(iter(tables))]
+            table = tables[key] = {}
+        return table
 
 
 def satisfy_existing_pods_anti_affinity(state: PreFilterState, labels: Mapping[str, str]) -> bool:

@@ -32,6 +32,7 @@ from ._filtering import (
     ERR_REASON_AFFINITY_RULES_NOT_MATCH,
     ERR_REASON_ANTI_AFFINITY_RULES_NOT_MATCH,
     ERR_REASON_EXISTING_ANTI_AFFINITY_RULES_NOT_MATCH,
+    NodeMemo,
     PreFilterState,
     existing_anti_affinity_counts,
     incoming_counts,
@@ -62,6 +63,7 @@ class InterPodAffinity:
     def __init__(self, args: InterPodAffinityArgs, handle: Handle) -> None:
         self.args = args
         self._handle = handle
+        self._memo = NodeMemo()
 
     # -- PreFilter / Filter -----------------------------------------------------------------
 
@@ -79,8 +81,8 @@ class InterPodAffinity:
         if not with_anti_affinity and not affinity and not anti:
             return Status(Code.SKIP)  # nothing can count: the same Skip as below, sooner
         ns_labels = namespaces.labels_of(_namespace(pod))
-        existing = existing_anti_affinity_counts(pod, ns_labels, with_anti_affinity)
-        affinity_counts, anti_counts = incoming_counts(affinity, anti, nodes)
+        existing = existing_anti_affinity_counts(pod, ns_labels, with_anti_affinity, self._memo)
+        affinity_counts, anti_counts = incoming_counts(affinity, anti, nodes, self._memo)
         if not existing and not affinity and not anti:
             return Status(Code.SKIP)
         state.write(
