@@ -13,6 +13,7 @@ from kframe.cli import main
 
 FIELDS = {"workload", "nodes", "init_pods", "pods", "pods_per_s", "p50_ms", "p99_ms"}
 FIELDS |= {"scheduled", "unschedulable", "elapsed_s", "attempts", "timed_out", "profile"}
+FIELDS |= {"cpu_s", "pods_per_cpu_s"}
 
 
 def _bench(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict[str, Any], str]:
@@ -53,6 +54,7 @@ def test_workload_schedules_every_measured_pod(
     )
     assert row["scheduled"] == int(pods) and row["timed_out"] is False
     assert row["pods_per_s"] > 0 and row["elapsed_s"] > 0
+    assert row["cpu_s"] >= 0 and row["pods_per_cpu_s"] >= 0
     assert row["p99_ms"] >= row["p50_ms"] > 0
     assert row["attempts"] >= int(pods)
     assert row["profile"] == "default-scheduler" and "DefaultBinder" in row["plugins"]
