@@ -62,9 +62,9 @@ class CycleState:
 
     def clone(self) -> CycleState:
         other = CycleState(self._pod_info)
-        other._data = {
-            k: v.clone() if isinstance(v, StateData) else v for k, v in self._data.items()
-        }
+        # ``isinstance(v, StateData)`` (a runtime Protocol: has ``clone``), without the
+        # Protocol check's cost: preemption clones the state once per candidate node.
+        other._data = {k: v.clone() if hasattr(v, "clone") else v for k, v in self._data.items()}
         other.skip_filter_plugins = set(self.skip_filter_plugins)
         other.skip_score_plugins = set(self.skip_score_plugins)
         other.record_plugin_metrics = self.record_plugin_metrics
