@@ -185,6 +185,7 @@ class InterPodAffinity:
             self.args.hard_pod_affinity_weight,
             candidates,
             has_constraints,
+            self._memo,
         )
         if not scores:
             return Status(Code.SKIP)

@@ -8,12 +8,12 @@ pod matches). Score sums the entries for the node's labels; NormalizeScore maps 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 
 from kframe.api.models import Pod
 from kframe.scheduler import MAX_NODE_SCORE, AffinityTerm, NodeInfo, NodeScore, PodInfo
 
-from ._filtering import node_labels
+from ._filtering import NodeMemo, node_labels
 from ._terms import PodTerms
 
 __all__ = ["PreScoreState", "normalize", "score_node", "topology_scores"]
@@ -84,10 +84,37 @@ def topology_scores(
     hard_weight: int,
     nodes: Sequence[NodeInfo],
     all_pods: bool,
+    memo: NodeMemo | None = None,
 ) -> ScoreMap:
     """The summed weights over ``nodes``: every pod on them when the incoming pod has preferred
-    terms of its own (``all_pods``), otherwise only the pods with affinity terms."""
+    terms of its own (``all_pods``), otherwise only the pods with affinity terms.
+
+    With ``memo``, each node's additions are remembered by its generation for what the
+    incoming pod brings (Score only sums them, so their order does not matter)."""
     scores: ScoreMap = {}
+    key = _memo_key(pod, terms, namespace_labels, hard_weight, all_pods) if memo else None
+    if memo is not None and key is not None:
+        table = memo.table(key)
+        get = table.get
+        for info in nodes:
+            entry = get(info.generation)
+            if entry is None:
+                one: ScoreMap = {}
+                labels = node_labels(info)
+                if labels:
+                    for existing in info.pods if all_pods else info.pods_with_affinity:
+                        _process_existing_pod(
+                            one, terms, pod, namespace_labels, hard_weight, existing, labels
+                        )
+                entry = table[info.generation] = tuple(
+                    (k, tv, w) for k, values in one.items() for tv, w in values.items()
+                )
+            for k, tv, w in entry:
+                values = scores.get(k)
+                if values is None:
+                    values = scores[k] = {}
+                values[tv] = values.get(tv, 0) + w
+        return scores
     for info in nodes:
         labels = node_labels(info)
         if not labels:
@@ -97,6 +124,36 @@ def topology_scores(
                 scores, terms, pod, namespace_labels, hard_weight, existing, labels
             )
     return scores
+
+
+def _memo_key(
+    pod: Pod,
+    terms: PodTerms,
+    namespace_labels: Mapping[str, str],
+    hard_weight: int,
+    all_pods: bool,
+) -> Hashable:
+    """What a node's additions depend on besides the node (None if it cannot be hashed)."""
+    meta = pod.metadata
+    key = (
+        "score",
+        *(
+            tuple(
+                (w, t.selector, t.topology_key, t.all_namespaces, t.namespaces) for w, t in weighted
+            )
+            for weighted in (terms.preferred_affinity, terms.preferred_anti_affinity)
+        ),
+        (meta.namespace if meta else None) or "default",
+        tuple(sorted((meta.labels if meta else {}).items())),
+        tuple(sorted(namespace_labels.items())),
+        hard_weight,
+        all_pods,
+    )
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    return key
 
 
 def score_node(state: PreScoreState, labels: Mapping[str, str]) -> int:

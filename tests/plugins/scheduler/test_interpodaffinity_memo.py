@@ -1,6 +1,6 @@
 """InterPodAffinity's remembered per-node counts against the plain passes: with pods placed one
-after another (some with anti-affinity), the existing anti-affinity counts and the incoming
-pod's affinity and anti-affinity counts are the same either way."""
+after another (some with affinity or anti-affinity), the existing anti-affinity counts, the
+incoming pod's affinity and anti-affinity counts and the PreScore sums are the same either way."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from kframe_plugins.scheduler.interpodaffinity._filtering import (
     existing_anti_affinity_counts,
     incoming_counts,
 )
+from kframe_plugins.scheduler.interpodaffinity._scoring import topology_scores
 from kframe_plugins.scheduler.interpodaffinity._terms import Namespaces, parse_pod_terms
 
 ZONE = "topology.kubernetes.io/zone"
@@ -31,7 +32,16 @@ def _pod(name: str, app: str, kind: str | None, key: str) -> Any:
             kind: {
                 "requiredDuringSchedulingIgnoredDuringExecution": [
                     {"labelSelector": {"matchLabels": {"app": "web"}}, "topologyKey": key}
-                ]
+                ],
+                "preferredDuringSchedulingIgnoredDuringExecution": [
+                    {
+                        "weight": 3,
+                        "podAffinityTerm": {
+                            "labelSelector": {"matchLabels": {"app": "db"}},
+                            "topologyKey": ZONE,
+                        },
+                    }
+                ],
             }
         }
     return make_pod(name, labels={"app": app}, spec=spec)
@@ -64,6 +74,9 @@ def test_remembered_counts_are_the_plain_passes(data: st.DataObject) -> None:
         assert incoming_counts(affinity, anti, nodes, memo) == incoming_counts(
             affinity, anti, nodes
         )
+        for all_pods in (False, True):
+            fast = topology_scores(pod, terms, {}, 1, nodes, all_pods, memo)
+            assert fast == topology_scores(pod, terms, {}, 1, nodes, all_pods)
         target = f"n{data.draw(st.integers(0, len(zones) - 1))}"
         assert pod.spec is not None
         placed = attrs.evolve(pod, spec=attrs.evolve(pod.spec, node_name=target))
