@@ -103,6 +103,7 @@ class Kubelet:
             on_liveness_failure=self._liveness_failed,
             on_change=self._probe_changed,
             on_event=self.events.event,
+            network_probes=self.runtime.capabilities.reachable_pod_ips,
         )
         return manager
 

@@ -48,6 +48,10 @@ class Capabilities:
     update_resources: bool = True  #: update_container_resources
     reopen_log: bool = True  #: reopen_container_log
     pod_network: bool = True  #: sandboxes (not on the host network) get an IP of their own
+    #: the pod IPs answer from the node: the kubelet's httpGet, tcpSocket and grpc probes
+    #: connect to them. A runtime whose IPs are make-believe (the fake) declares False, and
+    #: those probes succeed without connecting, as on KWOK's simulated nodes.
+    reachable_pod_ips: bool = True
 
     def names(self) -> dict[str, bool]:
         return attrs.asdict(self)

@@ -562,6 +562,32 @@ def test_probes_decide_ready_and_liveness_restarts() -> None:
     run(main)
 
 
+def test_network_probes_pass_on_a_runtime_whose_pod_ips_are_make_believe() -> None:
+    """The fake runtime declares its pod IPs unreachable: httpGet and tcpSocket probes pass
+    without connecting, so a fake node's pods become Ready as on KWOK."""
+
+    async def main() -> None:
+        async with cluster() as c:
+            probes = {
+                "readinessProbe": {"httpGet": {"path": "/", "port": 8080}, "periodSeconds": 1},
+                "livenessProbe": {"tcpSocket": {"port": 8080}, "periodSeconds": 1},
+            }
+            container = {"name": "c", "image": "busybox:1.36", **probes}
+            await c.create_pod(pod_body("web", containers=[container]))
+
+            async def is_ready() -> Any:
+                pod = await c.pod("web")
+                conds = {x.type: x.status for x in (pod.status.conditions if pod.status else ())}
+                return pod if conds.get("Ready") == "True" else None
+
+            await c.eventually(is_ready)
+            await c.advance(30)
+            cs = await c.container("web")
+            assert cs is not None and cs.restart_count == 0 and cs.ready is True
+
+    run(main)
+
+
 def test_a_failing_init_container_is_retried_unless_never() -> None:
     async def main() -> None:
         async with cluster() as c:

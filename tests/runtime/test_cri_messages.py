@@ -171,4 +171,5 @@ def test_messages_are_frozen_and_capabilities_list_their_names() -> None:
         "update_resources",
         "reopen_log",
         "pod_network",
+        "reachable_pod_ips",
     }

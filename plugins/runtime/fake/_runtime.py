@@ -95,7 +95,8 @@ class FakeRuntime:
     """A fake node's runtime: the :class:`~kframe.runtime.Runtime` bundle and its RuntimeService."""
 
     name = "fake"
-    capabilities = Capabilities()
+    # Its pod IPs are drawn from the pod CIDR but nothing listens on them.
+    capabilities = Capabilities(reachable_pod_ips=False)
 
     def __init__(self, config: FakeRuntimeConfig, clock: Clock) -> None:
         self.images = FakeImages(config, clock)
