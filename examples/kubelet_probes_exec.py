@@ -51,6 +51,7 @@ async def main() -> None:
         host = KubeletHost(client, nodes=1, runtime="fake", data_dir=data_dir)
         task = asyncio.ensure_future(host.run())
         await host.wait_registered()
+        assert host.server is not None  # started by wait_registered
         kubelet = f"127.0.0.1:{host.server.port}"
 
         await client.create(pod("web", {"readinessProbe": PROBE}))
