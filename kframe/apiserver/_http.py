@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -277,9 +278,8 @@ class Handlers:
         try:
             if content_type == PROTOBUF:
                 return decode_protobuf(raw)
-            if content_type == "application/yaml":
-                return yaml.safe_load(raw)
-            return json.loads(raw)
+            loaded = yaml.safe_load(raw) if content_type == "application/yaml" else json.loads(raw)
+            return _mend_surrogates(loaded) if _SURROGATE_ESCAPE.search(raw) else loaded
         except DecodeError as exc:
             raise errors.bad_request(f"the body of the request could not be decoded: {exc}") from (
                 None
@@ -577,4 +577,21 @@ def _int_query(request: web.Request, name: str) -> int:
         raise errors.bad_request(f"invalid {name} {text!r}: expected an integer") from None
     if value < 0:
         raise errors.bad_request(f"{name} must not be negative")
+    return value
+
+
+# A \\uD800-\\uDFFF escape: the only way a decoded body can hold a surrogate.
+_SURROGATE_ESCAPE = re.compile(rb"\\[uU]0*[dD][89a-fA-F]")
+
+
+def _mend_surrogates(value: Any) -> Any:
+    """PyYAML keeps a ``"\\ud800\\udc00"`` escape as two surrogates and Python's json keeps a
+    lone ``"\\ud800"``; no UTF-8 encoder takes either. Join pairs and turn a lone surrogate
+    into U+FFFD, as Go's decoders do, so such a body is stored rather than failing with a 500."""
+    if isinstance(value, str):
+        return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    if isinstance(value, dict):
+        return {_mend_surrogates(k): _mend_surrogates(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_mend_surrogates(v) for v in value]
     return value

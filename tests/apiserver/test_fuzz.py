@@ -171,3 +171,21 @@ def test_random_bodies_never_500_and_rejections_store_nothing(
     assert code < 500, f"{method} {path} -> {code}"
     if code >= 400:
         assert background.run(store.revision()) == before, "a rejected request wrote"
+
+
+@pytest.mark.parametrize("content_type", ["application/json", "application/yaml"])
+@pytest.mark.parametrize(
+    ("escaped", "stored"), [("\\ud800\\udc00", "\U00010000"), ("\\ud800", "\ufffd")]
+)
+def test_surrogate_escapes_decode_as_go_decodes_them(
+    background: Background, content_type: str, escaped: str, stored: str
+) -> None:
+    """A surrogate pair is one character and a lone surrogate U+FFFD, in JSON as in YAML."""
+    name = f"sur-{content_type[12:]}-{len(escaped)}"
+    meta = json.dumps({"name": name})
+    body = f'{{"kind": "ConfigMap", "metadata": {meta}, "data": {{"k": "{escaped}"}}}}'
+    path = "/api/v1/namespaces/default/configmaps"
+    code, _ = background.run(background.request("POST", path, body.encode(), content_type))
+    assert code == 201
+    code, raw = background.run(background.request("GET", f"{path}/{name}", b"", ""))
+    assert json.loads(raw)["data"]["k"] == stored
