@@ -48,6 +48,7 @@ class Prober(Protocol):
     def remove_pod(self, uid: str) -> None: ...
     def readiness(self, uid: str, container: str) -> bool: ...
     def started(self, uid: str, container: str) -> bool: ...
+    def termination_grace(self, uid: str, container: str) -> int | None: ...
     async def close(self) -> None: ...
 
 
@@ -295,7 +296,9 @@ class Kubelet:
     def _liveness_failed(self, uid: str, container: str, message: str) -> None:
         worker = self.workers.get(uid)
         if worker is not None:
-            worker.kill_container(container, message)
+            # A probe's own terminationGracePeriodSeconds overrides the pod's for this kill.
+            grace = self.probes.termination_grace(uid, container)
+            worker.kill_container(container, message, grace)
 
     def _probe_changed(self, uid: str) -> None:
         worker = self.workers.get(uid)

@@ -424,8 +424,10 @@ class PodWorker:
 
     # -- liveness ---------------------------------------------------------------------------
 
-    def kill_container(self, name: str, message: str) -> None:
-        """A liveness (or startup) probe failed: stop the container; the sync restarts it."""
+    def kill_container(self, name: str, message: str, grace: int | None = None) -> None:
+        """A liveness (or startup) probe failed: stop the container; the sync restarts it.
+
+        ``grace``: the failed probe's terminationGracePeriodSeconds, None for the pod's."""
         ident = self.ids.get(name)
         if not ident or ident in self._killing:
             return
@@ -435,9 +437,8 @@ class PodWorker:
 
         async def kill() -> None:
             try:
-                await self.kubelet.runtime.runtime_service.stop_container(
-                    ident, self.grace_period()
-                )
+                seconds = self.grace_period() if grace is None else max(0, grace)
+                await self.kubelet.runtime.runtime_service.stop_container(ident, seconds)
             finally:
                 self._killing.discard(ident)
                 self.wake()

@@ -25,6 +25,7 @@ class RecordingRuntime:
         self.inner = inner
         self.created: list[Any] = []
         self.execs: list[tuple[str, tuple[str, ...]]] = []
+        self.stops: list[tuple[str, int]] = []
         outer = self
 
         class _Service:
@@ -34,6 +35,10 @@ class RecordingRuntime:
             async def create_container(self, sandbox_id: str, config: Any, sandbox: Any) -> str:
                 outer.created.append(config)
                 return await inner.runtime_service.create_container(sandbox_id, config, sandbox)
+
+            async def stop_container(self, container_id: str, timeout: int) -> None:
+                outer.stops.append((container_id, timeout))
+                await inner.runtime_service.stop_container(container_id, timeout)
 
             async def exec_sync(self, container_id: str, cmd: Any, timeout: int = 0) -> Any:
                 outer.execs.append((container_id, tuple(cmd)))

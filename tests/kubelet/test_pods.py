@@ -562,6 +562,35 @@ def test_probes_decide_ready_and_liveness_restarts() -> None:
     run(main)
 
 
+def test_a_liveness_kill_uses_the_probes_own_grace_period() -> None:
+    """A probe's terminationGracePeriodSeconds overrides the pod's for the kill it causes."""
+
+    async def main() -> None:
+        async with cluster() as c:
+            probe = {
+                "exec": {"command": ["check"]},
+                "periodSeconds": 5,
+                "failureThreshold": 1,
+                "terminationGracePeriodSeconds": 3,
+            }
+            body = pod_body(
+                "dying",
+                containers=[{"name": "c", "image": "busybox:1.36", "livenessProbe": probe}],
+                annotations={"fake.kframe.io/exec-exit-code": "1"},
+                terminationGracePeriodSeconds=60,
+            )
+            await c.create_pod(body)
+
+            async def restarted() -> Any:
+                cs = await c.container("dying")
+                return cs if cs and cs.restart_count >= 1 else None
+
+            await c.eventually(restarted, limit=60)
+            assert c.runtimes[0].stops and c.runtimes[0].stops[0][1] == 3
+
+    run(main)
+
+
 def test_network_probes_pass_on_a_runtime_whose_pod_ips_are_make_believe() -> None:
     """The fake runtime declares its pod IPs unreachable: httpGet and tcpSocket probes pass
     without connecting, so a fake node's pods become Ready as on KWOK."""
