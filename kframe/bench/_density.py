@@ -31,7 +31,7 @@ import attrs
 from kframe.api import from_dict
 from kframe.api.models import Namespace, Node, ObjectMeta, Pod
 from kframe.bench._density_watch import GcPauses, LeaseWatch, PodStartupWatch, rss_kib
-from kframe.bench._stats import percentile, positive_int
+from kframe.bench._stats import non_negative_int, non_negative_seconds, percentile, positive_int
 from kframe.client import InProcessClient
 from kframe.registry import Registry, build_registry
 from kframe.store import open_store
@@ -247,26 +247,6 @@ async def _bench(p: _Params, registry: Registry) -> dict[str, Any]:
         await server.store.close()
 
 
-def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must not be negative, got {value}")
-    return value
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text.removesuffix("s"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected seconds, got {text!r}") from None
-    if not value >= 0:
-        raise argparse.ArgumentTypeError(f"must not be negative, got {text!r}")
-    return value
-
-
 class DensityBench:
     """The ``density`` target of ``kframe bench``."""
 
@@ -276,14 +256,14 @@ class DensityBench:
         parser.add_argument("--nodes", type=positive_int, default=100, help="kubelets (100)")
         parser.add_argument(
             "--pods-per-node",
-            type=_non_negative_int,
+            type=non_negative_int,
             default=30,
             help="pods created per node (30, as upstream's density; 0: heartbeat only)",
         )
         parser.add_argument("--runtime", default="fake", help="container runtime (fake)")
         parser.add_argument(
             "--qps",
-            type=_seconds,
+            type=non_negative_seconds,
             default=20.0,
             help="pods created per second (20, upstream's DENSITY_TEST_THROUGHPUT; 0: as fast "
             "as --concurrency allows)",
@@ -293,28 +273,28 @@ class DensityBench:
         )
         parser.add_argument(
             "--start-delay",
-            type=_seconds,
+            type=non_negative_seconds,
             default=0.0,
             metavar="SECONDS",
             help="fake runtime: how long StartContainer takes (0)",
         )
         parser.add_argument(
             "--sandbox-delay",
-            type=_seconds,
+            type=non_negative_seconds,
             default=0.0,
             metavar="SECONDS",
             help="fake runtime: how long RunPodSandbox takes (0)",
         )
         parser.add_argument(
             "--heartbeat-seconds",
-            type=_seconds,
+            type=non_negative_seconds,
             default=0.0,
             metavar="SECONDS",
             help="then watch the nodes only heartbeat for this long (0: not at all)",
         )
         parser.add_argument(
             "--timeout",
-            type=_seconds,
+            type=non_negative_seconds,
             default=600.0,
             metavar="SECONDS",
             help="stop after this long and report what was measured (600)",

@@ -32,7 +32,7 @@ import attrs
 from kframe.api import models
 from kframe.apiserver import APIServer
 from kframe.bench._scheduler_workloads import WORKLOADS, Workload, node, pod_template
-from kframe.bench._stats import percentile, positive_int
+from kframe.bench._stats import non_negative_int, percentile, positive_int, positive_seconds
 from kframe.client import Client, InProcessClient
 from kframe.registry import Registry, build_registry
 from kframe.scheduler import (
@@ -387,26 +387,6 @@ async def _bench(
         await server.store.close()
 
 
-def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must not be negative, got {value}")
-    return value
-
-
-def _positive_seconds(text: str) -> float:
-    try:
-        value = float(text.removesuffix("s"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected seconds, got {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be more than 0, got {text!r}")
-    return value
-
-
 class SchedulerBench:
     """The ``scheduler`` target of ``kframe bench``."""
 
@@ -430,7 +410,7 @@ class SchedulerBench:
         )
         parser.add_argument(
             "--init-pods",
-            type=_non_negative_int,
+            type=non_negative_int,
             help="pods created and scheduled before measuring (default: the workload's)",
         )
         parser.add_argument(
@@ -451,7 +431,7 @@ class SchedulerBench:
         )
         parser.add_argument(
             "--timeout",
-            type=_positive_seconds,
+            type=positive_seconds,
             default=600.0,
             metavar="SECONDS",
             help="stop after this long and report what was measured, with timed_out: true "
