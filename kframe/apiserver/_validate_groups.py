@@ -41,10 +41,11 @@ _EVICTION_POLICY = "policy.UnhealthyPodEvictionPolicyType"
 
 def validate_priorityclass(obj: Obj, old: Obj | None) -> list[Cause]:
     name = (obj.get("metadata") or {}).get("name") or ""
-    value, policy = obj.get("value", 0), obj.get("preemptionPolicy")
+    # `value: null` is 0, as Go decodes null into the int32 field.
+    value, policy = obj.get("value") or 0, obj.get("preemptionPolicy")
     errs: list[Cause] = []
     if old is not None:  # an update is checked against the stored class only
-        if value != old.get("value", 0):
+        if value != (old.get("value") or 0):
             errs.append(forbidden("value", "may not be changed in an update."))
         default = "PreemptLowerPriority"
         if (policy or default) != (old.get("preemptionPolicy") or default):

@@ -189,3 +189,12 @@ def test_surrogate_escapes_decode_as_go_decodes_them(
     assert code == 201
     code, raw = background.run(background.request("GET", f"{path}/{name}", b"", ""))
     assert json.loads(raw)["data"]["k"] == stored
+
+
+def test_a_null_priority_value_is_zero_not_a_500(background: Background) -> None:
+    """Go decodes `value: null` into the int32 as 0; the class is stored with value 0."""
+    body = b'{"kind": "PriorityClass", "apiVersion": "scheduling.k8s.io/v1", "value": null, '
+    body += b'"metadata": {"name": "null-value"}}'
+    path = "/apis/scheduling.k8s.io/v1/priorityclasses"
+    code, raw = background.run(background.request("POST", path, body, "application/json"))
+    assert code == 201, raw
