@@ -64,6 +64,21 @@ class Indexer(Generic[T]):
             for value in func(obj):
                 self._indices[name].setdefault(value, set()).add(key)
 
+    def add_indexer(self, name: str, func: Callable[[T], Iterable[str]]) -> None:
+        """Add a secondary index, over the objects already held too. Adding the same function
+        under the same name again is a no-op (informers are shared); another one is an error."""
+        existing = self._indexers.get(name)
+        if existing is not None:
+            if existing is not func:
+                raise ValueError(f"index {name!r} already exists with another function")
+            return
+        self._indexers[name] = func
+        index: dict[str, set[str]] = {}
+        for key, obj in self._items.items():
+            for value in func(obj):
+                index.setdefault(value, set()).add(key)
+        self._indices[name] = index
+
     def put(self, obj: T) -> T | None:
         """Add or replace; returns the object it replaced."""
         key = object_key(obj)

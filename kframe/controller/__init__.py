@@ -1,0 +1,38 @@
+"""The controller framework: reconcile loops over shared informers and work queues.
+
+A controller plugin registers a :class:`ControllerSpec` under its name through the
+``kframe_controllers`` hook; :class:`ControllerManager` builds the enabled ones
+(``--controllers``, as kube-controller-manager's), each with its own
+:class:`ControllerContext`, and runs their workers. See ``docs/controllers.md``.
+"""
+
+from kframe.controller._context import ControllerContext
+from kframe.controller._expectations import EXPECTATIONS_TIMEOUT, Expectations
+from kframe.controller._informers import SharedInformers
+from kframe.controller._interface import (
+    Controller,
+    ControllerFactory,
+    ControllerSpec,
+    Result,
+    done,
+    requeue_after,
+)
+from kframe.controller._manager import ControllerManager, as_spec, enabled_controllers
+from kframe.controller._workers import run_workers
+
+__all__ = [
+    "Controller",
+    "ControllerFactory",
+    "ControllerSpec",
+    "ControllerContext",
+    "ControllerManager",
+    "Result",
+    "done",
+    "requeue_after",
+    "SharedInformers",
+    "Expectations",
+    "EXPECTATIONS_TIMEOUT",
+    "as_spec",
+    "enabled_controllers",
+    "run_workers",
+]
