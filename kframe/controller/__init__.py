@@ -17,7 +17,30 @@ from kframe.controller._interface import (
     done,
     requeue_after,
 )
-from kframe.controller._manager import ControllerManager, as_spec, enabled_controllers
+from kframe.controller._manager import (
+    ControllerManager,
+    as_spec,
+    enabled_controllers,
+    registered_controllers,
+)
+from kframe.controller._owners import (
+    CONTROLLER_UID_INDEX,
+    OWNER_UID_INDEX,
+    claim_objects,
+    controller_ref,
+    controller_uid_index,
+    new_controller_ref,
+    owner_uid_index,
+)
+from kframe.controller._pods import (
+    SLOW_START_INITIAL_BATCH_SIZE,
+    is_pod_active,
+    is_pod_available,
+    is_pod_ready,
+    pod_from_template,
+    pod_ready_since,
+    slow_start_batch,
+)
 from kframe.controller._workers import run_workers
 
 __all__ = [
@@ -34,5 +57,22 @@ __all__ = [
     "EXPECTATIONS_TIMEOUT",
     "as_spec",
     "enabled_controllers",
+    "registered_controllers",
     "run_workers",
+    # owner references
+    "CONTROLLER_UID_INDEX",
+    "OWNER_UID_INDEX",
+    "claim_objects",
+    "controller_ref",
+    "controller_uid_index",
+    "new_controller_ref",
+    "owner_uid_index",
+    # pods
+    "SLOW_START_INITIAL_BATCH_SIZE",
+    "is_pod_active",
+    "is_pod_available",
+    "is_pod_ready",
+    "pod_from_template",
+    "pod_ready_since",
+    "slow_start_batch",
 ]

@@ -60,8 +60,11 @@ class ControllerSpec:
     returns the controller. ``workers`` is its default concurrency (upstream's
     ``--concurrent-*-syncs``); ``enabled_by_default`` says whether ``--controllers=*`` includes
     it, as upstream's disabled-by-default controllers (bootstrapsigner, tokencleaner).
+    ``aliases`` are other names ``--controllers`` accepts for it (upstream registers
+    ``replicaset-controller`` and accepts the older ``replicaset``).
     """
 
     build: ControllerFactory
     workers: int = 1
     enabled_by_default: bool = True
+    aliases: tuple[str, ...] = ()

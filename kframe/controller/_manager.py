@@ -12,8 +12,9 @@ from kframe.controller._context import ControllerContext
 from kframe.controller._informers import SharedInformers
 from kframe.controller._interface import Controller, ControllerSpec
 from kframe.controller._workers import run_workers
+from kframe.registry import Registry, build_registry
 
-__all__ = ["ControllerManager", "as_spec", "enabled_controllers"]
+__all__ = ["ControllerManager", "as_spec", "enabled_controllers", "registered_controllers"]
 
 log = logging.getLogger("kframe.controller")
 
@@ -27,23 +28,39 @@ def as_spec(value: Any) -> ControllerSpec:
     raise TypeError(f"a controller registers a ControllerSpec or a factory, not {value!r}")
 
 
+def registered_controllers(registry: Registry | None = None) -> dict[str, ControllerSpec]:
+    """Every controller the installed plugins register, by name."""
+    if registry is None:
+        registry = build_registry()
+    return {e.name: as_spec(e.factory) for e in registry.entries("controller")}
+
+
 def enabled_controllers(selection: Sequence[str], specs: Mapping[str, ControllerSpec]) -> list[str]:
     """The names ``--controllers`` selects, as upstream's IsControllerEnabled: the first entry
     naming a controller (``name`` or ``-name``) decides; otherwise ``*`` enables the controllers
     enabled by default. An unknown name is a ValueError."""
-    known = set(specs)
+    canonical = {name: name for name in specs}
+    for name, spec in specs.items():
+        for alias in spec.aliases:
+            canonical.setdefault(alias, name)
+    resolved = []
     for item in selection:
-        bare = item[1:] if item.startswith("-") else item
-        if bare != "*" and bare not in known:
+        negated = item.startswith("-")
+        bare = item[1:] if negated else item
+        if bare == "*":
+            resolved.append(item)
+            continue
+        if bare not in canonical:
             raise ValueError(
                 f"--controllers: {bare!r} is not in the list of known controllers "
-                f"({', '.join(sorted(known)) or 'none installed'})"
+                f"({', '.join(sorted(specs)) or 'none installed'})"
             )
+        resolved.append(("-" if negated else "") + canonical[bare])
     chosen = []
     for name in sorted(specs):
         decided: bool | None = None
         star = False
-        for item in selection:
+        for item in resolved:
             if item == name:
                 decided = True
                 break
