@@ -204,6 +204,7 @@ PUBLIC = {
         "LeaderElectionConfig",
         "LeaderElectionRecord",
         "LeaderElector",
+        "EventRecorder",
     ],
 }
 

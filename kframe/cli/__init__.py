@@ -16,6 +16,7 @@ from typing import NoReturn
 from kframe._version import __version__
 from kframe.cli._builtin import ApiserverCommand, BenchCommand, PluginsCommand, UpCommand
 from kframe.cli._command import Command, CommandError
+from kframe.cli._controller_manager import ControllerManagerCommand
 from kframe.cli._kubelet import KubeletCommand
 from kframe.cli._scheduler import SchedulerCommand
 from kframe.registry import PluginError, Registry, build_registry
@@ -38,6 +39,7 @@ def _commands(registry: Registry) -> dict[str, Command]:
         "apiserver": ApiserverCommand(),
         "up": UpCommand(),
         "scheduler": SchedulerCommand(registry),
+        "controller-manager": ControllerManagerCommand(registry),
         "kubelet": KubeletCommand(registry),
     }
     for entry in registry.entries("cli-command"):

@@ -192,6 +192,9 @@ class UpCommand:
             help="where the hosted scheduler serves /metrics and /healthz over HTTP, on "
             "--address (default 10259, kube-scheduler's secure port; 0: not served)",
         )
+        from kframe.cli._controller_manager import add_controller_flags
+
+        add_controller_flags(parser)  # the hosted controller manager's
 
     def run(self, args: argparse.Namespace) -> int:
         from kframe.cluster import run_up
@@ -201,10 +204,19 @@ class UpCommand:
             load_config(args.scheduler_config)  # refuse a bad file before starting anything
         except ConfigError as exc:
             raise CommandError(f"--scheduler-config: {exc}") from None
+        from kframe.cli._controller_manager import (
+            parse_controllers,
+            parse_pairs,
+            parse_workers,
+        )
+
         settings = attrs.evolve(
             server_settings(args),
             scheduler_config=args.scheduler_config,
             scheduler_port=args.scheduler_port,
+            controllers=tuple(parse_controllers(args.controllers)),
+            controller_options=parse_pairs("--option", args.option),
+            controller_workers=parse_workers(args.concurrent_syncs),
         )
         try:
             asyncio.run(run_up(settings))

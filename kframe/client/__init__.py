@@ -5,6 +5,7 @@ inside ``kframe up`` (in-process, no HTTP) and alone against a remote API server
 """
 
 from kframe.client._clock import Clock, FakeClock, LoopClock, TimerHandle
+from kframe.client._events import EventRecorder
 from kframe.client._http import HttpClient
 from kframe.client._informer import Indexer, Informer, object_key
 from kframe.client._inprocess import InProcessClient
@@ -48,6 +49,8 @@ __all__ = [
     "LeaderElectionConfig",
     "LeaderElectionRecord",
     "LeaderElector",
+    # events
+    "EventRecorder",
     # time (work queues, rate limiters and leader election)
     "Clock",
     "TimerHandle",

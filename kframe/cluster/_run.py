@@ -8,9 +8,9 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import attrs
 
@@ -43,6 +43,10 @@ class Settings:
     # Where the hosted scheduler serves /metrics and /healthz, on ``address`` (kube-scheduler's
     # secure port, in plain HTTP; 0: not served).
     scheduler_port: int = 10259
+    # The hosted controller manager's ``--controllers``, ``--option`` and ``--concurrent-syncs``.
+    controllers: tuple[str, ...] = ("*",)
+    controller_options: Mapping[str, str] = attrs.field(factory=dict)
+    controller_workers: Mapping[str, int] = attrs.field(factory=dict)
 
 
 async def run_until_signal(
@@ -120,10 +124,11 @@ async def run_apiserver(settings: Settings) -> None:
 async def run_up(settings: Settings) -> None:
     """The API server and every component that exists so far, in one process.
 
-    Hosts the scheduler and ``settings.nodes`` kubelets (one runtime each, of
-    ``settings.runtime``); the controller manager joins here as its issue lands.
+    Hosts the scheduler, the controller manager (``settings.controllers``) and
+    ``settings.nodes`` kubelets (one runtime each, of ``settings.runtime``). A bad controller
+    selection or runtime is a ValueError before anything starts.
     """
-    components = [_scheduler(settings)]
+    components = [_scheduler(settings), _controller_manager(settings)]
     if settings.nodes:
         from kframe.registry import build_registry
 
@@ -135,6 +140,46 @@ async def run_up(settings: Settings) -> None:
             )
         components.append(_kubelets(settings))
     await _serve(settings, "kframe up: API server", tuple(components))
+
+
+def _controller_manager(settings: Settings) -> Component:
+    """The controller manager on the in-process client, behind leader election (so a
+    ``kframe controller-manager`` pointed at this cluster waits as a standby). Losing the lease
+    (the store too slow to renew within 10 s) stops the controllers and contends again: the
+    API server keeps serving, so the process does not exit as upstream's would."""
+    from kframe.client import Client
+    from kframe.controller import ControllerManager, LeaderElection, registered_controllers
+
+    specs = registered_controllers()
+    # Built once here to check the selection and the worker counts before anything starts.
+    ControllerManager(
+        cast(Client, _NoClient()),
+        specs,
+        controllers=settings.controllers,
+        workers=settings.controller_workers,
+    )
+
+    def build(server: APIServer) -> Coroutine[Any, Any, None]:
+        from kframe.client import InProcessClient
+
+        manager = ControllerManager(
+            InProcessClient(server),
+            specs,
+            controllers=settings.controllers,
+            options=settings.controller_options,
+            workers=settings.controller_workers,
+            leader_election=LeaderElection(recampaign=True),
+        )
+        return manager.run()
+
+    return build
+
+
+class _NoClient:
+    """Stands in for a client where a manager is built only to validate its settings."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise RuntimeError("not connected")
 
 
 def _kubelets(settings: Settings) -> Component:

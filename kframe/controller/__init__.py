@@ -17,11 +17,26 @@ from kframe.controller._interface import (
     done,
     requeue_after,
 )
+from kframe.controller._leader import (
+    LEASE_NAME,
+    LEASE_NAMESPACE,
+    LeaderElection,
+    LeadershipLost,
+    default_identity,
+)
 from kframe.controller._manager import (
+    UPSTREAM_COMPONENTS,
     ControllerManager,
     as_spec,
     enabled_controllers,
     registered_controllers,
+)
+from kframe.controller._metrics import (
+    ContainerUsage,
+    FixedMetrics,
+    KubeletSummaryMetrics,
+    MetricsSource,
+    PodUsage,
 )
 from kframe.controller._owners import (
     CONTROLLER_UID_INDEX,
@@ -59,6 +74,19 @@ __all__ = [
     "enabled_controllers",
     "registered_controllers",
     "run_workers",
+    # leader election
+    "LEASE_NAME",
+    "LEASE_NAMESPACE",
+    "LeaderElection",
+    "LeadershipLost",
+    "default_identity",
+    "UPSTREAM_COMPONENTS",
+    # pod metrics
+    "ContainerUsage",
+    "FixedMetrics",
+    "KubeletSummaryMetrics",
+    "MetricsSource",
+    "PodUsage",
     # owner references
     "CONTROLLER_UID_INDEX",
     "OWNER_UID_INDEX",

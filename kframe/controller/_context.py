@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import secrets
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
-from kframe.api import time_now
-from kframe.api.models import Event, EventSource, ObjectMeta, ObjectReference
-from kframe.client import Client, Clock, Informer, LoopClock, WorkQueue, object_key
+from kframe.client import (
+    Client,
+    Clock,
+    EventRecorder,
+    Informer,
+    LoopClock,
+    WorkQueue,
+    object_key,
+)
 from kframe.controller._expectations import Expectations
 from kframe.controller._informers import SharedInformers
 
@@ -50,7 +54,7 @@ class ControllerContext:
         # Upstream event sources name the controller (``deployment-controller``).
         self.component = component or f"{name}-controller"
         self.background: list[Callable[[], Awaitable[None]]] = []
-        self._tasks: set[asyncio.Task[None]] = set()
+        self.recorder = EventRecorder(client, self.component, monotonic=self.clock.now, logger=log)
 
     # -- informers ------------------------------------------------------------------------------
 
@@ -112,37 +116,7 @@ class ControllerContext:
         self.background.append(run)
 
     def event(self, obj: Any, type_: str, reason: str, message: str) -> None:
-        """Record an Event about ``obj`` (best effort: a failed write is only logged)."""
-        meta = obj.metadata
-        now = time_now()
-        event = Event(
-            metadata=ObjectMeta(
-                name=f"{meta.name}.{secrets.token_hex(8)}", namespace=meta.namespace or "default"
-            ),
-            involved_object=ObjectReference(
-                api_version=getattr(obj, "API_VERSION", None),
-                kind=getattr(obj, "KIND", None),
-                name=meta.name,
-                namespace=meta.namespace,
-                uid=meta.uid,
-                resource_version=meta.resource_version,
-            ),
-            reason=reason,
-            message=message,
-            type=type_,
-            source=EventSource(component=self.component),
-            reporting_component=self.component,
-            first_timestamp=now,
-            last_timestamp=now,
-            count=1,
-        )
-
-        async def write() -> None:
-            try:
-                await self.client.create(event, namespace=event.metadata.namespace)  # type: ignore[union-attr]
-            except Exception as exc:
-                log.warning("%s: recording event %s failed: %s", self.name, reason, exc)
-
-        task = asyncio.ensure_future(write())
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        """Record an Event about ``obj`` from this controller's component (best effort: a
+        failed write is only logged). Repeats are counted on one Event and an object's bursts
+        are capped, by client-go's correlator (:class:`~kframe.client.EventRecorder`)."""
+        self.recorder.event(obj, type_, reason, message)

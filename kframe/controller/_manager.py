@@ -7,14 +7,21 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from kframe.client import Client, Clock
+from kframe.client import Client, Clock, LeaderElectionConfig, LeaderElector
 from kframe.controller._context import ControllerContext
 from kframe.controller._informers import SharedInformers
 from kframe.controller._interface import Controller, ControllerSpec
+from kframe.controller._leader import LeaderElection, LeadershipLost, default_identity
 from kframe.controller._workers import run_workers
 from kframe.registry import Registry, build_registry
 
-__all__ = ["ControllerManager", "as_spec", "enabled_controllers", "registered_controllers"]
+__all__ = [
+    "UPSTREAM_COMPONENTS",
+    "ControllerManager",
+    "as_spec",
+    "enabled_controllers",
+    "registered_controllers",
+]
 
 log = logging.getLogger("kframe.controller")
 
@@ -39,10 +46,7 @@ def enabled_controllers(selection: Sequence[str], specs: Mapping[str, Controller
     """The names ``--controllers`` selects, as upstream's IsControllerEnabled: the first entry
     naming a controller (``name`` or ``-name``) decides; otherwise ``*`` enables the controllers
     enabled by default. An unknown name is a ValueError."""
-    canonical = {name: name for name in specs}
-    for name, spec in specs.items():
-        for alias in spec.aliases:
-            canonical.setdefault(alias, name)
+    canonical = _canonical_names(specs)
     resolved = []
     for item in selection:
         negated = item.startswith("-")
@@ -76,11 +80,34 @@ def enabled_controllers(selection: Sequence[str], specs: Mapping[str, Controller
     return chosen
 
 
+#: Upstream's event source names where they are not ``<name>-controller`` (each controller's
+#: ``record.EventSource{Component: ...}`` in pkg/controller).
+UPSTREAM_COMPONENTS = {
+    "endpoints": "endpoint-controller",
+    "endpointslice": "endpoint-slice-controller",
+    "nodelifecycle": "node-controller",
+    "podautoscaler": "horizontal-pod-autoscaler",
+    "disruption": "controllermanager",
+    "garbagecollector": "garbage-collector-controller",
+}
+
+
+def _canonical_names(specs: Mapping[str, ControllerSpec]) -> dict[str, str]:
+    canonical = {name: name for name in specs}
+    for name, spec in specs.items():
+        for alias in spec.aliases:
+            canonical.setdefault(alias, name)
+    return canonical
+
+
 class ControllerManager:
     """Builds each enabled controller on one shared informer set and runs its workers.
 
-    ``workers`` overrides a controller's default concurrency by name. :meth:`run` runs until
-    cancelled; the leader-election wrapper decides when it may.
+    ``workers`` overrides a controller's default concurrency by name (upstream's
+    ``--concurrent-*-syncs``). :meth:`run` runs until cancelled. With ``leader_election``
+    enabled, the controllers run only while this manager holds the Lease (see
+    :class:`~kframe.controller.LeaderElection`); each term of leadership builds the controllers
+    afresh, with new informers and queues, as a restarted upstream process would.
     """
 
     def __init__(
@@ -92,17 +119,35 @@ class ControllerManager:
         options: Mapping[str, str] | None = None,
         workers: Mapping[str, int] | None = None,
         clock: Clock | None = None,
+        leader_election: LeaderElection | None = None,
+        election_clock: Clock | None = None,
     ) -> None:
         self.client = client
         self.specs = {name: as_spec(v) for name, v in specs.items()}
         self.names = enabled_controllers(controllers, self.specs)
         self.options = dict(options or {})
-        self.workers = dict(workers or {})
+        canonical = _canonical_names(self.specs)
+        self.workers: dict[str, int] = {}
+        for name, count in (workers or {}).items():
+            if name not in canonical:
+                raise ValueError(
+                    f"--concurrent-syncs: {name!r} is not in the list of known controllers "
+                    f"({', '.join(sorted(self.specs)) or 'none installed'})"
+                )
+            if not isinstance(count, int) or count < 1:
+                raise ValueError(f"--concurrent-syncs {name}={count}: must be at least 1")
+            self.workers[canonical[name]] = count
         self.clock = clock
+        self.leader_election = leader_election
+        self.election_clock = election_clock
+        self.elector: LeaderElector | None = None
         self.informers = SharedInformers(client)
         self.contexts: dict[str, ControllerContext] = {}
         self.controllers: dict[str, Controller] = {}
         self.synced = asyncio.Event()
+        #: Set while the controllers run (at once without leader election).
+        self.leading = asyncio.Event()
+        self._terms = 0
 
     def build(self) -> None:
         """Make every enabled controller (each registers its informers and handlers)."""
@@ -117,14 +162,55 @@ class ControllerManager:
                 clock=self.clock,
                 options=self.options,
                 workers=self.workers.get(name, spec.workers),
+                component=UPSTREAM_COMPONENTS.get(name, ""),
             )
             self.contexts[name] = ctx
             self.controllers[name] = spec.build(ctx)
 
     async def run(self) -> None:
+        """Run the controllers until cancelled: at once, or while leading (with leader
+        election). Losing the lease stops them, then raises :class:`LeadershipLost` or, with
+        ``recampaign``, contends again."""
+        election = self.leader_election
+        if election is None or not election.enabled:
+            await self._run_controllers()
+            return
+        config = LeaderElectionConfig(
+            name=election.name,
+            namespace=election.namespace,
+            identity=election.identity or default_identity(),
+            lease_duration=election.lease_duration,
+            renew_deadline=election.renew_deadline,
+            retry_period=election.retry_period,
+            release_on_cancel=election.release_on_cancel,
+        )
+        self.elector = LeaderElector(self.client, config, clock=self.election_clock)
+        where = f"{config.namespace}/{config.name}"
+        while True:
+            await self.elector.run(
+                self._run_controllers,
+                self._stopped_leading,
+                lambda holder: log.info("lease %s: new leader %r", where, holder),
+            )
+            if not election.recampaign:
+                raise LeadershipLost(f"leader election lost: lease {where} not renewed in time")
+            log.warning("lease %s lost: controllers stopped; contending again", where)
+
+    def _stopped_leading(self) -> None:
+        self.leading.clear()
+        self.synced.clear()
+
+    async def _run_controllers(self) -> None:
         """Start informers, wait for their first list, then run every controller's workers and
         background loops until cancelled."""
+        if self._terms:
+            # A new term of leadership: fresh controllers, informers and queues.
+            self.informers = SharedInformers(self.client)
+            self.contexts = {}
+            self.controllers = {}
+        self._terms += 1
         self.build()
+        self.leading.set()
         self.informers.start()
         tasks: list[asyncio.Task[None]] = []
         try:
@@ -136,15 +222,21 @@ class ControllerManager:
                     asyncio.ensure_future(run_workers(name, controller, ctx.queue, ctx.workers))
                 )
                 tasks.extend(asyncio.ensure_future(_guard(name, b())) for b in ctx.background)
-            log.info("controllers running: %s", ", ".join(self.names))
+            log.info("controllers running: %s", ", ".join(self.names) or "none")
+            if not tasks:
+                await asyncio.Event().wait()  # nothing to run: hold the lease until cancelled
             await asyncio.gather(*tasks)
         finally:
+            self.leading.clear()
             for ctx in self.contexts.values():
                 ctx.queue.shut_down()
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             await self.informers.stop()
+            await asyncio.gather(
+                *(ctx.recorder.drain() for ctx in self.contexts.values()), return_exceptions=True
+            )
 
 
 async def _guard(name: str, loop: Any) -> None:
