@@ -49,11 +49,12 @@ def enabled_controllers(selection: Sequence[str], specs: Mapping[str, Controller
     canonical = _canonical_names(specs)
     resolved = []
     for item in selection:
-        negated = item.startswith("-")
-        bare = item[1:] if negated else item
-        if bare == "*":
+        if item == "*":
             resolved.append(item)
             continue
+        # upstream ValidateControllersOptions: only a bare "*" is special; "-*" is unknown.
+        negated = item.startswith("-")
+        bare = item[1:] if negated else item
         if bare not in canonical:
             raise ValueError(
                 f"--controllers: {bare!r} is not in the list of known controllers "

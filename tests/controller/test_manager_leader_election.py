@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator
 from typing import Any, cast
 
 import pytest
@@ -32,17 +31,7 @@ from kframe.controller import (
 )
 from kframe.store import open_store
 from kframe.testing.controllers import wait_for
-
-
-def sync(test: Callable[[], Coroutine[Any, Any, None]]) -> Callable[[], None]:
-    """The test body on a fresh event loop."""
-
-    @functools.wraps(test)
-    def run() -> None:
-        asyncio.run(test())
-
-    return run
-
+from tests.controller.asyncrun import sync
 
 FAST = {"lease_duration": 1.0, "renew_deadline": 0.6, "retry_period": 0.2}
 
