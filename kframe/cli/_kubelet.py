@@ -118,6 +118,7 @@ class KubeletCommand:
         from kframe.cli._scheduler import server_from_kubeconfig
         from kframe.client import HttpClient
         from kframe.kubelet import Kubelet, KubeletConfig, KubeletServer
+        from kframe.kubelet._summary import kubelet_summaries
         from kframe.registry import UnknownNameError
         from kframe.runtime import CRIError, RuntimeOptions, open_runtime
 
@@ -173,7 +174,12 @@ class KubeletCommand:
 
             async def start() -> None:
                 nonlocal task, kserver
-                kserver = KubeletServer(args.address, args.port, kubelet.lookup)
+                kserver = KubeletServer(
+                    args.address,
+                    args.port,
+                    kubelet.lookup,
+                    summary=kubelet_summaries(lambda: [kubelet]),
+                )
                 try:
                     await kserver.start()
                 except OSError as exc:

@@ -20,6 +20,7 @@ from kframe.kubelet._config import KubeletConfig
 from kframe.kubelet._kubelet import Kubelet
 from kframe.kubelet._pods import PodSource
 from kframe.kubelet._server import KubeletServer
+from kframe.kubelet._summary import kubelet_summaries
 from kframe.registry import Registry, build_registry
 from kframe.runtime import Runtime, RuntimeOptions, RuntimeService, open_runtime
 
@@ -96,7 +97,9 @@ class KubeletHost:
     async def _start_server(self) -> int:
         if not self.serve:
             return self.port or 10250
-        self.server = KubeletServer(self.address, self.port, self.lookup)
+        self.server = KubeletServer(
+            self.address, self.port, self.lookup, summary=kubelet_summaries(lambda: self.kubelets)
+        )
         await self.server.start()
         return self.server.port
 

@@ -9,6 +9,8 @@ reaches it at the Node's ``daemonEndpoints.kubeletEndpoint.Port``. The contract 
   ``sinceSeconds``, ``sinceTime``, ``tailLines``, ``timestamps`` (:mod:`._logs`);
 - ``/exec/{ns}/{pod}/{container}?command=...&input=1&output=1&error=1&tty=1`` and ``/attach/...``,
   WebSocket upgrades speaking the remotecommand channel protocols (:mod:`._streaming`);
+- ``GET /stats/summary``: the Summary API JSON (:mod:`._summary`), when the server is given
+  a ``summary``;
 - ``GET /healthz``: ``ok``.
 
 Which runtime, container and log file a request means is the ``lookup`` callable's answer
@@ -28,6 +30,7 @@ from aiohttp import WSCloseCode, web
 
 from kframe.kubelet._logs import LogOptions, parse_time, stream_log
 from kframe.kubelet._streaming import PROTOCOLS, StreamOptions, bridge, fail
+from kframe.kubelet._summary import Summary
 from kframe.runtime import (
     AttachRequest,
     ContainerState,
@@ -81,10 +84,13 @@ def _int(query: Any, name: str, minimum: int) -> int | None:
 class KubeletServer:
     """Serves the kubelet endpoints over ``lookup``; start with :meth:`start`."""
 
-    def __init__(self, host: str, port: int, lookup: Lookup) -> None:
+    def __init__(
+        self, host: str, port: int, lookup: Lookup, *, summary: Summary | None = None
+    ) -> None:
         self.host = host
         self._port = port
         self._lookup = lookup
+        self._summary = summary
         self._runner: web.AppRunner | None = None
         self._stopping = asyncio.Event()
         self._sockets: set[web.WebSocketResponse] = set()
@@ -98,6 +104,8 @@ class KubeletServer:
         app = web.Application()
         app.router.add_get("/healthz", self._healthz)
         app.router.add_get("/containerLogs/{ns}/{pod}/{container}", self._logs)
+        if self._summary is not None:
+            app.router.add_get("/stats/summary", self._stats_summary)
         for kind in ("exec", "attach"):
             for path in (
                 f"/{kind}/{{ns}}/{{pod}}/{{container}}",
@@ -136,6 +144,16 @@ class KubeletServer:
 
     async def _healthz(self, request: web.Request) -> web.Response:
         return web.Response(text="ok")
+
+    async def _stats_summary(self, request: web.Request) -> web.Response:
+        assert self._summary is not None
+        try:
+            body = await self._summary(request.query.get("node", ""))
+        except KeyError as exc:
+            return _text(404, str(exc.args[0]) if exc.args else "not found")
+        except LookupError as exc:
+            return _text(400, str(exc))
+        return web.json_response(body)
 
     def _find(self, request: web.Request) -> tuple[RuntimeService, str, str, str | None]:
         info = request.match_info

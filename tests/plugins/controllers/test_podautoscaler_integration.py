@@ -1,0 +1,209 @@
+"""The HPA controller in a control plane: a fixed metrics source, a ReplicaSet with hand-made
+pods (no ReplicaSet controller runs), and the ReplicaSet's ``spec.replicas`` written through
+its scale subresource."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import attrs
+
+from kframe.api import from_dict
+from kframe.api.models import Event, HorizontalPodAutoscaler, Pod, PodStatus, ReplicaSet
+from kframe.controller import ContainerUsage, FixedMetrics
+from kframe.testing.controllers import ControlPlane, control_plane
+from kframe_plugins.controllers import podautoscaler
+
+NS = "default"
+LABELS = {"app": "web"}
+
+
+def replica_set(replicas: int) -> ReplicaSet:
+    return from_dict(
+        {
+            "metadata": {"name": "web", "namespace": NS},
+            "spec": {
+                "replicas": replicas,
+                "selector": {"matchLabels": LABELS},
+                "template": {
+                    "metadata": {"labels": LABELS},
+                    "spec": {"containers": [{"name": "c", "image": "nginx"}]},
+                },
+            },
+        },
+        ReplicaSet,
+    )
+
+
+def hpa(behavior: dict[str, Any] | None = None, **target: Any) -> HorizontalPodAutoscaler:
+    spec: dict[str, Any] = {
+        "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "web"},
+        "minReplicas": 1,
+        "maxReplicas": 10,
+        "metrics": [
+            {
+                "type": "Resource",
+                "resource": {
+                    "name": "cpu",
+                    "target": target or {"type": "Utilization", "averageUtilization": 50},
+                },
+            }
+        ],
+    }
+    if behavior is not None:
+        spec["behavior"] = behavior
+    return from_dict(
+        {"metadata": {"name": "web", "namespace": NS}, "spec": spec}, HorizontalPodAutoscaler
+    )
+
+
+async def running_pod(cp: ControlPlane, name: str) -> None:
+    """A Running, Ready pod started long ago (past the cpu initialization period)."""
+    pod = from_dict(
+        {
+            "metadata": {"name": name, "namespace": NS, "labels": LABELS},
+            "spec": {
+                "containers": [
+                    {"name": "c", "image": "nginx", "resources": {"requests": {"cpu": "100m"}}}
+                ]
+            },
+        },
+        Pod,
+    )
+    created = await cp.client.create(pod)
+    long_ago = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(hours=1)
+    status = from_dict(
+        {
+            "phase": "Running",
+            "startTime": long_ago.isoformat(),
+            "conditions": [
+                {"type": "Ready", "status": "True", "lastTransitionTime": long_ago.isoformat()}
+            ],
+        },
+        PodStatus,
+    )
+    await cp.client.update(attrs.evolve(created, status=status), subresource="status")
+
+
+def run(metrics: FixedMetrics, body: Callable[[ControlPlane], Awaitable[None]]) -> None:
+    async def main() -> None:
+        async with control_plane(
+            [podautoscaler.NAME],
+            specs={podautoscaler.NAME: podautoscaler.spec(metrics)},
+            options={"horizontal-pod-autoscaler-sync-period": "0.05"},
+        ) as cp:
+            await body(cp)
+
+    asyncio.run(main())
+
+
+async def replicas(cp: ControlPlane) -> int:
+    rs = await cp.client.get(ReplicaSet, "web", namespace=NS)
+    assert rs.spec is not None
+    return rs.spec.replicas or 0
+
+
+def cpu(milli: int) -> dict[str, ContainerUsage]:
+    return {"c": ContainerUsage(cpu_nano_cores=milli * 1_000_000, memory_bytes=1 << 20)}
+
+
+def test_scales_a_replica_set_up_through_its_scale_subresource() -> None:
+    metrics = FixedMetrics()
+
+    async def body(cp: ControlPlane) -> None:
+        await cp.client.create(replica_set(2))
+        for i in range(2):
+            await running_pod(cp, f"web-{i}")
+            metrics.set(NS, f"web-{i}", cpu(150), labels=LABELS)  # 150% of the request
+        await cp.client.create(hpa())
+        # 150% against a 50% target: 3x the 2 ready pods, within max(2*2, 4) = 4 (no behavior).
+        await cp.wait_for(lambda: _eq(replicas(cp), 4), what="scale to 4")
+        got = await cp.wait_for(lambda: _status(cp, lambda s: s.desired_replicas == 4))
+        assert got.current_replicas == 2 and got.last_scale_time is not None
+        (metric,) = got.current_metrics
+        assert metric.resource.current.average_utilization == 150
+        assert str(metric.resource.current.average_value) == "150m"
+        conditions = {c.type: (c.status, c.reason) for c in got.conditions}
+        assert conditions["AbleToScale"] == ("True", "SucceededRescale")
+        assert conditions["ScalingActive"] == ("True", "ValidMetricFound")
+        assert conditions["ScalingLimited"] == ("True", "ScaleUpLimit")
+        events = await cp.wait_for(lambda: _events(cp, "SuccessfulRescale"))
+        assert (
+            events[0].message
+            == "New size: 4; reason: cpu resource utilization (percentage of request) above target"
+        )
+
+    run(metrics, body)
+
+
+def test_scales_down_at_once_with_no_stabilization_window() -> None:
+    metrics = FixedMetrics()
+    behavior = {"scaleDown": {"stabilizationWindowSeconds": 0}}
+
+    async def body(cp: ControlPlane) -> None:
+        await cp.client.create(replica_set(4))
+        for i in range(4):
+            await running_pod(cp, f"web-{i}")
+            metrics.set(NS, f"web-{i}", cpu(10), labels=LABELS)  # 10% against 50%
+        await cp.client.create(hpa(behavior))
+        # ceil(0.2 * 4) = 1, and the default scale-down policy allows 100% per 15 s.
+        await cp.wait_for(lambda: _eq(replicas(cp), 1), what="scale to 1")
+        events = await cp.wait_for(lambda: _events(cp, "SuccessfulRescale"))
+        assert events[0].message == "New size: 1; reason: All metrics below target"
+
+    run(metrics, body)
+
+
+def test_without_metrics_scaling_is_inactive_and_nothing_changes() -> None:
+    metrics = FixedMetrics()
+
+    async def body(cp: ControlPlane) -> None:
+        await cp.client.create(replica_set(2))
+        for i in range(2):
+            await running_pod(cp, f"web-{i}")
+        await cp.client.create(hpa())
+        got = await cp.wait_for(
+            lambda: _status(
+                cp,
+                lambda s: any(
+                    c.type == "ScalingActive" and c.reason == "FailedGetResourceMetric"
+                    for c in s.conditions
+                ),
+            )
+        )
+        assert got.current_replicas == 2
+        assert await replicas(cp) == 2
+        failed = await cp.wait_for(lambda: _events(cp, "FailedGetResourceMetric"))
+        assert "no metrics returned from resource metrics API" in (failed[0].message or "")
+
+    run(metrics, body)
+
+
+def test_a_missing_target_is_reported_on_able_to_scale() -> None:
+    async def body(cp: ControlPlane) -> None:
+        await cp.client.create(hpa())
+        got = await cp.wait_for(
+            lambda: _status(cp, lambda s: any(c.reason == "FailedGetScale" for c in s.conditions))
+        )
+        (cond,) = [c for c in got.conditions if c.type == "AbleToScale"]
+        assert cond.status == "False"
+        assert "not found" in (cond.message or "")
+
+    run(FixedMetrics(), body)
+
+
+async def _eq(value: Awaitable[int], wanted: int) -> bool:
+    return await value == wanted
+
+
+async def _status(cp: ControlPlane, check: Callable[[Any], bool]) -> Any:
+    got = await cp.client.get(HorizontalPodAutoscaler, "web", namespace=NS)
+    return got.status if got.status is not None and check(got.status) else None
+
+
+async def _events(cp: ControlPlane, reason: str) -> list[Event]:
+    listed = await cp.client.list(Event, namespace=NS)
+    return [e for e in listed.items if e.reason == reason]
