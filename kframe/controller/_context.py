@@ -52,7 +52,9 @@ class ControllerContext:
         self.workers = workers
         self.queue: WorkQueue[str] = WorkQueue(clock=self.clock, name=name)
         # Upstream event sources name the controller (``deployment-controller``).
-        self.component = component or f"{name}-controller"
+        self.component = component or (
+            name if name.endswith("-controller") else f"{name}-controller"
+        )
         self.background: list[Callable[[], Awaitable[None]]] = []
         self.recorder = EventRecorder(client, self.component, monotonic=self.clock.now, logger=log)
 

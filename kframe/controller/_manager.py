@@ -81,16 +81,30 @@ def enabled_controllers(selection: Sequence[str], specs: Mapping[str, Controller
     return chosen
 
 
-#: Upstream's event source names where they are not ``<name>-controller`` (each controller's
-#: ``record.EventSource{Component: ...}`` in pkg/controller).
+#: Upstream's event source names where they are not the controller's name with ``-controller``
+#: (each controller's ``record.EventSource{Component: ...}`` in pkg/controller), under the short
+#: and the upstream (``*-controller``) names a plugin may register.
 UPSTREAM_COMPONENTS = {
     "endpoints": "endpoint-controller",
+    "endpoints-controller": "endpoint-controller",
     "endpointslice": "endpoint-slice-controller",
+    "endpointslice-controller": "endpoint-slice-controller",
     "nodelifecycle": "node-controller",
+    "node-lifecycle-controller": "node-controller",
     "podautoscaler": "horizontal-pod-autoscaler",
+    "horizontal-pod-autoscaler-controller": "horizontal-pod-autoscaler",
+    "horizontalpodautoscaling": "horizontal-pod-autoscaler",
     "disruption": "controllermanager",
+    "disruption-controller": "controllermanager",
     "garbagecollector": "garbage-collector-controller",
 }
+
+
+def _component(name: str, spec: ControllerSpec) -> str:
+    for known in (name, *spec.aliases):
+        if known in UPSTREAM_COMPONENTS:
+            return UPSTREAM_COMPONENTS[known]
+    return ""
 
 
 def _canonical_names(specs: Mapping[str, ControllerSpec]) -> dict[str, str]:
@@ -163,7 +177,7 @@ class ControllerManager:
                 clock=self.clock,
                 options=self.options,
                 workers=self.workers.get(name, spec.workers),
-                component=UPSTREAM_COMPONENTS.get(name, ""),
+                component=_component(name, spec),
             )
             self.contexts[name] = ctx
             self.controllers[name] = spec.build(ctx)
