@@ -5,6 +5,7 @@ its scale subresource."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -13,7 +14,9 @@ import attrs
 
 from kframe.api import from_dict
 from kframe.api.models import Event, HorizontalPodAutoscaler, Pod, PodStatus, ReplicaSet
+from kframe.client import InProcessClient
 from kframe.controller import ContainerUsage, FixedMetrics
+from kframe.kubelet import KubeletHost
 from kframe.testing.controllers import ControlPlane, control_plane
 from kframe_plugins.controllers import podautoscaler
 
@@ -207,3 +210,56 @@ async def _status(cp: ControlPlane, check: Callable[[Any], bool]) -> Any:
 async def _events(cp: ControlPlane, reason: str) -> list[Event]:
     listed = await cp.client.list(Event, namespace=NS)
     return [e for e in listed.items if e.reason == reason]
+
+
+def test_scales_on_what_the_kubelets_report() -> None:
+    """End to end: fake-runtime kubelets serve /stats/summary, the registered controller reads
+    it through KubeletSummaryMetrics. The fake runtime's containers use their whole cpu request
+    (cpu_fraction 1.0): 100% against a 50% target doubles the ReplicaSet."""
+
+    async def main() -> None:
+        async with control_plane(
+            [podautoscaler.NAME],
+            specs={podautoscaler.NAME: podautoscaler.spec()},
+            options={
+                "horizontal-pod-autoscaler-sync-period": "50ms",
+                # Just-started pods would otherwise be skipped for one metric window.
+                "horizontal-pod-autoscaler-cpu-initialization-period": "0s",
+            },
+        ) as cp:
+            host = KubeletHost(
+                InProcessClient(cp.server), nodes=1, runtime_config={"cpu_fraction": 1.0}
+            )
+            task = asyncio.ensure_future(host.run())
+            try:
+                await asyncio.wait_for(host.wait_registered(), 30)
+                await cp.client.create(replica_set(2))
+                for i in range(2):
+                    pod = from_dict(
+                        {
+                            "metadata": {"name": f"web-{i}", "namespace": NS, "labels": LABELS},
+                            "spec": {
+                                "nodeName": "node-0",
+                                "containers": [
+                                    {
+                                        "name": "c",
+                                        "image": "nginx",
+                                        "resources": {"requests": {"cpu": "100m"}},
+                                    }
+                                ],
+                            },
+                        },
+                        Pod,
+                    )
+                    await cp.client.create(pod)
+                await cp.client.create(hpa())
+                await cp.wait_for(lambda: _eq(replicas(cp), 4), what="scale to 4")
+                got = await cp.wait_for(lambda: _status(cp, lambda s: s.desired_replicas == 4))
+                (metric,) = got.current_metrics
+                assert metric.resource.current.average_utilization == 100
+            finally:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+    asyncio.run(main())
