@@ -66,9 +66,12 @@ def _stale_condition(pod: Pod, now: _dt.datetime) -> float | None:
     there is nothing to clean (nonTerminatingPodHasStaleDisruptionCondition)."""
     if pod.metadata is None or pod.metadata.deletion_timestamp is not None:
         return None
+    if pod.status is not None and pod.status.phase in ("Succeeded", "Failed"):
+        return None  # a terminal pod's condition is left alone (no needless writes)
     for cond in (pod.status.conditions if pod.status is not None else ()) or ():
         if cond.type == "DisruptionTarget":
-            if cond.status != "True":
+            # The kubelet's may stand arbitrarily long before the pod terminates.
+            if cond.status != "True" or cond.reason == "TerminationByKubelet":
                 return None
             since = cond.last_transition_time or now
             return max(0.0, STALE_POD_DISRUPTION_TIMEOUT - (now - since).total_seconds())

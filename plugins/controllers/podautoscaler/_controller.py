@@ -435,9 +435,12 @@ class HorizontalController:
                     spec, scale, namespace, selector, pods, sync.now, metrics_cache
                 )
             except _MetricFailure as exc:
+                # getUnableComputeReplicaCountCondition: an event and a condition per failure.
                 self.ctx.event(hpa, "Warning", exc.reason, str(exc.error))
                 if invalid == 0:
-                    first_error, first_condition = exc.error, (exc.reason, exc.message)
+                    first_error = MetricsError(exc.wrapped)
+                    message = f"the HPA was unable to compute the replica count: {exc.error}"
+                    first_condition = (exc.reason, message)
                 invalid += 1
                 continue
             statuses.append(status)
@@ -478,32 +481,24 @@ class HorizontalController:
                 f"unable to get {spec.type.lower()} metric: kframe serves no custom or external "
                 "metrics API (custom.metrics.k8s.io, external.metrics.k8s.io)"
             )
-            raise _MetricFailure(
-                reason, error, f"the HPA was unable to compute the replica count: {error}"
-            )
+            what = {"Pods": "pods", "Object": "object", "External": "external"}[spec.type]
+            raise _MetricFailure(reason, error, f"failed to get {what} metric value: {error}")
         if spec.type == "Resource" and spec.resource is not None:
             resource, container, target = spec.resource.name or "", "", spec.resource.target
-            reason, kind = "FailedGetResourceMetric", "resource"
+            reason, what = "FailedGetResourceMetric", f"{resource} resource"
         elif spec.type == "ContainerResource" and spec.container_resource is not None:
             source = spec.container_resource
             resource, container, target = source.name or "", source.container or "", source.target
-            reason, kind = "FailedGetContainerResourceMetric", "container resource"
+            reason, what = "FailedGetContainerResourceMetric", f"{resource} container"
         else:
             error = MetricsError(f'unknown metric source type "{spec.type}"')
-            raise _MetricFailure(
-                "InvalidMetricSourceType",
-                error,
-                f"the HPA was unable to compute the replica count: {error}",
-            )
+            raise _MetricFailure("InvalidMetricSourceType", error, str(error))
         try:
             proposal, name, value = await self._resource_proposal(
                 scale.replicas, resource, container, target, namespace, selector, pods, now, cache
             )
         except Exception as exc:
-            error = MetricsError(f"failed to get {resource} {kind} metric value: {exc}")
-            raise _MetricFailure(
-                reason, error, f"the HPA was unable to compute the replica count: {exc}"
-            ) from None
+            raise _MetricFailure(reason, exc, f"failed to get {what} metric value: {exc}") from None
         if container:
             status = MetricStatus(
                 type="ContainerResource",
@@ -546,15 +541,26 @@ class HorizontalController:
         """computeStatusForResourceMetricGeneric."""
         if target is None:
             raise MetricsError("the metric has no target")
-        if "metrics" not in cache:
+
+        async def fetch() -> Any:
             # One read per reconcile serves every resource metric of the HPA.
-            cache["metrics"] = await self.metrics.pod_metrics(namespace, selector)
-        metrics = cache["metrics"]
-        if not metrics:
-            raise MetricsError(
-                f"unable to get metrics for resource {resource}: no metrics returned from "
-                "resource metrics API"
+            if "metrics" not in cache:
+                try:
+                    cache["metrics"] = await self.metrics.pod_metrics(namespace, selector)
+                except Exception as exc:
+                    cache["metrics"] = exc
+            got = cache["metrics"]
+            cause = (
+                got
+                if isinstance(got, Exception)
+                else "no metrics returned from resource metrics API"
+                if not got
+                else None
             )
+            if cause is not None:
+                raise MetricsError(f"unable to get metrics for resource {resource}: {cause}")
+            return got
+
         kwargs: dict[str, Any] = {
             "container": container,
             "tolerances": cache["tolerances"],
@@ -568,7 +574,7 @@ class HorizontalController:
                     Quantity(target.average_value).milli_value(),
                     resource,
                     pods,
-                    metrics,
+                    await fetch(),
                     now,
                     **kwargs,
                 )
@@ -586,7 +592,7 @@ class HorizontalController:
             )
         try:
             replicas, utilization, raw = resource_replicas(
-                current, target.average_utilization, resource, pods, metrics, now, **kwargs
+                current, target.average_utilization, resource, pods, await fetch(), now, **kwargs
             )
         except MetricsError as exc:
             raise MetricsError(f"failed to get {resource} utilization: {exc}") from None
@@ -694,8 +700,11 @@ class HorizontalController:
 
 
 class _MetricFailure(Exception):
-    def __init__(self, reason: str, error: Exception, message: str) -> None:
+    """A metric that gave no proposal: the event/condition ``reason``, the ``error`` they
+    report, and the ``wrapped`` words the "invalid metrics" error quotes."""
+
+    def __init__(self, reason: str, error: Exception, wrapped: str) -> None:
         super().__init__(str(error))
         self.reason = reason
         self.error = error
-        self.message = message
+        self.wrapped = wrapped

@@ -180,7 +180,21 @@ def test_without_metrics_scaling_is_inactive_and_nothing_changes() -> None:
         assert got.current_replicas == 2
         assert await replicas(cp) == 2
         failed = await cp.wait_for(lambda: _events(cp, "FailedGetResourceMetric"))
-        assert "no metrics returned from resource metrics API" in (failed[0].message or "")
+        assert failed[0].message == (
+            "failed to get cpu utilization: unable to get metrics for resource cpu: no metrics "
+            "returned from resource metrics API"
+        )
+        computed = await cp.wait_for(lambda: _events(cp, "FailedComputeMetricsReplicas"))
+        assert computed[0].message == (
+            "invalid metrics (1 invalid out of 1), first error is: failed to get cpu resource "
+            "metric value: failed to get cpu utilization: unable to get metrics for resource "
+            "cpu: no metrics returned from resource metrics API"
+        )
+        (cond,) = [c for c in got.conditions if c.type == "ScalingActive"]
+        assert cond.message == (
+            "the HPA was unable to compute the replica count: failed to get cpu utilization: "
+            "unable to get metrics for resource cpu: no metrics returned from resource metrics API"
+        )
 
     run(metrics, body)
 
