@@ -170,6 +170,7 @@ def _controller_manager(settings: Settings) -> Component:
             workers=settings.controller_workers,
             leader_election=LeaderElection(recampaign=True),
         )
+        print(f"controllers: {', '.join(manager.names) or 'none'}", flush=True)
         return manager.run()
 
     return build

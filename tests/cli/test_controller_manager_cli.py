@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import argparse
 import signal
 import subprocess
 import sys
@@ -10,8 +11,11 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from kframe.cli import main
+from kframe.cli._controller_manager import go_duration, parse_pairs
 from kframe.testing.cluster import running_apiserver
 from tests.cli.test_cli import kframe
 
@@ -161,3 +165,29 @@ def test_a_standby_manager_takes_over_when_the_leader_stops(tmp_path: Path) -> N
             for proc in (first, second):
                 if proc is not None and proc.poll() is None:
                     stop(proc)
+
+
+@given(
+    hours=st.integers(0, 3),
+    minutes=st.integers(0, 59),
+    seconds=st.integers(0, 59),
+    millis=st.integers(0, 999),
+)
+def test_go_durations_parse_to_their_seconds(
+    hours: int, minutes: int, seconds: int, millis: int
+) -> None:
+    parts = [(hours, "h"), (minutes, "m"), (seconds, "s"), (millis, "ms")]
+    text = "".join(f"{n}{unit}" for n, unit in parts if n)
+    total = hours * 3600 + minutes * 60 + seconds + millis / 1000
+    if not total:
+        with pytest.raises(argparse.ArgumentTypeError):
+            go_duration(text or "0s")
+        return
+    assert go_duration(text) == pytest.approx(total)
+    assert go_duration(str(total)) == pytest.approx(total)
+
+
+@given(st.dictionaries(st.from_regex(r"[a-z][a-z0-9-]{0,8}", fullmatch=True), st.text("ab=:1")))
+def test_pairs_round_trip(pairs: dict[str, str]) -> None:
+    items = [f"{k}={v}" for k, v in pairs.items()]
+    assert parse_pairs("--option", items) == {k: v.strip() for k, v in pairs.items()}
