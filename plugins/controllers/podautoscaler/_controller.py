@@ -181,6 +181,8 @@ class HorizontalController:
         self.hpas = ctx.informer(HorizontalPodAutoscaler)
         self.pods = ctx.informer(Pod)
         self.history: dict[str, _History] = {}
+        #: The pod selector each HPA last scaled by (upstream's hpaSelectors).
+        self.selectors: dict[str, Selector] = {}
         self.hpas.add_handler(self._on_add, self._on_update, self._on_delete)
 
     # -- queueing: every request waits one sync period, as upstream's rate limiter makes it ----
@@ -193,6 +195,7 @@ class HorizontalController:
 
     def _on_delete(self, hpa: HorizontalPodAutoscaler) -> None:
         self.history.pop(object_key(hpa), None)
+        self.selectors.pop(object_key(hpa), None)
 
     # -- reconcile -------------------------------------------------------------------------------
 
@@ -200,6 +203,7 @@ class HorizontalController:
         hpa = self.hpas.store.get(key)
         if hpa is None:
             self.history.pop(key, None)
+            self.selectors.pop(key, None)
             return None
         try:
             await self._reconcile(key, hpa)
@@ -414,15 +418,25 @@ class HorizontalController:
                 f"couldn't convert selector into a corresponding internal selector object: {exc}"
             )
             self.ctx.event(hpa, "Warning", "InvalidSelector", message)
-            sync.condition(
-                "ScalingActive",
-                "False",
-                "InvalidSelector",
-                f"the HPA target's scale has an invalid selector: {exc}",
-            )
+            sync.condition("ScalingActive", "False", "InvalidSelector", message)
             return -1, "", [], MetricsError(message)
         namespace = hpa.metadata.namespace or "default"
+        key = object_key(hpa)
+        self.selectors[key] = selector
         pods = self._selected_pods(namespace, selector)
+        # validateAndParseSelector: no pod may be under two HPAs.
+        others = sorted(
+            other
+            for other, sel in self.selectors.items()
+            if other.startswith(f"{namespace}/")
+            and any(p.metadata is not None and sel.matches(p.metadata.labels or {}) for p in pods)
+        )
+        if len(others) > 1:
+            keys = " ".join("{" + k.split("/", 1)[1] + " " + namespace + "}" for k in others)
+            message = f"pods by selector {scale.selector} are controlled by multiple HPAs: [{keys}]"
+            self.ctx.event(hpa, "Warning", "AmbiguousSelector", message)
+            sync.condition("ScalingActive", "False", "AmbiguousSelector", message)
+            return -1, "", [], MetricsError(message)
         replicas, metric_name = 0, ""
         statuses: list[MetricStatus] = []
         invalid = 0
@@ -489,7 +503,7 @@ class HorizontalController:
         elif spec.type == "ContainerResource" and spec.container_resource is not None:
             source = spec.container_resource
             resource, container, target = source.name or "", source.container or "", source.target
-            reason, what = "FailedGetContainerResourceMetric", f"{resource} container"
+            reason, what = "FailedGetContainerResourceMetric", f"{container} container"
         else:
             error = MetricsError(f'unknown metric source type "{spec.type}"')
             raise _MetricFailure("InvalidMetricSourceType", error, str(error))
@@ -506,7 +520,8 @@ class HorizontalController:
                     name=resource, container=container, current=value
                 ),
             )
-            name = name.replace(" resource", " container resource", 1)
+            if target is not None and target.average_value is None:
+                name = f"{resource} container resource utilization (percentage of request)"
         else:
             status = MetricStatus(
                 type="Resource", resource=ResourceMetricStatus(name=resource, current=value)

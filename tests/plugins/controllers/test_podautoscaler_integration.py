@@ -199,6 +199,34 @@ def test_without_metrics_scaling_is_inactive_and_nothing_changes() -> None:
     run(metrics, body)
 
 
+def test_two_hpas_over_the_same_pods_are_ambiguous() -> None:
+    metrics = FixedMetrics()
+
+    async def body(cp: ControlPlane) -> None:
+        await cp.client.create(replica_set(2))
+        for i in range(2):
+            await running_pod(cp, f"web-{i}")
+            metrics.set(NS, f"web-{i}", cpu(150), labels=LABELS)
+        await cp.client.create(hpa())
+        await cp.wait_for(lambda: _eq(replicas(cp), 4), what="scale to 4")
+        second = attrs.evolve(hpa(), metadata=attrs.evolve(hpa().metadata, name="web2"))
+        await cp.client.create(second)
+
+        async def ambiguous() -> Any:
+            got = await cp.client.get(HorizontalPodAutoscaler, "web2", namespace=NS)
+            conds = got.status.conditions if got.status else ()
+            return [c for c in conds if c.reason == "AmbiguousSelector"]
+
+        (cond,) = await cp.wait_for(ambiguous, what="AmbiguousSelector")
+        assert cond.type == "ScalingActive" and cond.status == "False"
+        assert cond.message == (
+            "pods by selector app=web are controlled by multiple HPAs: "
+            "[{web default} {web2 default}]"
+        )
+
+    run(metrics, body)
+
+
 def test_a_missing_target_is_reported_on_able_to_scale() -> None:
     async def body(cp: ControlPlane) -> None:
         await cp.client.create(hpa())
