@@ -141,14 +141,29 @@ def replicas_changed_in_period(events: Sequence[ScaleEvent], period: float, now:
     return sum(e.change for e in events if e.at > cutoff)
 
 
-def scale_up_limit(current: int, events: Sequence[ScaleEvent], rules: Rules, now: float) -> int:
+def _period_start(
+    current: int, ups: Sequence[ScaleEvent], downs: Sequence[ScaleEvent], period: float, now: float
+) -> int:
+    """The replicas at the start of the policy's period: both directions' events undone."""
+    added = replicas_changed_in_period(ups, period, now)
+    deleted = replicas_changed_in_period(downs, period, now)
+    return current - added + deleted
+
+
+def scale_up_limit(
+    current: int,
+    ups: Sequence[ScaleEvent],
+    downs: Sequence[ScaleEvent],
+    rules: Rules,
+    now: float,
+) -> int:
     """calculateScaleUpLimitWithScalingRules: the most replicas the policies allow now."""
     if rules.select_policy == "Disabled":
         return current
     pick = min if rules.select_policy == "Min" else max
     result = _INT32_MAX if rules.select_policy == "Min" else _INT32_MIN
     for policy in rules.policies:
-        start = current - replicas_changed_in_period(events, policy.period, now)
+        start = _period_start(current, ups, downs, policy.period, now)
         if policy.type == "Pods":
             proposed = start + policy.value
         else:
@@ -158,7 +173,13 @@ def scale_up_limit(current: int, events: Sequence[ScaleEvent], rules: Rules, now
     return result
 
 
-def scale_down_limit(current: int, events: Sequence[ScaleEvent], rules: Rules, now: float) -> int:
+def scale_down_limit(
+    current: int,
+    ups: Sequence[ScaleEvent],
+    downs: Sequence[ScaleEvent],
+    rules: Rules,
+    now: float,
+) -> int:
     """calculateScaleDownLimitWithBehaviors: the fewest replicas the policies allow now. Min
     (the smallest change) is the highest count."""
     if rules.select_policy == "Disabled":
@@ -166,7 +187,7 @@ def scale_down_limit(current: int, events: Sequence[ScaleEvent], rules: Rules, n
     pick = max if rules.select_policy == "Min" else min
     result = _INT32_MIN if rules.select_policy == "Min" else _INT32_MAX
     for policy in rules.policies:
-        start = current + replicas_changed_in_period(events, policy.period, now)
+        start = _period_start(current, ups, downs, policy.period, now)
         if policy.type == "Pods":
             proposed = start - policy.value
         else:

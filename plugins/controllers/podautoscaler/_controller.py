@@ -384,7 +384,15 @@ class HorizontalController:
         """updateStatusIfNeeded: write only a changed status."""
         if status == original:
             return
-        await self.ctx.client.update(attrs.evolve(hpa, status=status), subresource="status")
+        try:
+            await self.ctx.client.update(attrs.evolve(hpa, status=status), subresource="status")
+        except Exception as exc:
+            message = getattr(exc, "message", None) or str(exc)
+            self.ctx.event(hpa, "Warning", "FailedUpdateStatus", message)
+            assert hpa.metadata is not None
+            raise RuntimeError(
+                f"failed to update status for {hpa.metadata.name}: {message}"
+            ) from None
 
     # -- metrics -----------------------------------------------------------------------------
 
@@ -680,8 +688,8 @@ class HorizontalController:
                 stabilized,
                 min_replicas,
                 max_replicas,
-                scale_up_limit(current, history.up_events, up, now),
-                scale_down_limit(current, history.down_events, down, now),
+                scale_up_limit(current, history.up_events, history.down_events, up, now),
+                scale_down_limit(current, history.up_events, history.down_events, down, now),
             )
         sync.condition(
             "ScalingLimited", "False" if result == stabilized else "True", reason, message

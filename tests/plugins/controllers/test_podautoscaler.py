@@ -199,23 +199,25 @@ def test_default_behavior_rates() -> None:
     up, down = rules_from(HorizontalPodAutoscalerBehavior(), downscale_stabilization=300)
     assert up.stabilization_window == 0 and down.stabilization_window == 300
     # Scale up: max(+4 pods, +100%) per 15 s.
-    assert scale_up_limit(2, [], up, 100) == 6
-    assert scale_up_limit(10, [], up, 100) == 20
+    assert scale_up_limit(2, [], [], up, 100) == 6
+    assert scale_up_limit(10, [], [], up, 100) == 20
     # After adding 4 within the period, the period started at 6 replicas.
-    assert scale_up_limit(10, [ScaleEvent(4, 95)], up, 100) == 12
-    assert scale_up_limit(10, [ScaleEvent(4, 80)], up, 100) == 20
+    assert scale_up_limit(10, [ScaleEvent(4, 95)], [], up, 100) == 12
+    assert scale_up_limit(10, [ScaleEvent(4, 80)], [], up, 100) == 20
+    # A scale-down within the period counts too: it started at 12.
+    assert scale_up_limit(10, [], [ScaleEvent(2, 95)], up, 100) == 24
     # Scale down: 100% per 15 s.
-    assert scale_down_limit(10, [], down, 100) == 0
+    assert scale_down_limit(10, [], [], down, 100) == 0
 
 
 def test_select_policy() -> None:
     policies = (Policy("Pods", 1, 60), Policy("Percent", 50, 60))
-    assert scale_up_limit(10, [], Rules(0, "Min", policies), 0) == 11
-    assert scale_up_limit(10, [], Rules(0, "Max", policies), 0) == 15
-    assert scale_up_limit(10, [], Rules(0, "Disabled", policies), 0) == 10
-    assert scale_down_limit(10, [], Rules(0, "Min", policies), 0) == 9
-    assert scale_down_limit(10, [], Rules(0, "Max", policies), 0) == 5
-    assert scale_down_limit(10, [], Rules(0, "Disabled", policies), 0) == 10
+    assert scale_up_limit(10, [], [], Rules(0, "Min", policies), 0) == 11
+    assert scale_up_limit(10, [], [], Rules(0, "Max", policies), 0) == 15
+    assert scale_up_limit(10, [], [], Rules(0, "Disabled", policies), 0) == 10
+    assert scale_down_limit(10, [], [], Rules(0, "Min", policies), 0) == 9
+    assert scale_down_limit(10, [], [], Rules(0, "Max", policies), 0) == 5
+    assert scale_down_limit(10, [], [], Rules(0, "Disabled", policies), 0) == 10
 
 
 def test_stabilization_reasons() -> None:
@@ -322,8 +324,8 @@ def test_result_within_min_and_max(
         desired,
         low,
         high,
-        scale_up_limit(current, ups, up, now),
-        scale_down_limit(current, downs, down, now),
+        scale_up_limit(current, ups, downs, up, now),
+        scale_down_limit(current, ups, downs, down, now),
     )
     assert low <= replicas <= high
     # The rate limits never turn a scale-up into a scale-down, or the reverse.
