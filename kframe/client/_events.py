@@ -109,7 +109,10 @@ class EventRecorder:
                 "%s: unsupported event type %r (reason %s)", self.component, type_, reason
             )
             return
-        meta = obj.metadata
+        meta = getattr(obj, "metadata", None)
+        if meta is None or not meta.name:
+            self._log.error("%s: event %s about an object without a name", self.component, reason)
+            return
         kind = getattr(obj, "KIND", None) or type(obj).__name__
         api_version = getattr(obj, "API_VERSION", None) or ""
         source = component or self.component

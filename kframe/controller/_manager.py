@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from kframe.client import Client, Clock, LeaderElectionConfig, LeaderElector
@@ -249,9 +249,22 @@ class ControllerManager:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             await self.informers.stop()
-            await asyncio.gather(
-                *(ctx.recorder.drain() for ctx in self.contexts.values()), return_exceptions=True
-            )
+            await _drain_events(self.contexts.values())
+
+
+#: How long a stopping manager waits for its Events to be written (they are best effort: an
+#: API server that does not answer must not hold up a shutdown or a change of leader).
+EVENT_DRAIN_TIMEOUT = 5.0
+
+
+async def _drain_events(contexts: Iterable[ControllerContext]) -> None:
+    drains = [asyncio.ensure_future(ctx.recorder.drain()) for ctx in contexts]
+    if not drains:
+        return
+    _, pending = await asyncio.wait(drains, timeout=EVENT_DRAIN_TIMEOUT)
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*drains, return_exceptions=True)
 
 
 async def _guard(name: str, loop: Any) -> None:

@@ -73,6 +73,7 @@ async def test_cluster_scoped_objects_events_go_to_default_and_bad_types_are_dro
         recorder = EventRecorder(cp.client, "namespace-controller")
         ns = await cp.client.get(Namespace, "kube-public")
         recorder.event(ns, "Sideways", "Odd", "not a type upstream accepts")
+        recorder.event(ConfigMap(), "Normal", "Nameless", "no metadata: dropped")
         recorder.event(ns, "Warning", "Stuck", "finalizers remain")
         await recorder.drain()
         items = (await cp.client.list(Event, namespace="default")).items
