@@ -202,6 +202,11 @@ class Handlers:
             return await self.node_proxy.stream(
                 request, target.namespace, target.name, target.subresource
             )
+        if target.subresource == "finalize":
+            # Upstream's FinalizeREST is an Updater only (namespaces/{name}/finalize).
+            if method != "PUT":
+                raise errors.method_not_allowed()
+            return await self._update(request, storage, target)
         if target.subresource not in ("", "status"):
             raise errors.APIError(
                 501,

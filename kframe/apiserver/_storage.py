@@ -380,16 +380,25 @@ class ObjectStorage:
         if subresource == "status":
             self.strategy.prepare_for_status_update(obj, old)
             metadata(obj)["resourceVersion"] = old_meta["resourceVersion"]
+        elif subresource == "finalize":
+            self.strategy.prepare_for_finalize(obj, old)
         else:
             self.strategy.prepare_for_update(obj, old)
         apply_defaults(self.resource.plural, obj)
-        self.check(obj, strict=strict, warnings=warnings, old=old, subresource=subresource)
+        # A finalize write is validated as the object (upstream ValidateNamespaceFinalizeUpdate
+        # checks the finalizer names); a status write for its shape only.
+        checked = "" if subresource == "finalize" else subresource
+        self.check(obj, strict=strict, warnings=warnings, old=old, subresource=checked)
         if self.admission is not None:
             await self.admission.validate(request)
         if dry_run:
             return obj
         new_meta = metadata(obj)
-        if new_meta.get("deletionTimestamp") and not new_meta.get("finalizers"):
+        if (
+            new_meta.get("deletionTimestamp")
+            and not new_meta.get("finalizers")
+            and self.strategy.finalized(obj)
+        ):
             # The last finalizer is gone: the deletion that was waiting for it happens now.
             return await self._remove(key, current.mod_revision, name)
         return await self._write(key, obj, current.mod_revision, name)
@@ -505,11 +514,31 @@ class ObjectStorage:
             request = self._admission_request("DELETE", None, obj, namespace, name, dry_run=dry_run)
             await self.admission.admit(request)
             await self.admission.validate(request)
-        finalizers = list(meta.get("finalizers") or [])
-        # Upstream records foreground/orphan propagation as a finalizer for the garbage collector.
+        begun = self.strategy.begin_deletion(obj, propagation)
+        if begun == "keep" or (begun and dry_run):
+            return obj
+        if begun:
+            try:
+                kv = await self.store.update(
+                    key, self._encode(obj), expected_revision=current.mod_revision
+                )
+            except (ConflictError, KeyNotFoundError):
+                return await self.delete(
+                    namespace, name, preconditions=preconditions, propagation=propagation
+                )
+            return self._decode(kv)
+        had = list(meta.get("finalizers") or [])
+        # Upstream records foreground/orphan propagation as a finalizer for the garbage
+        # collector (deletionFinalizersForGarbageCollection): an explicit policy replaces
+        # whichever of the two the object had; without one, the object's own stays.
         extra = {"Foreground": "foregroundDeletion", "Orphan": "orphan"}.get(propagation or "")
+        finalizers = had
+        if propagation:
+            finalizers = [f for f in had if f not in ("foregroundDeletion", "orphan")]
         if extra and extra not in finalizers:
             finalizers.append(extra)
+        if set(finalizers) == set(had):
+            finalizers = had
         if dry_run:
             return obj
         grace = self.strategy.grace_period(obj, grace_period)

@@ -19,7 +19,7 @@ from kframe.api import (
     is_valid_label_value,
 )
 from kframe.apiserver._errors import Cause
-from kframe.apiserver._meta import metadata, name_causes
+from kframe.apiserver._meta import deadline_rfc3339, metadata, name_causes
 
 __all__ = ["STRATEGIES", "Strategy", "decode_causes"]
 
@@ -82,6 +82,21 @@ class Strategy:
         """Seconds a deletion waits for (0: delete now). Most kinds delete at once."""
         return 0
 
+    def prepare_for_finalize(self, new: dict[str, Any], old: dict[str, Any]) -> None:
+        """A ``finalize`` subresource write (namespaces only): as a main-resource update."""
+        self.prepare_for_update(new, old)
+
+    def finalized(self, obj: dict[str, Any]) -> bool:
+        """Whether a marked object whose metadata.finalizers are gone may go (upstream's
+        ShouldDeleteDuringUpdate). Namespaces also wait for their spec.finalizers."""
+        return True
+
+    def begin_deletion(self, obj: dict[str, Any], propagation: str | None) -> str:
+        """A kind's own DELETE: ``"write"`` (``obj`` was marked in place: store it and return
+        it), ``"keep"`` (return ``obj`` unchanged), or ``""``: the generic finalizers and grace
+        period decide."""
+        return ""
+
     def validate(self, obj: dict[str, Any]) -> list[Cause]:
         """Metadata rules common to every kind (name, labels, annotations)."""
         meta = metadata(obj)
@@ -118,6 +133,48 @@ class NamespaceStrategy(Strategy):
         finalizers = spec.setdefault("finalizers", [])
         if "kubernetes" not in finalizers:
             finalizers.append("kubernetes")
+
+    def prepare_for_update(self, new: dict[str, Any], old: dict[str, Any]) -> None:
+        # Upstream: spec.finalizers change only through namespaces/{name}/finalize.
+        super().prepare_for_update(new, old)
+        finalizers = (old.get("spec") or {}).get("finalizers")
+        spec = new.setdefault("spec", {})
+        if finalizers:
+            spec["finalizers"] = finalizers
+        else:
+            spec.pop("finalizers", None)
+
+    def prepare_for_finalize(self, new: dict[str, Any], old: dict[str, Any]) -> None:
+        # Upstream's namespaceFinalizeStrategy: everything but the status may change.
+        if "status" in old:
+            new["status"] = old["status"]
+        else:
+            new.pop("status", None)
+
+    def finalized(self, obj: dict[str, Any]) -> bool:
+        # Upstream ShouldDeleteNamespaceDuringUpdate.
+        return not (obj.get("spec") or {}).get("finalizers")
+
+    def begin_deletion(self, obj: dict[str, Any], propagation: str | None) -> str:
+        # Upstream namespace REST Delete: the first DELETE marks the namespace Terminating
+        # (deletionTimestamp now, propagation as metadata.finalizers) for the namespace
+        # controller to empty; later ones wait until spec.finalizers are gone.
+        meta = metadata(obj)
+        if meta.get("deletionTimestamp"):
+            return "" if self.finalized(obj) else "keep"
+        meta["deletionTimestamp"] = deadline_rfc3339(0)
+        obj.setdefault("status", {})["phase"] = "Terminating"
+        if propagation:
+            finalizers = [
+                f for f in meta.get("finalizers") or () if f not in ("orphan", "foregroundDeletion")
+            ]
+            extra = {"Orphan": "orphan", "Foreground": "foregroundDeletion"}.get(propagation)
+            if extra:
+                finalizers.append(extra)
+            meta["finalizers"] = finalizers
+            if not finalizers:
+                del meta["finalizers"]
+        return "write"
 
 
 class ServiceStrategy(Strategy):
