@@ -1,7 +1,7 @@
 """The controller manager behind leader election: one of several managers on one API server runs
 controllers; another takes over when the leader stops or loses its lease.
 
-Timings are shortened (a 1 s lease) so takeovers happen in about a second; every wait is a poll
+Timings are shortened (a 2 s lease) so takeovers happen in seconds; every wait is a poll
 with a generous timeout, never a timed assertion.
 """
 
@@ -33,7 +33,7 @@ from kframe.store import open_store
 from kframe.testing.controllers import wait_for
 from tests.controller.asyncrun import sync
 
-FAST = {"lease_duration": 1.0, "renew_deadline": 0.6, "retry_period": 0.2}
+FAST = {"lease_duration": 2.0, "renew_deadline": 1.2, "retry_period": 0.25}
 
 
 class FlakyClient:
