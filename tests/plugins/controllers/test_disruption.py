@@ -15,7 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from kframe.api import from_dict
-from kframe.api.models import Event, Pod, PodDisruptionBudget, PodStatus, ReplicaSet
+from kframe.api.models import Deployment, Event, Pod, PodDisruptionBudget, PodStatus, ReplicaSet
 from kframe.apiserver import APIError
 from kframe.apiserver._subresources import evict
 from kframe.testing.controllers import ControlPlane, control_plane
@@ -343,3 +343,47 @@ def test_stale_disruption_target_condition_is_reset() -> None:
 async def _events(cp: ControlPlane, reason: str) -> list[Event]:
     listed = await cp.client.list(Event, namespace=NS)
     return [e for e in listed.items if e.reason == reason]
+
+
+def test_a_deployments_replica_set_counts_the_deployments_scale() -> None:
+    # TestReplicationControllerFinder / getPodDeployment: pod -> ReplicaSet -> Deployment.
+    async def body(cp: ControlPlane) -> None:
+        template = {
+            "metadata": {"labels": LABELS},
+            "spec": {"containers": [{"name": "c", "image": "i"}]},
+        }
+        spec = {"selector": {"matchLabels": LABELS}, "template": template}
+        deployment = await cp.client.create(
+            from_dict(
+                {"metadata": {"name": "db", "namespace": NS}, "spec": {**spec, "replicas": 5}},
+                Deployment,
+            )
+        )
+        assert deployment.metadata is not None
+        owner = {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "name": "db",
+            "uid": deployment.metadata.uid,
+            "controller": True,
+        }
+        rs = await cp.client.create(
+            from_dict(
+                {
+                    "metadata": {"name": "db-1", "namespace": NS, "ownerReferences": [owner]},
+                    "spec": {**spec, "replicas": 3},
+                },
+                ReplicaSet,
+            )
+        )
+        for i in range(3):
+            await make_pod(cp, f"db-{i}", owner=rs)
+        await cp.client.create(budget(minAvailable="60%"))
+        status = await status_where(cp, lambda s: s.expected_pods == 5)
+        assert (status.desired_healthy, status.current_healthy, status.disruptions_allowed) == (
+            3,
+            3,
+            0,
+        )
+
+    run(body)

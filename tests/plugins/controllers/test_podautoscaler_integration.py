@@ -11,9 +11,18 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import attrs
+import pytest
 
-from kframe.api import from_dict
-from kframe.api.models import Event, HorizontalPodAutoscaler, Pod, PodStatus, ReplicaSet
+from kframe.api import from_dict, to_dict
+from kframe.api.models import (
+    Deployment,
+    Event,
+    HorizontalPodAutoscaler,
+    Pod,
+    PodStatus,
+    ReplicaSet,
+    StatefulSet,
+)
 from kframe.client import InProcessClient
 from kframe.controller import ContainerUsage, FixedMetrics
 from kframe.kubelet import KubeletHost
@@ -305,3 +314,40 @@ def test_scales_on_what_the_kubelets_report() -> None:
                     await task
 
     asyncio.run(main())
+
+
+@pytest.mark.parametrize("kind", ["Deployment", "StatefulSet"])
+def test_scales_other_workloads_and_average_values(kind: str) -> None:
+    """The scale subresource of a Deployment or StatefulSet, with an averageValue target and a
+    behavior whose scale-up policy allows one pod per minute."""
+    metrics = FixedMetrics()
+    cls = {"Deployment": Deployment, "StatefulSet": StatefulSet}[kind]
+    behavior = {"scaleUp": {"policies": [{"type": "Pods", "value": 1, "periodSeconds": 60}]}}
+
+    async def body(cp: ControlPlane) -> None:
+        workload = from_dict({**to_dict(replica_set(2)), "kind": kind}, cls)
+        await cp.client.create(workload)
+        for i in range(2):
+            await running_pod(cp, f"web-{i}")
+            metrics.set(NS, f"web-{i}", cpu(300), labels=LABELS)
+        target = hpa(behavior, type="AverageValue", averageValue="100m")
+        assert target.spec is not None and target.spec.scale_target_ref is not None
+        ref = attrs.evolve(target.spec.scale_target_ref, kind=kind)
+        await cp.client.create(
+            attrs.evolve(target, spec=attrs.evolve(target.spec, scale_target_ref=ref))
+        )
+
+        async def scaled() -> Any:
+            got = await cp.client.get(cls, "web", namespace=NS)
+            return got.spec.replicas == 3
+
+        # 3x the target wants 6; the policy allows 2 + 1.
+        await cp.wait_for(scaled, what=f"{kind} scaled to 3")
+        got = await cp.wait_for(lambda: _status(cp, lambda s: s.desired_replicas == 3))
+        (metric,) = got.current_metrics
+        assert str(metric.resource.current.average_value) == "300m"
+        assert metric.resource.current.average_utilization is None
+        limited = {c.type: (c.status, c.reason) for c in got.conditions}["ScalingLimited"]
+        assert limited == ("True", "ScaleUpLimit")
+
+    run(metrics, body)
