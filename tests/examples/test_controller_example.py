@@ -123,6 +123,13 @@ def stop(proc: subprocess.Popen[str], sig: int = signal.SIGINT) -> str:
 def test_as_a_plugin_in_kframe_up_and_alone_with_run_py(tmp_path: Path) -> None:
     env = plugin_env(tmp_path)
     flags = ["--port", "0", "--scheduler-port", "0", "--nodes", "1", "--controllers", "podnode"]
+    # --option and --concurrent-syncs reach the hosted controller.
+    flags += [
+        "--option",
+        "podnode-label=example.kframe.io/in-up",
+        "--concurrent-syncs",
+        "podnode=3",
+    ]
     up = subprocess.Popen(
         [KFRAME, "up", "--data-dir", str(tmp_path / "data"), *flags],
         stdout=subprocess.PIPE,
@@ -149,8 +156,10 @@ def test_as_a_plugin_in_kframe_up_and_alone_with_run_py(tmp_path: Path) -> None:
         )
         assert alone.stdout is not None and "labelling pods" in alone.stdout.readline()
         kubectl(kubeconfig, "run", "web", "--image", "nginx")
-        labels = wait_for_labels(kubeconfig, [LABEL, "example.kframe.io/by-run-py"])
-        assert labels[LABEL] == "node-0"
+        labels = wait_for_labels(
+            kubeconfig, ["example.kframe.io/in-up", "example.kframe.io/by-run-py"]
+        )
+        assert labels["example.kframe.io/in-up"] == "node-0" and LABEL not in labels
         leases = kubectl(kubeconfig, "get", "leases", "-n", "kube-system", "-o", "json")
         names = {item["metadata"]["name"] for item in leases["items"]}
         assert {"kube-controller-manager", "podnode-controller"} <= names
