@@ -4,18 +4,21 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import cast
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kframe.cli import main
-from kframe.cli._controller_manager import go_duration, parse_pairs
+from kframe.cli import CommandError, main
+from kframe.cli._controller_manager import _run, go_duration, parse_pairs
+from kframe.controller import ControllerManager, LeaderElection, LeadershipLost
 from kframe.testing.cluster import running_apiserver
 from tests.cli.test_cli import kframe
 
@@ -191,3 +194,20 @@ def test_go_durations_parse_to_their_seconds(
 def test_pairs_round_trip(pairs: dict[str, str]) -> None:
     items = [f"{k}={v}" for k, v in pairs.items()]
     assert parse_pairs("--option", items) == {k: v.strip() for k, v in pairs.items()}
+
+
+class _Losing:
+    names = ("job",)
+
+    async def run(self) -> None:
+        raise LeadershipLost("leader election lost: lease kube-system/kube-controller-manager")
+
+
+def test_losing_the_lease_ends_the_command_with_one_line(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    election = LeaderElection(identity="me_1")
+    with pytest.raises(CommandError, match="leader election lost") as info:
+        asyncio.run(_run(cast(ControllerManager, _Losing()), "http://x", election))
+    assert info.value.exit_code == 1
+    assert "as me_1" in capsys.readouterr().out
