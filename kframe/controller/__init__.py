@@ -17,6 +17,7 @@ from kframe.controller._interface import (
     done,
     requeue_after,
 )
+from kframe.controller._kinds import guess_plural, listable_kinds
 from kframe.controller._leader import (
     LEASE_NAME,
     LEASE_NAMESPACE,
@@ -74,6 +75,9 @@ __all__ = [
     "enabled_controllers",
     "registered_controllers",
     "run_workers",
+    # kinds served
+    "guess_plural",
+    "listable_kinds",
     # leader election
     "LEASE_NAME",
     "LEASE_NAMESPACE",
