@@ -158,25 +158,29 @@ class HorizontalController:
     def __init__(self, ctx: ControllerContext, metrics: MetricsSource) -> None:
         self.ctx = ctx
         self.metrics = metrics
-        self.sync_period = ctx.option(
-            "horizontal-pod-autoscaler-sync-period", SYNC_PERIOD, parse_duration
+
+        def duration(name: str, default: float, *, positive: bool = False) -> float:
+            value = ctx.option(name, default, parse_duration)
+            if value < 0 or (positive and value == 0):
+                must = "positive" if positive else "zero or more"
+                raise ValueError(f"--option {name}={ctx.options.get(name)}: must be {must}")
+            return value
+
+        self.sync_period = duration(
+            "horizontal-pod-autoscaler-sync-period", SYNC_PERIOD, positive=True
         )
-        tolerance = ctx.option("horizontal-pod-autoscaler-tolerance", TOLERANCE)
-        self.tolerance = float(tolerance)
-        self.cpu_initialization_period = ctx.option(
-            "horizontal-pod-autoscaler-cpu-initialization-period",
-            CPU_INITIALIZATION_PERIOD,
-            parse_duration,
+        self.tolerance = ctx.option("horizontal-pod-autoscaler-tolerance", TOLERANCE)
+        if self.tolerance < 0:
+            name = "horizontal-pod-autoscaler-tolerance"
+            raise ValueError(f"--option {name}={ctx.options.get(name)}: must be zero or more")
+        self.cpu_initialization_period = duration(
+            "horizontal-pod-autoscaler-cpu-initialization-period", CPU_INITIALIZATION_PERIOD
         )
-        self.initial_readiness_delay = ctx.option(
-            "horizontal-pod-autoscaler-initial-readiness-delay",
-            INITIAL_READINESS_DELAY,
-            parse_duration,
+        self.initial_readiness_delay = duration(
+            "horizontal-pod-autoscaler-initial-readiness-delay", INITIAL_READINESS_DELAY
         )
-        self.downscale_stabilization = ctx.option(
-            "horizontal-pod-autoscaler-downscale-stabilization",
-            DOWNSCALE_STABILIZATION,
-            parse_duration,
+        self.downscale_stabilization = duration(
+            "horizontal-pod-autoscaler-downscale-stabilization", DOWNSCALE_STABILIZATION
         )
         self.hpas = ctx.informer(HorizontalPodAutoscaler)
         self.pods = ctx.informer(Pod)

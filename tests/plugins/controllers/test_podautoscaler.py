@@ -361,3 +361,22 @@ def test_scale_down_stabilization_picks_the_highest_recommendation_in_the_window
         assert got == min(current, max([desired, *in_window]))
     legacy = stabilize_legacy(recs, desired, window, now)
     assert legacy == max([desired, *(r for r, at in recs if at >= now - window)])
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "words"),
+    [
+        ("horizontal-pod-autoscaler-sync-period", "0s", "must be positive"),
+        ("horizontal-pod-autoscaler-sync-period", "soon", "invalid duration"),
+        ("horizontal-pod-autoscaler-tolerance", "-0.1", "must be zero or more"),
+        ("horizontal-pod-autoscaler-downscale-stabilization", "-300", "must be zero or more"),
+    ],
+)
+def test_bad_options_are_named(name: str, value: str, words: str) -> None:
+    from kframe.controller import ControllerContext, FixedMetrics, SharedInformers
+    from kframe_plugins.controllers.podautoscaler import HorizontalController
+
+    client: Any = object()
+    ctx = ControllerContext("hpa", client, SharedInformers(client), options={name: value})
+    with pytest.raises(ValueError, match=f"--option {name}={value}: .*{words}"):
+        HorizontalController(ctx, FixedMetrics())
