@@ -104,7 +104,7 @@ class FixedMetrics:
     """Usage set by hand (tests, demos): :meth:`set` a pod's containers, :meth:`forget` it."""
 
     def __init__(self) -> None:
-        self._pods: dict[tuple[str, str], tuple[PodUsage, Mapping[str, str]]] = {}
+        self._pods: dict[tuple[str, str], tuple[PodUsage, Mapping[str, str] | None]] = {}
 
     def set(
         self,
@@ -120,7 +120,7 @@ class FixedMetrics:
         the pod matches every selector)."""
         stamp = timestamp if timestamp is not None else _dt.datetime.now(_dt.UTC)
         usage = PodUsage(containers=dict(containers), timestamp=stamp, window=window)
-        self._pods[(namespace, pod)] = (usage, dict(labels) if labels is not None else {"*": ""})
+        self._pods[(namespace, pod)] = (usage, dict(labels) if labels is not None else None)
 
     def forget(self, namespace: str, pod: str) -> None:
         self._pods.pop((namespace, pod), None)
@@ -129,7 +129,7 @@ class FixedMetrics:
         return {
             name: usage
             for (ns, name), (usage, labels) in self._pods.items()
-            if ns == namespace and ("*" in labels or selector.matches(labels))
+            if ns == namespace and (labels is None or selector.matches(labels))
         }
 
 
