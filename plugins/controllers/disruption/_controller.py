@@ -61,6 +61,24 @@ def _selector(pdb: PodDisruptionBudget) -> Selector | None:
         return None
 
 
+def _go_selector(pdb: PodDisruptionBudget) -> str:
+    """The selector as Go's ``%v`` of a ``*metav1.LabelSelector`` prints it (the generated
+    String(): labels sorted by key), for the UnmanagedPods event."""
+    sel = pdb.spec.selector if pdb.spec is not None else None
+    if sel is None:
+        return "nil"
+    labels = "".join(f"{k}: {v}," for k, v in sorted((sel.match_labels or {}).items()))
+    exprs = "".join(
+        f"LabelSelectorRequirement{{Key:{e.key},Operator:{e.operator},"
+        f"Values:[{' '.join(e.values or ())}],}},"
+        for e in sel.match_expressions or ()
+    )
+    return (
+        f"&LabelSelector{{MatchLabels:map[string]string{{{labels}}},"
+        f"MatchExpressions:[]LabelSelectorRequirement{{{exprs}}},}}"
+    )
+
+
 def _stale_condition(pod: Pod, now: _dt.datetime) -> float | None:
     """Seconds until the pod's DisruptionTarget=True condition is stale (0: now), or None when
     there is nothing to clean (nonTerminatingPodHasStaleDisruptionCondition)."""
@@ -161,7 +179,7 @@ class DisruptionController:
                 pdb,
                 "Warning",
                 "UnmanagedPods",
-                f"Pods selected by this PodDisruptionBudget (selector: {_selector(pdb)}) were "
+                f"Pods selected by this PodDisruptionBudget (selector: {_go_selector(pdb)}) were "
                 "found to be unmanaged. As a result, the status of the PDB cannot be calculated "
                 "correctly, which may result in undefined behavior. To account for these pods "
                 'please set ".spec.minAvailable" field of the PDB to an integer value.',

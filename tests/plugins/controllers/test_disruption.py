@@ -249,7 +249,13 @@ def test_unready_pods_are_not_healthy() -> None:
             0,
         )
         events = await cp.wait_for(lambda: _events(cp, "UnmanagedPods"))
-        assert "were found to be unmanaged" in (events[0].message or "")
+        assert events[0].message == (
+            "Pods selected by this PodDisruptionBudget (selector: &LabelSelector{MatchLabels:"
+            "map[string]string{app: db,},MatchExpressions:[]LabelSelectorRequirement{},}) were "
+            "found to be unmanaged. As a result, the status of the PDB cannot be calculated "
+            "correctly, which may result in undefined behavior. To account for these pods please "
+            'set ".spec.minAvailable" field of the PDB to an integer value.'
+        )
 
     run(body)
 
