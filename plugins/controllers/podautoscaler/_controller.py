@@ -468,6 +468,9 @@ class HorizontalController:
                     message = f"the HPA was unable to compute the replica count: {exc.error}"
                     first_condition = (exc.reason, message)
                 invalid += 1
+                # An empty status keeps currentMetrics[i] lined up with metrics[i], which is
+                # how kubectl describe pairs them.
+                statuses.append(MetricStatus())
                 continue
             statuses.append(status)
             if replicas == 0 or proposal > replicas:

@@ -208,6 +208,40 @@ def test_without_metrics_scaling_is_inactive_and_nothing_changes() -> None:
     run(metrics, body)
 
 
+def test_a_failed_metric_leaves_an_empty_status_and_the_others_scale() -> None:
+    metrics = FixedMetrics()
+
+    async def body(cp: ControlPlane) -> None:
+        await cp.client.create(replica_set(2))
+        for i in range(2):
+            await running_pod(cp, f"web-{i}")
+            metrics.set(NS, f"web-{i}", cpu(150), labels=LABELS)
+        base = hpa()
+        assert base.spec is not None
+        pods_metric = from_dict(
+            {
+                "type": "Pods",
+                "pods": {
+                    "metric": {"name": "qps"},
+                    "target": {"type": "AverageValue", "averageValue": "10"},
+                },
+            },
+            type(base.spec.metrics[0]),
+        )
+        spec = attrs.evolve(base.spec, metrics=(pods_metric, *base.spec.metrics))
+        await cp.client.create(attrs.evolve(base, spec=spec))
+        # One metric failed, the other scales up: that goes ahead.
+        await cp.wait_for(lambda: _eq(replicas(cp), 4), what="scale to 4")
+        got = await cp.wait_for(lambda: _status(cp, lambda s: len(s.current_metrics) == 2))
+        empty, resource = got.current_metrics
+        assert empty.type is None and empty.pods is None
+        assert resource.resource.current.average_utilization == 150
+        failed = await cp.wait_for(lambda: _events(cp, "FailedGetPodsMetric"))
+        assert "no custom or external metrics API" in (failed[0].message or "")
+
+    run(metrics, body)
+
+
 def test_two_hpas_over_the_same_pods_are_ambiguous() -> None:
     metrics = FixedMetrics()
 
