@@ -88,9 +88,9 @@ def usage(milli: int, stamp: dt.datetime = NOW) -> PodUsage:
 def calc(
     current: int, pods: list[Pod], levels: dict[str, int], target: int, **kw: Any
 ) -> tuple[int, int, int]:
-    return resource_replicas(
-        current, target, "cpu", pods, {n: usage(v) for n, v in levels.items()}, NOW, **kw
-    )
+    metrics = {n: usage(v) for n, v in levels.items()}
+    got: tuple[int, int, int] = resource_replicas(current, target, "cpu", pods, metrics, NOW, **kw)
+    return got
 
 
 # -- upstream cases ------------------------------------------------------------------------------

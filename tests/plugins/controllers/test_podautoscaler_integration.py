@@ -252,7 +252,9 @@ def test_two_hpas_over_the_same_pods_are_ambiguous() -> None:
             metrics.set(NS, f"web-{i}", cpu(150), labels=LABELS)
         await cp.client.create(hpa())
         await cp.wait_for(lambda: _eq(replicas(cp), 4), what="scale to 4")
-        second = attrs.evolve(hpa(), metadata=attrs.evolve(hpa().metadata, name="web2"))
+        first = hpa()
+        assert first.metadata is not None
+        second = attrs.evolve(first, metadata=attrs.evolve(first.metadata, name="web2"))
         await cp.client.create(second)
 
         async def ambiguous() -> Any:
@@ -359,7 +361,7 @@ def test_scales_other_workloads_and_average_values(kind: str) -> None:
     behavior = {"scaleUp": {"policies": [{"type": "Pods", "value": 1, "periodSeconds": 60}]}}
 
     async def body(cp: ControlPlane) -> None:
-        workload = from_dict({**to_dict(replica_set(2)), "kind": kind}, cls)
+        workload: Any = from_dict({**to_dict(replica_set(2)), "kind": kind}, cls)
         await cp.client.create(workload)
         for i in range(2):
             await running_pod(cp, f"web-{i}")
@@ -372,7 +374,7 @@ def test_scales_other_workloads_and_average_values(kind: str) -> None:
         )
 
         async def scaled() -> Any:
-            got = await cp.client.get(cls, "web", namespace=NS)
+            got: Any = await cp.client.get(cls, "web", namespace=NS)
             return got.spec.replicas == 3
 
         # 3x the target wants 6; the policy allows 2 + 1.
