@@ -226,7 +226,8 @@ def resource_replicas(
             fallback = max(100, target_utilization)
             for name in groups.missing:
                 samples[name] = requests.get(name, 0) * fallback // 100
-        else:
+        elif ratio > 1.0:
+            # At exactly 1.0 the missing pods stay out of the count (upstream's else-if).
             for name in groups.missing:
                 samples[name] = 0
     if scale_up_with_unready:
@@ -290,7 +291,10 @@ def raw_resource_replicas(
         return math.ceil(ratio * groups.ready), usage
     if groups.missing:
         for name in groups.missing:
-            samples[name] = target_usage if ratio < 1.0 else 0
+            if ratio < 1.0:
+                samples[name] = target_usage
+            elif ratio > 1.0:
+                samples[name] = 0
     if scale_up_with_unready:
         for name in groups.unready:
             samples[name] = 0
