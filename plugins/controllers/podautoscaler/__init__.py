@@ -21,7 +21,8 @@ from kframe.controller import (
 )
 from kframe.registry import hookimpl
 
-from ._controller import HorizontalController, parse_duration
+from ._controller import HorizontalController
+from ._options import parse_duration
 
 __all__ = ["NAME", "HorizontalController", "build", "parse_duration", "spec"]
 

@@ -10,41 +10,21 @@ custom or external metrics API, so Pods, Object and External metrics report that
 read, as upstream does when those APIs are missing.
 """
 
-from __future__ import annotations
-
-import datetime as _dt
 import logging
-from collections.abc import Sequence
-from typing import Any
 
 import attrs
 
-from kframe.api import (
-    Quantity,
-    Selector,
-    SelectorError,
-    Time,
-    class_for,
-    parse_label_selector,
-    selector_from_label_selector,
-)
+from kframe.api import Selector, Time
 from kframe.api.models import (
-    ContainerResourceMetricStatus,
     HorizontalPodAutoscaler,
-    HorizontalPodAutoscalerCondition,
     HorizontalPodAutoscalerStatus,
-    MetricSpec,
     MetricStatus,
-    MetricTarget,
-    MetricValueStatus,
     Pod,
-    ResourceMetricStatus,
 )
 from kframe.client import object_key
 from kframe.controller import ControllerContext, MetricsSource, Result, requeue_after
 
 from ._behavior import (
-    DOWNSCALE_STABILIZATION,
     ScaleEvent,
     convert_with_behavior,
     convert_with_rules,
@@ -54,53 +34,14 @@ from ._behavior import (
     stabilize,
     stabilize_legacy,
 )
-from ._replicas import (
-    CPU_INITIALIZATION_PERIOD,
-    INITIAL_READINESS_DELAY,
-    TOLERANCE,
-    MetricsError,
-    Tolerances,
-    raw_resource_replicas,
-    resource_replicas,
-)
+from ._conditions import Conditions
+from ._metric_specs import MetricEvaluator
+from ._options import options_from
+from ._target import get_scale
 
-__all__ = ["HorizontalController", "parse_duration"]
+__all__ = ["HorizontalController"]
 
 log = logging.getLogger("kframe.controller.podautoscaler")
-
-SYNC_PERIOD = 15.0
-
-_UNSUPPORTED = {
-    "Pods": "FailedGetPodsMetric",
-    "Object": "FailedGetObjectMetric",
-    "External": "FailedGetExternalMetric",
-}
-
-
-def parse_duration(text: str) -> float:
-    """Seconds from ``15``, ``15s``, ``1m30s``, ``500ms``, ``1h`` (a Go duration or a number)."""
-    text = text.strip()
-    try:
-        return float(text)
-    except ValueError:
-        pass
-    units = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
-    total, number, i = 0.0, "", 0
-    while i < len(text):
-        ch = text[i]
-        if ch.isdigit() or ch == ".":
-            number += ch
-            i += 1
-            continue
-        unit = "ms" if text.startswith("ms", i) else ch
-        if unit not in units or not number:
-            raise ValueError(f"invalid duration {text!r}")
-        total += float(number) * units[unit]
-        number = ""
-        i += len(unit)
-    if number:
-        raise ValueError(f"invalid duration {text!r}: missing unit")
-    return total
 
 
 @attrs.define
@@ -110,83 +51,18 @@ class _History:
     down_events: list[ScaleEvent] = attrs.field(factory=list)
 
 
-@attrs.frozen
-class _Scale:
-    cls: type[Any]
-    replicas: int
-    status_replicas: int
-    selector: str
-
-
-class _ScaleError(Exception):
-    pass
-
-
-@attrs.define
-class _Sync:
-    """One reconcile's working state: the status being built and the events to record."""
-
-    hpa: HorizontalPodAutoscaler
-    conditions: list[HorizontalPodAutoscalerCondition]
-    now: _dt.datetime
-
-    def condition(self, type_: str, status: str, reason: str, message: str) -> None:
-        """setCondition: a changed status moves lastTransitionTime."""
-        for i, cond in enumerate(self.conditions):
-            if cond.type == type_:
-                moved = cond.status != status or cond.last_transition_time is None
-                self.conditions[i] = attrs.evolve(
-                    cond,
-                    status=status,
-                    reason=reason,
-                    message=message,
-                    last_transition_time=Time(self.now) if moved else cond.last_transition_time,
-                )
-                return
-        self.conditions.append(
-            HorizontalPodAutoscalerCondition(
-                type=type_,
-                status=status,
-                reason=reason,
-                message=message,
-                last_transition_time=Time(self.now),
-            )
-        )
-
-
 class HorizontalController:
     def __init__(self, ctx: ControllerContext, metrics: MetricsSource) -> None:
         self.ctx = ctx
-        self.metrics = metrics
-
-        def duration(name: str, default: float, *, positive: bool = False) -> float:
-            value = ctx.option(name, default, parse_duration)
-            if value < 0 or (positive and value == 0):
-                must = "positive" if positive else "zero or more"
-                raise ValueError(f"--option {name}={ctx.options.get(name)}: must be {must}")
-            return value
-
-        self.sync_period = duration(
-            "horizontal-pod-autoscaler-sync-period", SYNC_PERIOD, positive=True
-        )
-        self.tolerance = ctx.option("horizontal-pod-autoscaler-tolerance", TOLERANCE)
-        if self.tolerance < 0:
-            name = "horizontal-pod-autoscaler-tolerance"
-            raise ValueError(f"--option {name}={ctx.options.get(name)}: must be zero or more")
-        self.cpu_initialization_period = duration(
-            "horizontal-pod-autoscaler-cpu-initialization-period", CPU_INITIALIZATION_PERIOD
-        )
-        self.initial_readiness_delay = duration(
-            "horizontal-pod-autoscaler-initial-readiness-delay", INITIAL_READINESS_DELAY
-        )
-        self.downscale_stabilization = duration(
-            "horizontal-pod-autoscaler-downscale-stabilization", DOWNSCALE_STABILIZATION
-        )
+        self.options = options_from(ctx)
+        self.sync_period = self.options.sync_period
+        self.downscale_stabilization = self.options.downscale_stabilization
         self.hpas = ctx.informer(HorizontalPodAutoscaler)
         self.pods = ctx.informer(Pod)
         self.history: dict[str, _History] = {}
         #: The pod selector each HPA last scaled by (upstream's hpaSelectors).
         self.selectors: dict[str, Selector] = {}
+        self.evaluator = MetricEvaluator(ctx, metrics, self.pods, self.options, self.selectors)
         self.hpas.add_handler(self._on_add, self._on_update, self._on_delete)
 
     # -- queueing: every request waits one sync period, as upstream's rate limiter makes it ----
@@ -216,48 +92,18 @@ class HorizontalController:
             log.info("%s: %s", key, exc)
         return requeue_after(self.sync_period)
 
-    async def _get_scale(self, hpa: HorizontalPodAutoscaler) -> _Scale:
-        assert hpa.spec is not None and hpa.metadata is not None
-        ref = hpa.spec.scale_target_ref
-        if ref is None or not ref.kind or not ref.name:
-            raise _ScaleError("the scale target reference names no kind or name")
-        api_version = ref.api_version or "v1"
-        cls = class_for(api_version, ref.kind)
-        if cls is None:
-            group = api_version.rpartition("/")[0]
-            raise _ScaleError(f'no matches for kind "{ref.kind}" in group "{group}"')
-        try:
-            target: Any = await self.ctx.client.get(cls, ref.name, namespace=hpa.metadata.namespace)
-        except TypeError as exc:
-            raise _ScaleError(str(exc)) from None
-        spec, status = getattr(target, "spec", None), getattr(target, "status", None)
-        if spec is None or not hasattr(spec, "replicas"):
-            raise _ScaleError(f"{ref.kind} {ref.name} has no scale subresource")
-        selector = getattr(spec, "selector", None)
-        text = ""
-        if selector is not None:
-            try:
-                text = str(
-                    selector_from_label_selector(selector.match_labels, selector.match_expressions)
-                )
-            except SelectorError:
-                text = ""
-        replicas = spec.replicas if spec.replicas is not None else 1
-        status_replicas = getattr(status, "replicas", None) or 0
-        return _Scale(cls, replicas, status_replicas, text)
-
     async def _reconcile(self, key: str, hpa: HorizontalPodAutoscaler) -> None:
         assert hpa.spec is not None and hpa.metadata is not None
         original = hpa.status or HorizontalPodAutoscalerStatus()
-        sync = _Sync(hpa, list(original.conditions), self.ctx.clock.wall())
+        sync = Conditions(list(original.conditions), self.ctx.clock.wall())
         ref = hpa.spec.scale_target_ref
         reference = f"{ref.kind if ref else ''}/{hpa.metadata.namespace}/{ref.name if ref else ''}"
         try:
-            scale = await self._get_scale(hpa)
+            scale = await get_scale(self.ctx.client, hpa)
         except Exception as exc:
             message = getattr(exc, "message", None) or str(exc)
             self.ctx.event(hpa, "Warning", "FailedGetScale", message)
-            sync.condition(
+            sync.set(
                 "AbleToScale",
                 "False",
                 "FailedGetScale",
@@ -267,7 +113,7 @@ class HorizontalController:
                 hpa, original, attrs.evolve(original, conditions=tuple(sync.conditions))
             )
             raise
-        sync.condition(
+        sync.set(
             "AbleToScale",
             "True",
             "SucceededGetScale",
@@ -286,7 +132,7 @@ class HorizontalController:
         rescale = True
         if scale.replicas == 0 and min_replicas != 0:
             rescale = False
-            sync.condition(
+            sync.set(
                 "ScalingActive",
                 "False",
                 "ScalingDisabled",
@@ -299,7 +145,7 @@ class HorizontalController:
             reason = "Current number of replicas below Spec.MinReplicas"
             desired = min_replicas
         else:
-            proposal, metric_name, statuses, error = await self._metrics_replicas(sync, hpa, scale)
+            proposal, metric_name, statuses, error = await self.evaluator.compute(sync, hpa, scale)
             if error is not None and proposal == -1:
                 status = attrs.evolve(
                     original,
@@ -341,7 +187,7 @@ class HorizontalController:
                     "FailedRescale",
                     f"New size: {desired}; reason: {reason}; error: {message}",
                 )
-                sync.condition(
+                sync.set(
                     "AbleToScale",
                     "False",
                     "FailedUpdateScale",
@@ -355,7 +201,7 @@ class HorizontalController:
                 )
                 await self._write_status(hpa, original, status)
                 raise RuntimeError(f"failed to rescale {reference}: {message}") from None
-            sync.condition(
+            sync.set(
                 "AbleToScale",
                 "True",
                 "SucceededRescale",
@@ -400,245 +246,11 @@ class HorizontalController:
 
     # -- metrics -----------------------------------------------------------------------------
 
-    def _selected_pods(self, namespace: str, selector: Selector) -> list[Pod]:
-        return [
-            p
-            for p in self.pods.store.by_index("namespace", namespace)
-            if p.metadata is not None and selector.matches(p.metadata.labels or {})
-        ]
-
-    async def _metrics_replicas(
-        self, sync: _Sync, hpa: HorizontalPodAutoscaler, scale: _Scale
-    ) -> tuple[int, str, list[MetricStatus], Exception | None]:
-        """computeReplicasForMetrics: the highest proposal over the valid metrics, the metric
-        that made it, each metric's status, and the first metric's error (if any)."""
-        assert hpa.spec is not None and hpa.metadata is not None
-        if not scale.selector:
-            message = "selector is required"
-            self.ctx.event(hpa, "Warning", "SelectorRequired", message)
-            sync.condition(
-                "ScalingActive",
-                "False",
-                "InvalidSelector",
-                "the HPA target's scale is missing a selector",
-            )
-            return -1, "", [], MetricsError(message)
-        try:
-            selector = parse_label_selector(scale.selector)
-        except SelectorError as exc:
-            message = (
-                f"couldn't convert selector into a corresponding internal selector object: {exc}"
-            )
-            self.ctx.event(hpa, "Warning", "InvalidSelector", message)
-            sync.condition("ScalingActive", "False", "InvalidSelector", message)
-            return -1, "", [], MetricsError(message)
-        namespace = hpa.metadata.namespace or "default"
-        key = object_key(hpa)
-        self.selectors[key] = selector
-        pods = self._selected_pods(namespace, selector)
-        # validateAndParseSelector: no pod may be under two HPAs.
-        others = sorted(
-            other
-            for other, sel in self.selectors.items()
-            if other.startswith(f"{namespace}/")
-            and any(p.metadata is not None and sel.matches(p.metadata.labels or {}) for p in pods)
-        )
-        if len(others) > 1:
-            keys = " ".join("{" + k.split("/", 1)[1] + " " + namespace + "}" for k in others)
-            message = f"pods by selector {scale.selector} are controlled by multiple HPAs: [{keys}]"
-            self.ctx.event(hpa, "Warning", "AmbiguousSelector", message)
-            sync.condition("ScalingActive", "False", "AmbiguousSelector", message)
-            return -1, "", [], MetricsError(message)
-        replicas, metric_name = 0, ""
-        statuses: list[MetricStatus] = []
-        invalid = 0
-        first_error: Exception | None = None
-        first_condition: tuple[str, str] | None = None
-        metrics_cache: dict[str, Any] = {"tolerances": self._tolerances(hpa)}
-        for spec in hpa.spec.metrics:
-            try:
-                proposal, name, status = await self._one_metric(
-                    spec, scale, namespace, selector, pods, sync.now, metrics_cache
-                )
-            except _MetricFailure as exc:
-                # getUnableComputeReplicaCountCondition: an event and a condition per failure.
-                self.ctx.event(hpa, "Warning", exc.reason, str(exc.error))
-                if invalid == 0:
-                    first_error = MetricsError(exc.wrapped)
-                    message = f"the HPA was unable to compute the replica count: {exc.error}"
-                    first_condition = (exc.reason, message)
-                invalid += 1
-                # An empty status keeps currentMetrics[i] lined up with metrics[i], which is
-                # how kubectl describe pairs them.
-                statuses.append(MetricStatus())
-                continue
-            statuses.append(status)
-            if replicas == 0 or proposal > replicas:
-                replicas, metric_name = proposal, name
-        if first_error is not None:
-            first_error = MetricsError(
-                f"invalid metrics ({invalid} invalid out of {len(hpa.spec.metrics)}), first error "
-                f"is: {first_error}"
-            )
-        if invalid >= len(hpa.spec.metrics) or (invalid > 0 and replicas < scale.replicas):
-            # All metrics are invalid, or some are and the rest would scale down: do nothing.
-            if first_condition is not None:
-                sync.condition("ScalingActive", "False", *first_condition)
-            return -1, "", statuses, first_error or MetricsError("no metrics are specified")
-        sync.condition(
-            "ScalingActive",
-            "True",
-            "ValidMetricFound",
-            f"the HPA was able to successfully calculate a replica count from {metric_name}",
-        )
-        return replicas, metric_name, statuses, first_error
-
-    async def _one_metric(
-        self,
-        spec: MetricSpec,
-        scale: _Scale,
-        namespace: str,
-        selector: Selector,
-        pods: Sequence[Pod],
-        now: _dt.datetime,
-        cache: dict[str, Any],
-    ) -> tuple[int, str, MetricStatus]:
-        """computeReplicasForMetric for one Resource or ContainerResource metric."""
-        if spec.type in _UNSUPPORTED:
-            reason = _UNSUPPORTED[spec.type]
-            error = MetricsError(
-                f"unable to get {spec.type.lower()} metric: kframe serves no custom or external "
-                "metrics API (custom.metrics.k8s.io, external.metrics.k8s.io)"
-            )
-            what = {"Pods": "pods", "Object": "object", "External": "external"}[spec.type]
-            raise _MetricFailure(reason, error, f"failed to get {what} metric value: {error}")
-        if spec.type == "Resource" and spec.resource is not None:
-            resource, container, target = spec.resource.name or "", "", spec.resource.target
-            reason, what = "FailedGetResourceMetric", f"{resource} resource"
-        elif spec.type == "ContainerResource" and spec.container_resource is not None:
-            source = spec.container_resource
-            resource, container, target = source.name or "", source.container or "", source.target
-            reason, what = "FailedGetContainerResourceMetric", f"{container} container"
-        else:
-            error = MetricsError(f'unknown metric source type "{spec.type}"')
-            raise _MetricFailure("InvalidMetricSourceType", error, str(error))
-        try:
-            proposal, name, value = await self._resource_proposal(
-                scale.replicas, resource, container, target, namespace, selector, pods, now, cache
-            )
-        except Exception as exc:
-            raise _MetricFailure(reason, exc, f"failed to get {what} metric value: {exc}") from None
-        if container:
-            status = MetricStatus(
-                type="ContainerResource",
-                container_resource=ContainerResourceMetricStatus(
-                    name=resource, container=container, current=value
-                ),
-            )
-            if target is not None and target.average_value is None:
-                name = f"{resource} container resource utilization (percentage of request)"
-        else:
-            status = MetricStatus(
-                type="Resource", resource=ResourceMetricStatus(name=resource, current=value)
-            )
-        return proposal, name, status
-
-    def _tolerances(self, hpa: HorizontalPodAutoscaler) -> Tolerances:
-        """The global tolerance, or a behavior's per-direction ``tolerance`` (upstream's
-        HPAConfigurableTolerance, alpha in 1.33)."""
-        behavior = hpa.spec.behavior if hpa.spec is not None else None
-
-        def one(rules: Any) -> float:
-            value = getattr(rules, "tolerance", None)
-            return float(Quantity(value).as_decimal()) if value is not None else self.tolerance
-
-        if behavior is None:
-            return Tolerances(self.tolerance, self.tolerance)
-        return Tolerances(one(behavior.scale_down), one(behavior.scale_up))
-
-    async def _resource_proposal(
-        self,
-        current: int,
-        resource: str,
-        container: str,
-        target: MetricTarget | None,
-        namespace: str,
-        selector: Selector,
-        pods: Sequence[Pod],
-        now: _dt.datetime,
-        cache: dict[str, Any],
-    ) -> tuple[int, str, MetricValueStatus]:
-        """computeStatusForResourceMetricGeneric."""
-        if target is None:
-            raise MetricsError("the metric has no target")
-
-        async def fetch() -> Any:
-            # One read per reconcile serves every resource metric of the HPA.
-            if "metrics" not in cache:
-                try:
-                    cache["metrics"] = await self.metrics.pod_metrics(namespace, selector)
-                except Exception as exc:
-                    cache["metrics"] = exc
-            got = cache["metrics"]
-            cause = (
-                got
-                if isinstance(got, Exception)
-                else "no metrics returned from resource metrics API"
-                if not got
-                else None
-            )
-            if cause is not None:
-                raise MetricsError(f"unable to get metrics for resource {resource}: {cause}")
-            return got
-
-        kwargs: dict[str, Any] = {
-            "container": container,
-            "tolerances": cache["tolerances"],
-            "cpu_initialization_period": self.cpu_initialization_period,
-            "initial_readiness_delay": self.initial_readiness_delay,
-        }
-        if target.average_value is not None:
-            try:
-                replicas, usage = raw_resource_replicas(
-                    current,
-                    Quantity(target.average_value).milli_value(),
-                    resource,
-                    pods,
-                    await fetch(),
-                    now,
-                    **kwargs,
-                )
-            except MetricsError as exc:
-                raise MetricsError(f"failed to get {resource} usage: {exc}") from None
-            return (
-                replicas,
-                f"{resource} resource",
-                MetricValueStatus(average_value=Quantity.from_milli(usage)),
-            )
-        if target.average_utilization is None:
-            raise MetricsError(
-                "invalid resource metric source: neither an average utilization target nor an "
-                "average value (usage) target was set"
-            )
-        try:
-            replicas, utilization, raw = resource_replicas(
-                current, target.average_utilization, resource, pods, await fetch(), now, **kwargs
-            )
-        except MetricsError as exc:
-            raise MetricsError(f"failed to get {resource} utilization: {exc}") from None
-        return (
-            replicas,
-            f"{resource} resource utilization (percentage of request)",
-            MetricValueStatus(
-                average_utilization=utilization, average_value=Quantity.from_milli(raw)
-            ),
-        )
-
     # -- normalization -----------------------------------------------------------------------
 
     def _normalize(
         self,
-        sync: _Sync,
+        sync: Conditions,
         hpa: HorizontalPodAutoscaler,
         history: _History,
         current: int,
@@ -656,7 +268,7 @@ class HorizontalController:
             )
             self._record(history, desired, now, self.downscale_stabilization)
             if stabilized != desired:
-                sync.condition(
+                sync.set(
                     "AbleToScale",
                     "True",
                     "ScaleDownStabilized",
@@ -664,7 +276,7 @@ class HorizontalController:
                     "recent recommendation",
                 )
             else:
-                sync.condition(
+                sync.set(
                     "AbleToScale",
                     "True",
                     "ReadyForNewScale",
@@ -682,9 +294,9 @@ class HorizontalController:
                 history, desired, now, max(up.stabilization_window, down.stabilization_window)
             )
             if stabilized != desired:
-                sync.condition("AbleToScale", "True", reason, message)
+                sync.set("AbleToScale", "True", reason, message)
             else:
-                sync.condition(
+                sync.set(
                     "AbleToScale",
                     "True",
                     "ReadyForNewScale",
@@ -698,9 +310,7 @@ class HorizontalController:
                 scale_up_limit(current, history.up_events, history.down_events, up, now),
                 scale_down_limit(current, history.up_events, history.down_events, down, now),
             )
-        sync.condition(
-            "ScalingLimited", "False" if result == stabilized else "True", reason, message
-        )
+        sync.set("ScalingLimited", "False" if result == stabilized else "True", reason, message)
         return result
 
     @staticmethod
@@ -727,14 +337,3 @@ class HorizontalController:
             keep = max((p.period for p in down.policies), default=0.0)
             history.down_events = [e for e in history.down_events if e.at > now - keep]
             history.down_events.append(ScaleEvent(before - after, now))
-
-
-class _MetricFailure(Exception):
-    """A metric that gave no proposal: the event/condition ``reason``, the ``error`` they
-    report, and the ``wrapped`` words the "invalid metrics" error quotes."""
-
-    def __init__(self, reason: str, error: Exception, wrapped: str) -> None:
-        super().__init__(str(error))
-        self.reason = reason
-        self.error = error
-        self.wrapped = wrapped
