@@ -23,6 +23,7 @@ from kframe.api.models import (
     Deployment,
     Pod,
     PodDisruptionBudget,
+    PodDisruptionBudgetSpec,
     PodDisruptionBudgetStatus,
     ReplicaSet,
     StatefulSet,
@@ -155,11 +156,11 @@ class DisruptionController:
         ]
 
     async def _try_sync(self, pdb: PodDisruptionBudget) -> float | None:
-        assert pdb.spec is not None and pdb.metadata is not None
+        assert pdb.metadata is not None
         pods = self._pods_for(pdb)
         if not pods:
             self.ctx.event(pdb, "Normal", "NoPods", "No matching pods found")
-        spec = pdb.spec
+        spec = pdb.spec or PodDisruptionBudgetSpec()
         try:
             if needs_controller_scale(spec.min_available, spec.max_unavailable):
                 expected, unmanaged = await self._expected_scale(pods)
