@@ -8,6 +8,10 @@ import functools
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from kframe.api import from_dict
 from kframe.api.models import Event, Job, Pod
 from kframe.testing.controllers import ControlPlane, control_plane
@@ -16,6 +20,7 @@ from kframe_plugins.controllers.job import (
     CONTROLLER_UID_LABEL,
     JOB_NAME_LABEL,
     TRACKING_FINALIZER,
+    format_indexes,
 )
 
 
@@ -193,3 +198,140 @@ async def test_suspend_deletes_pods_and_resume_restarts() -> None:
         events = await cp.client.list(Event, namespace="default")
         reasons = {e.reason for e in events.items}
         assert {"Suspended", "Resumed", "SuccessfulCreate", "SuccessfulDelete"} <= reasons
+
+
+@aio
+async def test_work_queue_job_completes_when_all_pods_finished() -> None:
+    async with control_plane(["job-controller"], nodes=2, scheduler=True, options=FAST) as cp:
+        # completions unset: any success ends the job once the running pods are done
+        await cp.client.create(job_manifest("queue", parallelism=3))
+        done = await wait_condition(cp, "queue", "Complete")
+        assert done.status is not None
+        assert done.status.succeeded == 3 and done.status.active == 0
+
+
+@aio
+async def test_a_deleted_running_pod_counts_as_failed_and_is_replaced() -> None:
+    async with control_plane(["job-controller"], nodes=1, scheduler=True, options=FAST) as cp:
+        job = await cp.client.create(job_manifest("del", exit_after="1h", backoffLimit=5))
+
+        async def running() -> Pod | None:
+            pods = [p for p in await job_pods(cp, job) if p.status and p.status.phase == "Running"]
+            return pods[0] if pods else None
+
+        victim = await cp.wait_for(running, what="a running pod")
+        await cp.client.delete(Pod, victim.metadata.name, namespace="default")  # type: ignore[union-attr]
+
+        async def replaced() -> Job | None:
+            cur = await cp.client.get(Job, "del", namespace="default")
+            pods = await job_pods(cp, job)
+            others = [p for p in pods if p.metadata.uid != victim.metadata.uid]  # type: ignore[union-attr]
+            ok = cur.status and cur.status.failed == 1 and len(others) == 1
+            return cur if ok else None
+
+        cur = await cp.wait_for(replaced, what="the failure counted and a replacement made")
+        assert cur.status is not None and cur.status.active == 1
+
+        # the deleted pod's finalizer was removed once counted, so it is gone for good
+        async def victim_gone() -> bool:
+            return all(p.metadata.uid != victim.metadata.uid for p in await job_pods(cp, job))  # type: ignore[union-attr]
+
+        await cp.wait_for(victim_gone, what="the deleted pod to go")
+
+
+@aio
+async def test_deleting_a_job_releases_its_pods_finalizers() -> None:
+    async with control_plane(["job-controller"], nodes=1, scheduler=True, options=FAST) as cp:
+        job = await cp.client.create(job_manifest("gone", exit_after="1h"))
+
+        async def has_pod() -> list[Pod]:
+            return await job_pods(cp, job)
+
+        await cp.wait_for(has_pod, what="a pod")
+        await cp.client.delete(Job, "gone", namespace="default")
+
+        async def released() -> bool:
+            pods = await job_pods(cp, job)
+            return all(TRACKING_FINALIZER not in (p.metadata.finalizers or ()) for p in pods)  # type: ignore[union-attr]
+
+        await cp.wait_for(released, what="the tracking finalizers removed")
+
+
+@aio
+async def test_restarts_count_against_the_backoff_limit_with_on_failure() -> None:
+    async with control_plane(["job-controller"], nodes=1, scheduler=True, options=FAST) as cp:
+        await cp.client.create(
+            job_manifest("crash", exit_code=1, restart_policy="OnFailure", backoffLimit=1)
+        )
+        failed = await wait_condition(cp, "crash", "Failed", timeout=60)
+        assert condition(failed, "Failed").reason == "BackoffLimitExceeded"
+        events = await cp.client.list(Event, namespace="default")
+        assert any(e.reason == "BackoffLimitExceeded" and e.type == "Warning" for e in events.items)
+
+
+async def _run_and_watch(completions: int, parallelism: int, mode: str) -> tuple[Job, int, int]:
+    """Run a Job to completion; (the finished Job, pods made, most pods active at once)."""
+    async with control_plane(["job-controller"], nodes=2, scheduler=True, options=FAST) as cp:
+        active: set[str] = set()
+        seen: set[str] = set()
+        most = 0
+
+        async def watch() -> None:
+            nonlocal most
+            async for event in cp.client.watch(Pod, namespace="default"):
+                pod = event.object
+                if pod is None or pod.metadata is None:
+                    continue
+                uid = pod.metadata.uid or ""
+                seen.add(uid)
+                phase = pod.status.phase if pod.status else None
+                if event.type == "DELETED" or phase in ("Succeeded", "Failed"):
+                    active.discard(uid)
+                else:
+                    active.add(uid)
+                most = max(most, len(active))
+
+        watcher = asyncio.ensure_future(watch())
+        try:
+            await cp.client.create(
+                job_manifest(
+                    "prop", completions=completions, parallelism=parallelism, completionMode=mode
+                )
+            )
+            done = await wait_condition(cp, "prop", "Complete", timeout=60)
+        finally:
+            watcher.cancel()
+        return done, len(seen), most
+
+
+@settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    completions=st.integers(1, 4),
+    parallelism=st.integers(1, 3),
+    mode=st.sampled_from(["NonIndexed", "Indexed"]),
+)
+def test_property_a_job_makes_exactly_its_completions_within_parallelism(
+    completions: int, parallelism: int, mode: str
+) -> None:
+    done, made, most = asyncio.run(_run_and_watch(completions, parallelism, mode))
+    assert done.status is not None
+    assert done.status.succeeded == completions
+    assert made == completions  # no pod made twice, none lost
+    assert most <= parallelism
+    if mode == "Indexed":
+        assert done.status.completed_indexes == format_indexes(range(completions))
+
+
+@pytest.mark.slow
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    completions=st.integers(1, 8),
+    parallelism=st.integers(1, 5),
+    mode=st.sampled_from(["NonIndexed", "Indexed"]),
+)
+def test_property_soak_a_job_makes_exactly_its_completions_within_parallelism(
+    completions: int, parallelism: int, mode: str
+) -> None:
+    test_property_a_job_makes_exactly_its_completions_within_parallelism.hypothesis.inner_test(  # type: ignore[attr-defined]
+        completions, parallelism, mode
+    )

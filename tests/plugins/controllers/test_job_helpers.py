@@ -1,0 +1,177 @@
+"""The job controller's pure parts: completed-index intervals, the pod failure backoff, pod
+facts and the pods it makes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from kframe.api import from_dict
+from kframe.api.models import Job, Pod
+from kframe_plugins.controllers.job import (
+    COMPLETION_INDEX,
+    CONTROLLER_UID_LABEL,
+    TRACKING_FINALIZER,
+    format_indexes,
+    parse_indexes,
+)
+from kframe_plugins.controllers.job._backoff import (
+    DEFAULT_BACKOFF,
+    MAX_BACKOFF,
+    BackoffRecord,
+    BackoffStore,
+    remaining_backoff,
+)
+from kframe_plugins.controllers.job._indexes import pod_generate_name
+from kframe_plugins.controllers.job._template import job_pod, job_selector
+
+T0 = dt.datetime(2024, 5, 1, 12, 0, tzinfo=dt.UTC)
+
+
+# -- completed indexes --------------------------------------------------------------------------
+
+
+@given(st.sets(st.integers(0, 200)))
+def test_format_then_parse_gives_the_same_indexes(indexes: set[int]) -> None:
+    text = format_indexes(indexes)
+    assert parse_indexes(text, 201) == indexes
+    # intervals are ordered, disjoint and not adjacent: the shortest form
+    bounds = [tuple(int(x) for x in part.split("-")) for part in text.split(",") if part]
+    flat = [b for pair in bounds for b in pair]
+    assert flat == sorted(flat)
+    for left, right in itertools.pairwise(bounds):
+        assert right[0] > left[-1] + 1
+
+
+def test_format_examples_and_parse_skips_bad_parts() -> None:
+    assert format_indexes([7, 1, 3, 4, 5]) == "1,3-5,7"
+    assert format_indexes([2, 3]) == "2-3"
+    assert format_indexes([]) == ""
+    assert parse_indexes("0-2,x,5,9-12", 11) == {0, 1, 2, 5, 9, 10}
+    assert parse_indexes(None, 3) == set()
+
+
+def test_generate_name_is_cut_to_fit() -> None:
+    assert pod_generate_name("pi", 3) == "pi-3-"
+    long = pod_generate_name("a" * 70, 12)
+    assert len(long) == 58 and long.endswith("-12-")
+
+
+# -- backoff ------------------------------------------------------------------------------------
+
+
+@given(failures=st.integers(1, 30), elapsed=st.floats(0, 1000))
+def test_backoff_doubles_from_10s_to_a_6_minute_cap(failures: int, elapsed: float) -> None:
+    record = BackoffRecord(failures, T0)
+    now = T0 + dt.timedelta(seconds=elapsed)
+    left = remaining_backoff(record, now, DEFAULT_BACKOFF, MAX_BACKOFF)
+    delay = min(DEFAULT_BACKOFF * 2 ** (failures - 1), MAX_BACKOFF)
+    assert 0 <= left <= MAX_BACKOFF
+    assert abs(left - max(0.0, delay - elapsed)) < 1e-6 or (left == 0 and delay < elapsed)
+
+
+def test_no_failures_no_wait() -> None:
+    assert remaining_backoff(BackoffRecord(), T0, 10, 360) == 0
+
+
+def _finished_pod(at: dt.datetime, phase: str) -> Pod:
+    return from_dict(
+        {
+            "metadata": {
+                "name": "p",
+                "namespace": "default",
+                "creationTimestamp": "2024-01-01T00:00:00Z",
+            },
+            "status": {
+                "phase": phase,
+                "containerStatuses": [
+                    {
+                        "name": "c",
+                        "image": "i",
+                        "imageID": "",
+                        "ready": False,
+                        "restartCount": 0,
+                        "state": {
+                            "terminated": {
+                                "exitCode": 0,
+                                "finishedAt": at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                            }
+                        },
+                    }
+                ],
+            },
+        },
+        Pod,
+    )
+
+
+def test_a_success_resets_the_failures_before_it() -> None:
+    store = BackoffStore()
+    fail1 = _finished_pod(T0, "Failed")
+    fail2 = _finished_pod(T0 + dt.timedelta(seconds=5), "Failed")
+    record = store.new_record("k", [], [fail1, fail2])
+    assert record == BackoffRecord(2, T0 + dt.timedelta(seconds=5))
+    store.update("k", record)
+    ok = _finished_pod(T0 + dt.timedelta(seconds=6), "Succeeded")
+    late = _finished_pod(T0 + dt.timedelta(seconds=7), "Failed")
+    assert store.new_record("k", [ok], [late]) == BackoffRecord(1, T0 + dt.timedelta(seconds=7))
+    assert store.new_record("k", [ok], []) == BackoffRecord()
+
+
+# -- pods of a Job ------------------------------------------------------------------------------
+
+
+def _job(**spec: object) -> Job:
+    return from_dict(
+        {
+            "apiVersion": "batch/v1",
+            "kind": "Job",
+            "metadata": {"name": "pi", "namespace": "ns", "uid": "u-1"},
+            "spec": {
+                **spec,
+                "template": {
+                    "metadata": {"labels": {"app": "pi"}, "finalizers": ["example.com/keep"]},
+                    "spec": {"containers": [{"name": "c", "image": "i"}]},
+                },
+            },
+        },
+        Job,
+    )
+
+
+def test_a_job_without_selector_labels_its_pods_as_the_generated_selector_would() -> None:
+    job = _job()
+    pod = job_pod(job, None)
+    meta = pod.metadata
+    assert meta is not None
+    assert meta.generate_name == "pi-" and meta.namespace == "ns"
+    assert meta.labels == {
+        "app": "pi",
+        CONTROLLER_UID_LABEL: "u-1",
+        "batch.kubernetes.io/job-name": "pi",
+        "controller-uid": "u-1",
+        "job-name": "pi",
+    }
+    assert meta.finalizers == ("example.com/keep", TRACKING_FINALIZER)
+    assert job_selector(job).matches(meta.labels)
+    ref = meta.owner_references[0]
+    assert (ref.kind, ref.uid, ref.controller) == ("Job", "u-1", True)
+
+
+def test_an_indexed_pod_carries_its_index() -> None:
+    job = _job(completionMode="Indexed", completions=3, selector={"matchLabels": {"app": "pi"}})
+    pod = job_pod(job, 2)
+    assert pod.metadata is not None and pod.spec is not None
+    assert pod.metadata.annotations == {COMPLETION_INDEX: "2"}
+    assert pod.metadata.labels == {
+        "app": "pi",
+        COMPLETION_INDEX: "2",
+    }  # selector given: no job labels
+    assert pod.metadata.generate_name == "pi-2-"
+    assert pod.spec.hostname == "pi-2"
+    env = pod.spec.containers[0].env[0]
+    assert env.name == "JOB_COMPLETION_INDEX"
+    assert env.value_from.field_ref.field_path == f"metadata.annotations['{COMPLETION_INDEX}']"
