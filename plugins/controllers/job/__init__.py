@@ -27,6 +27,7 @@ from ._template import (
     LEGACY_CONTROLLER_UID_LABEL,
     LEGACY_JOB_NAME_LABEL,
 )
+from ._ttl import TTLAfterFinishedController, expire_time
 
 __all__ = [
     "COMPLETION_INDEX",
@@ -37,14 +38,19 @@ __all__ = [
     "NAME",
     "TRACKING_FINALIZER",
     "JobController",
+    "TTL_NAME",
+    "TTLAfterFinishedController",
+    "expire_time",
     "build",
     "format_indexes",
     "is_finished",
     "parse_indexes",
     "spec",
+    "ttl_spec",
 ]
 
 NAME = "job-controller"
+TTL_NAME = "ttl-after-finished-controller"
 
 
 def build(ctx: ControllerContext) -> JobController:
@@ -56,6 +62,11 @@ def spec() -> ControllerSpec:
     return ControllerSpec(build, workers=5, aliases=("job",))
 
 
+def ttl_spec() -> ControllerSpec:
+    # upstream --concurrent-ttl-after-finished-syncs defaults to 5.
+    return ControllerSpec(TTLAfterFinishedController, workers=5, aliases=("ttl-after-finished",))
+
+
 @hookimpl
 def kframe_controllers() -> Mapping[str, object]:
-    return {NAME: spec()}
+    return {NAME: spec(), TTL_NAME: ttl_spec()}
