@@ -66,7 +66,9 @@ def test_a_verified_absent_owner_queues_its_dependents() -> None:
     q = Queues()
     graph = q.graph()
     graph.observe(_with_uid(pod("p", owners=(_owner_ref("rs", "rs-1"),)), "p-1"))
-    identity = graph.get("rs-1").identity  # type: ignore[union-attr]
+    virtual = graph.get("rs-1")
+    assert virtual is not None
+    identity = virtual.identity
     graph.virtual_delete(identity)
     assert graph.get("rs-1") is None
     assert identity in graph.absent
@@ -147,4 +149,5 @@ def test_a_deleted_owner_queues_dependents_and_waiting_owners() -> None:
     q.delete.clear()
     graph.forget(mid)
     assert q.delete == ["leaf-1", "top-1"]
-    assert graph.get("mid-1") is None and not graph.get("top-1").dependents  # type: ignore[union-attr]
+    owner = graph.get("top-1")
+    assert graph.get("mid-1") is None and owner is not None and not owner.dependents
