@@ -197,3 +197,38 @@ async def test_kubectl_delete_deployment_collects_replica_sets_and_pods() -> Non
             await cp.wait_for(lambda: _gone(cp, Pod, "shop-1-a"), what="pod collected")
         finally:
             await cp.server.stop()
+
+
+@sync
+async def test_over_http_background_foreground_and_orphan() -> None:
+    from kframe.client import HttpClient
+
+    async with control_plane([]) as cp:
+        await cp.server.start("127.0.0.1", 0)
+        http = HttpClient(cp.server.url)
+        manager = ControllerManager(http, registered_controllers(), controllers=GC)
+        task = asyncio.ensure_future(manager.run())
+        try:
+            collector = await cp.wait_for(
+                lambda: manager.controllers.get("garbage-collector-controller")
+            )
+            await asyncio.wait_for(collector.synced.wait(), 30)
+            for policy in ("Background", "Foreground", "Orphan"):
+                name = policy.lower()
+                rs = await cp.client.create(replica_set(name))
+                await cp.client.create(pod(f"{name}-pod", owners=(ref(rs),)))
+                await cp.client.delete(
+                    ReplicaSet, name, namespace="default", propagation_policy=policy
+                )
+                await cp.wait_for(functools.partial(_gone, cp, ReplicaSet, name), what=name)
+                if policy == "Orphan":
+                    left = await lookup(cp.client, Pod, f"{name}-pod")
+                    assert left is not None and not left.metadata.owner_references
+                else:
+                    await cp.wait_for(functools.partial(_gone, cp, Pod, f"{name}-pod"))
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            await http.close()
+            await cp.server.stop()

@@ -5,6 +5,7 @@ finalizer is cleared; ``kubectl delete namespace`` end to end."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import shutil
 import tempfile
 from pathlib import Path
@@ -192,4 +193,29 @@ async def test_kubectl_delete_namespace_with_content() -> None:
             assert await _namespace(cp, "shop") is None  # kubectl waited for it to go
             assert not (await cp.client.list(ConfigMap, namespace="shop")).items
         finally:
+            await cp.server.stop()
+
+
+@sync
+async def test_over_http_the_finalize_subresource_releases_the_namespace() -> None:
+    from kframe.client import HttpClient
+    from kframe.controller import ControllerManager
+
+    async with control_plane([]) as cp:
+        await cp.server.start("127.0.0.1", 0)
+        http = HttpClient(cp.server.url)
+        manager = ControllerManager(
+            http, {namespace_plugin.NAME: namespace_plugin.spec()}, options=FAST
+        )
+        task = asyncio.ensure_future(manager.run())
+        try:
+            await _fill(cp, "remote")
+            await cp.client.delete(Namespace, "remote")
+            await cp.wait_for(lambda: _gone(cp, "remote"), what="remote gone")
+            assert not (await cp.client.list(Secret, namespace="remote")).items
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            await http.close()
             await cp.server.stop()
