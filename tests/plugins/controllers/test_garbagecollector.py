@@ -232,3 +232,48 @@ async def test_over_http_background_foreground_and_orphan() -> None:
                 await task
             await http.close()
             await cp.server.stop()
+
+
+@sync
+async def test_cluster_scoped_owners_and_invalid_namespaced_owners() -> None:
+    from kframe.api import from_dict
+    from kframe.api.models import ClusterRole, Event
+
+    async with control_plane(GC) as cp:
+        await _synced(cp)
+        role = await cp.client.create(from_dict({"metadata": {"name": "owner-role"}}, ClusterRole))
+        # A namespaced dependent of a cluster-scoped owner: collected with it.
+        await cp.client.create(config_map("of-role", owners=(ref(role),)))
+        await cp.client.delete(ClusterRole, "owner-role")
+        await cp.wait_for(lambda: _gone(cp, ConfigMap, "of-role"), what="of-role collected")
+        # A cluster-scoped dependent cannot have a namespaced owner: the reference is absent.
+        cm = await cp.client.create(config_map("ns-owner"))
+        bad = from_dict(
+            {
+                "metadata": {
+                    "name": "bad-role",
+                    "ownerReferences": [
+                        {
+                            "apiVersion": "v1",
+                            "kind": "ConfigMap",
+                            "name": "ns-owner",
+                            "uid": cm.metadata.uid,
+                        }
+                    ],
+                }
+            },
+            ClusterRole,
+        )
+        await cp.client.create(bad)
+
+        async def bad_gone() -> bool:
+            return await lookup(cp.client, ClusterRole, "bad-role", namespace="") is None
+
+        await cp.wait_for(bad_gone, what="bad-role collected")
+        assert await lookup(cp.client, ConfigMap, "ns-owner") is not None
+
+        async def warned() -> bool:
+            events = (await cp.client.list(Event, namespace="default")).items
+            return any(e.reason == "OwnerRefInvalidNamespace" for e in events)
+
+        await cp.wait_for(warned, what="OwnerRefInvalidNamespace event")
