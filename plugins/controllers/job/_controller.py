@@ -146,6 +146,9 @@ class JobController:
         # upstream finalizerExpectations: uids whose finalizer removal is not yet observed.
         self.rm_finalizers: dict[str, set[str]] = {}
         self.backoff = BackoffStore()
+        # key -> (resourceVersion written over, the Job written): until the informer has the
+        # write, the next sync starts from it instead of conflicting on a stale copy.
+        self.written: dict[str, tuple[str, Job]] = {}
         self.default_backoff = ctx.option("job-pod-failure-backoff", DEFAULT_BACKOFF, _seconds)
         self.max_backoff = ctx.option("job-pod-failure-max-backoff", MAX_BACKOFF, _seconds)
 
@@ -221,6 +224,11 @@ class JobController:
             await self._sync_orphan(key[len(_ORPHAN) :])
             return done()
         job = self.jobs.store.get(key)
+        seen = self.written.pop(key, None)
+        if job is not None and seen is not None:
+            cached = job.metadata.resource_version if job.metadata is not None else None
+            if cached == seen[0]:
+                job = seen[1]  # the cache lags behind our own status write
         if job is None:
             self.expectations.delete(key)
             self.rm_finalizers.pop(key, None)
@@ -676,7 +684,11 @@ class JobController:
             self.ctx.event(job, "Warning", finished.reason or "", finished.message or "")
 
     async def _update_status(self, job: Job) -> Job:
-        return await self.ctx.client.update(job, subresource="status")
+        before = job.metadata.resource_version if job.metadata is not None else None
+        written = await self.ctx.client.update(job, subresource="status")
+        if before:
+            self.written[object_key(job)] = (before, written)
+        return written
 
     async def _remove_finalizers(self, key: str, pods: Sequence[Pod]) -> tuple[set[str], Any]:
         """Remove the tracking finalizer from ``pods``; the uids it is gone from (a pod
