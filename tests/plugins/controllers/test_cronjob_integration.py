@@ -11,7 +11,7 @@ import asyncio
 import datetime as dt
 import functools
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from kframe.api import from_dict
@@ -23,7 +23,7 @@ from kframe_plugins.controllers import cronjob
 UTC = dt.UTC
 
 
-def aio(fn: Callable[[], Awaitable[None]]) -> Callable[[], None]:
+def aio(fn: Callable[[], Coroutine[Any, Any, None]]) -> Callable[[], None]:
     @functools.wraps(fn)
     def run() -> None:
         asyncio.run(fn())

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 import pytest
@@ -24,7 +24,7 @@ from kframe_plugins.controllers.job import (
 )
 
 
-def aio(fn: Callable[[], Awaitable[None]]) -> Callable[[], None]:
+def aio(fn: Callable[[], Coroutine[Any, Any, None]]) -> Callable[[], None]:
     """A test body run on a fresh event loop."""
 
     @functools.wraps(fn)
