@@ -42,6 +42,7 @@ from kframe.controller import (
 )
 
 from ._backoff import DEFAULT_BACKOFF, MAX_BACKOFF, BackoffRecord, BackoffStore, remaining_backoff
+from ._failure_policy import match_pod_failure_policy
 from ._indexes import UNKNOWN_INDEX, completion_index, format_indexes, parse_indexes
 from ._podfacts import (
     TRACKING_FINALIZER,
@@ -317,7 +318,8 @@ class JobController:
         new_succeeded = self._new_finished(sync, unc_succeeded, lambda p: phase(p) == "Succeeded")
         new_failed = self._new_finished(sync, unc_failed, lambda p: is_pod_failed(p, job))
         sync.succeeded = (status.succeeded or 0) + len(new_succeeded) + len(unc_succeeded)
-        sync.failed = (status.failed or 0) + len(new_failed) + len(unc_failed)
+        counted = [p for p in new_failed if match_pod_failure_policy(spec.pod_failure_policy, p)[1]]
+        sync.failed = (status.failed or 0) + len(counted) + len(unc_failed)
         suspended = bool(spec.suspend)
         if status.start_time is None and not suspended:
             status = attrs.evolve(status, start_time=now)
@@ -334,6 +336,12 @@ class JobController:
                 sync.finished = _new_condition(
                     "Failed", target.reason or "", target.message or "", now
                 )
+            else:
+                message = _fail_job_message(job, pods)
+                if message is not None:
+                    # Recorded as FailureTarget before the finalizers let the pods go.
+                    reason = "PodFailurePolicy"
+                    sync.finished = _new_condition("FailureTarget", reason, message, now)
         if sync.finished is None:
             backoff_limit = spec.backoff_limit if spec.backoff_limit is not None else 6
             if sync.failed > backoff_limit or _past_backoff_limit_on_failure(job, pods):
@@ -591,7 +599,8 @@ class JobController:
                 # A Job that failed counts every pod it stops as failed.
                 ix = completion_index(pod.metadata.annotations)  # type: ignore[union-attr]
                 valid = not indexed or (ix != UNKNOWN_INDEX and ix < completions)
-                if uid not in unc_failed and valid:
+                counts = match_pod_failure_policy(spec.pod_failure_policy, pod)[1]
+                if uid not in unc_failed and valid and counts:
                     unc_failed.append(uid)
                     needs_flush = True
             if len(new_indexes) + len(unc_succeeded) + len(unc_failed) >= MAX_UNCOUNTED_PODS:
@@ -739,6 +748,19 @@ def _sooner(a: Result | None, b: Result) -> Result:
         return b
     assert b.requeue_after is not None
     return a if a.requeue_after <= b.requeue_after else b
+
+
+def _fail_job_message(job: Job, pods: Sequence[Pod]) -> str | None:
+    """The message of the first failed pod a FailJob rule matches (getFailJobMessage)."""
+    policy = job.spec.pod_failure_policy if job.spec is not None else None
+    if policy is None:
+        return None
+    for pod in pods:
+        if is_pod_failed(pod, job):
+            message = match_pod_failure_policy(policy, pod)[0]
+            if message is not None:
+                return message
+    return None
 
 
 def _past_backoff_limit_on_failure(job: Job, pods: Sequence[Pod]) -> bool:

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from kframe.api import from_dict
-from kframe.api.models import Job, Pod
+from kframe.api.models import Job, Pod, PodFailurePolicy
 from kframe_plugins.controllers.job import (
     COMPLETION_INDEX,
     CONTROLLER_UID_LABEL,
@@ -25,6 +25,7 @@ from kframe_plugins.controllers.job._backoff import (
     BackoffStore,
     remaining_backoff,
 )
+from kframe_plugins.controllers.job._failure_policy import match_pod_failure_policy
 from kframe_plugins.controllers.job._indexes import pod_generate_name
 from kframe_plugins.controllers.job._template import job_pod, job_selector
 
@@ -175,3 +176,60 @@ def test_an_indexed_pod_carries_its_index() -> None:
     env = pod.spec.containers[0].env[0]
     assert env.name == "JOB_COMPLETION_INDEX"
     assert env.value_from.field_ref.field_path == f"metadata.annotations['{COMPLETION_INDEX}']"
+
+
+# -- pod failure policy -------------------------------------------------------------------------
+
+
+def _failed_pod(codes: dict[str, int], conditions: list[dict[str, str]] | None = None) -> Pod:
+    statuses = [
+        {
+            "name": name,
+            "image": "i",
+            "imageID": "",
+            "ready": False,
+            "restartCount": 0,
+            "state": {"terminated": {"exitCode": code}},
+        }
+        for name, code in codes.items()
+    ]
+    return from_dict(
+        {
+            "metadata": {"name": "p", "namespace": "ns"},
+            "status": {
+                "phase": "Failed",
+                "containerStatuses": statuses,
+                "conditions": conditions or [],
+            },
+        },
+        Pod,
+    )
+
+
+def _rules(*rules: dict[str, object]) -> PodFailurePolicy:
+    return from_dict({"rules": list(rules)}, PodFailurePolicy)
+
+
+def test_failure_policy_rules_in_order() -> None:
+    policy = _rules(
+        {"action": "Ignore", "onPodConditions": [{"type": "DisruptionTarget", "status": "True"}]},
+        {
+            "action": "FailJob",
+            "onExitCodes": {"containerName": "main", "operator": "In", "values": [42]},
+        },
+        {"action": "Count", "onExitCodes": {"operator": "NotIn", "values": [1]}},
+    )
+    disrupted = _failed_pod({"main": 42}, [{"type": "DisruptionTarget", "status": "True"}])
+    assert match_pod_failure_policy(policy, disrupted) == (None, False, "Ignore")
+    fatal = _failed_pod({"side": 0, "main": 42})
+    message, counts, action = match_pod_failure_policy(policy, fatal)
+    assert (counts, action) == (True, "FailJob")
+    assert (
+        message
+        == "Container main for pod ns/p failed with exit code 42 matching FailJob rule at index 1"
+    )
+    # another container's 42 does not match the named one; NotIn [1] matches 42 there
+    assert match_pod_failure_policy(policy, _failed_pod({"side": 42})) == (None, True, "Count")
+    # exit code 0 never matches; nothing matched counts as usual
+    assert match_pod_failure_policy(policy, _failed_pod({"main": 1})) == (None, True, None)
+    assert match_pod_failure_policy(None, fatal) == (None, True, None)

@@ -335,3 +335,44 @@ def test_property_soak_a_job_makes_exactly_its_completions_within_parallelism(
     test_property_a_job_makes_exactly_its_completions_within_parallelism.hypothesis.inner_test(  # type: ignore[attr-defined]
         completions, parallelism, mode
     )
+
+
+def _policy(action: str, codes: list[int]) -> dict[str, Any]:
+    return {"rules": [{"action": action, "onExitCodes": {"operator": "In", "values": codes}}]}
+
+
+@aio
+async def test_pod_failure_policy_fail_job_fails_at_once() -> None:
+    async with control_plane(["job-controller"], nodes=1, scheduler=True, options=FAST) as cp:
+        await cp.client.create(
+            job_manifest(
+                "fatal", exit_code=42, backoffLimit=6, podFailurePolicy=_policy("FailJob", [42])
+            )
+        )
+        failed = await wait_condition(cp, "fatal", "Failed")
+        cond = condition(failed, "Failed")
+        assert cond.reason == "PodFailurePolicy"
+        assert cond.message.startswith("Container c for pod default/fatal-")
+        assert cond.message.endswith("failed with exit code 42 matching FailJob rule at index 0")
+        assert condition(failed, "FailureTarget").reason == "PodFailurePolicy"
+        assert failed.status is not None and failed.status.failed == 1
+
+
+@aio
+async def test_pod_failure_policy_ignore_does_not_count() -> None:
+    async with control_plane(["job-controller"], nodes=1, scheduler=True, options=FAST) as cp:
+        job = await cp.client.create(
+            job_manifest(
+                "flaky", exit_code=3, backoffLimit=0, podFailurePolicy=_policy("Ignore", [3])
+            )
+        )
+
+        async def retried() -> bool:
+            pods = await job_pods(cp, job)
+            return len([p for p in pods if p.status and p.status.phase == "Failed"]) >= 2
+
+        # with backoffLimit 0 a counted failure would fail the Job at the first pod
+        await cp.wait_for(retried, what="ignored failures replaced")
+        cur = await cp.client.get(Job, "flaky", namespace="default")
+        assert condition(cur, "Failed") is None and condition(cur, "FailureTarget") is None
+        assert cur.status is not None and (cur.status.failed or 0) == 0
