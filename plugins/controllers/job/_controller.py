@@ -43,7 +43,13 @@ from kframe.controller import (
 
 from ._backoff import DEFAULT_BACKOFF, MAX_BACKOFF, BackoffRecord, BackoffStore, remaining_backoff
 from ._failure_policy import match_pod_failure_policy
-from ._indexes import UNKNOWN_INDEX, completion_index, format_indexes, parse_indexes
+from ._indexes import (
+    UNKNOWN_INDEX,
+    completion_index,
+    format_indexes,
+    match_success_policy,
+    parse_indexes,
+)
 from ._podfacts import (
     TRACKING_FINALIZER,
     deletion_order,
@@ -369,6 +375,14 @@ class JobController:
         if indexed:
             sync.prev_succeeded_indexes, sync.succeeded_indexes = _succeeded_indexes(job, pods)
             sync.succeeded = len(sync.succeeded_indexes)
+            met = None
+            if sync.finished is None:
+                met = match_success_policy(
+                    spec.success_policy, completions or 0, sync.succeeded_indexes
+                )
+            if met is not None:
+                # The remaining pods are deleted; Complete follows once they are gone.
+                sync.finished = _new_condition("SuccessCriteriaMet", "SuccessPolicy", met, now)
 
         manage_error: BaseException | None = None
         suspend_changed = False

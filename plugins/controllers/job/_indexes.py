@@ -8,12 +8,14 @@ creates each missing index once, lowest first.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 __all__ = [
     "COMPLETION_INDEX",
     "UNKNOWN_INDEX",
     "completion_index",
     "format_indexes",
+    "match_success_policy",
     "parse_indexes",
     "pod_generate_name",
 ]
@@ -75,3 +77,24 @@ def pod_generate_name(job_name: str, index: int) -> str:
     if len(prefix) > _MAX_GENERATED_NAME:
         prefix = prefix[: _MAX_GENERATED_NAME - len(suffix)] + suffix
     return prefix
+
+
+def match_success_policy(policy: Any, completions: int, succeeded: set[int]) -> str | None:
+    """``"Matched rules at index N"`` for the first ``spec.successPolicy`` rule the succeeded
+    indexes meet, else None (matchSuccessPolicy): a rule with ``succeededIndexes`` is met when
+    all of them succeeded, or ``succeededCount`` of them; one with only ``succeededCount``
+    when that many indexes succeeded."""
+    if policy is None or not succeeded:
+        return None
+    for index, rule in enumerate(policy.rules or ()):
+        if rule.succeeded_indexes is not None:
+            required = parse_indexes(rule.succeeded_indexes, completions)
+            if not required:
+                continue  # unparseable: skipped, as upstream
+            contains = len(required & succeeded)
+            count = rule.succeeded_count
+            if contains == len(required) or (count is not None and contains >= count):
+                return f"Matched rules at index {index}"
+        elif rule.succeeded_count is not None and len(succeeded) >= rule.succeeded_count:
+            return f"Matched rules at index {index}"
+    return None

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from kframe.api import from_dict
-from kframe.api.models import Job, Pod, PodFailurePolicy
+from kframe.api.models import Job, Pod, PodFailurePolicy, SuccessPolicy
 from kframe_plugins.controllers.job import (
     COMPLETION_INDEX,
     CONTROLLER_UID_LABEL,
@@ -26,7 +26,7 @@ from kframe_plugins.controllers.job._backoff import (
     remaining_backoff,
 )
 from kframe_plugins.controllers.job._failure_policy import match_pod_failure_policy
-from kframe_plugins.controllers.job._indexes import pod_generate_name
+from kframe_plugins.controllers.job._indexes import match_success_policy, pod_generate_name
 from kframe_plugins.controllers.job._template import job_pod, job_selector
 
 T0 = dt.datetime(2024, 5, 1, 12, 0, tzinfo=dt.UTC)
@@ -233,3 +233,19 @@ def test_failure_policy_rules_in_order() -> None:
     # exit code 0 never matches; nothing matched counts as usual
     assert match_pod_failure_policy(policy, _failed_pod({"main": 1})) == (None, True, None)
     assert match_pod_failure_policy(None, fatal) == (None, True, None)
+
+
+def test_success_policy_rules() -> None:
+    def policy(*rules: dict[str, object]) -> SuccessPolicy:
+        return from_dict({"rules": list(rules)}, SuccessPolicy)
+
+    by_indexes = policy({"succeededIndexes": "0-2"})
+    assert match_success_policy(by_indexes, 5, {0, 1}) is None
+    assert match_success_policy(by_indexes, 5, {0, 1, 2, 4}) == "Matched rules at index 0"
+    some = policy({"succeededIndexes": "x"}, {"succeededIndexes": "1,3", "succeededCount": 1})
+    assert match_success_policy(some, 5, {3}) == "Matched rules at index 1"
+    count = policy({"succeededCount": 2})
+    assert match_success_policy(count, 5, {4}) is None
+    assert match_success_policy(count, 5, {0, 4}) == "Matched rules at index 0"
+    assert match_success_policy(None, 5, {0}) is None
+    assert match_success_policy(count, 5, set()) is None

@@ -376,3 +376,23 @@ async def test_pod_failure_policy_ignore_does_not_count() -> None:
         cur = await cp.client.get(Job, "flaky", namespace="default")
         assert condition(cur, "Failed") is None and condition(cur, "FailureTarget") is None
         assert cur.status is not None and (cur.status.failed or 0) == 0
+
+
+@aio
+async def test_success_policy_completes_an_indexed_job_early() -> None:
+    async with control_plane(["job-controller"], nodes=1, scheduler=True, options=FAST) as cp:
+        job = await cp.client.create(
+            job_manifest(
+                "early",
+                completions=3,
+                parallelism=1,
+                completionMode="Indexed",
+                successPolicy={"rules": [{"succeededCount": 1}]},
+            )
+        )
+        done = await wait_condition(cp, "early", "Complete")
+        assert condition(done, "SuccessCriteriaMet").reason == "SuccessPolicy"
+        assert condition(done, "Complete").message == "Matched rules at index 0"
+        assert done.status is not None
+        assert done.status.succeeded == 1 and done.status.completed_indexes == "0"
+        assert len(await job_pods(cp, job)) == 1
