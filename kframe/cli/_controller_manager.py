@@ -264,14 +264,24 @@ async def _run(manager: ControllerManager, server: str, election: LeaderElection
     stopping = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stopping.set)
+
+    async def announce() -> None:
+        # A standby says nothing until it leads; then one line, as upstream's log
+        # "successfully acquired lease".
+        await manager.synced.wait()
+        lease = f"acquired lease {election.namespace}/{election.name}; " if election.enabled else ""
+        print(f"kframe controller-manager: {lease}controllers started", flush=True)
+
     task = asyncio.ensure_future(manager.run())
     stopper = asyncio.ensure_future(stopping.wait())
+    announcer = asyncio.ensure_future(announce())
     try:
         await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
         stopper.cancel()
+        announcer.cancel()
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             try:

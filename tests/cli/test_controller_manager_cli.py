@@ -164,6 +164,8 @@ def test_a_standby_manager_takes_over_when_the_leader_stops(tmp_path: Path) -> N
             assert holder(kubeconfig) == first_id
             stop(first)  # a clean stop releases the lease
             wait_for_holder(kubeconfig, second_id)
+            assert second.stdout is not None
+            assert "acquired lease kube-system/kube-controller-manager" in second.stdout.readline()
         finally:
             for proc in (first, second):
                 if proc is not None and proc.poll() is None:
@@ -198,6 +200,9 @@ def test_pairs_round_trip(pairs: dict[str, str]) -> None:
 
 class _Losing:
     names = ("job",)
+
+    def __init__(self) -> None:
+        self.synced = asyncio.Event()
 
     async def run(self) -> None:
         raise LeadershipLost("leader election lost: lease kube-system/kube-controller-manager")
