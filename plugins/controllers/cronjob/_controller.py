@@ -145,9 +145,17 @@ def _ref(job: Job) -> ObjectReference:
 
 @attrs.define
 class _Status:
+    """The status a sync works on, and the CronJob it is written over."""
+
+    base: CronJob
     active: list[ObjectReference]
     last_schedule_time: Time | None
     last_successful_time: Time | None
+
+    @classmethod
+    def of(cls, cronjob: CronJob) -> _Status:
+        st = cronjob.status or CronJobStatus()
+        return cls(cronjob, list(st.active or ()), st.last_schedule_time, st.last_successful_time)
 
     def drop(self, uid: str | None) -> None:
         self.active = [r for r in self.active if r.uid != uid]
@@ -175,8 +183,7 @@ class CronJobController:
         if cronjob is None or cronjob.metadata is None:
             return done()
         jobs = self.jobs.store.by_index(CONTROLLER_UID_INDEX, cronjob.metadata.uid or "")
-        old = cronjob.status or CronJobStatus()
-        status = _Status(list(old.active or ()), old.last_schedule_time, old.last_successful_time)
+        status = _Status.of(cronjob)
         changed = await self._cleanup_finished(cronjob, status, jobs)
         error: BaseException | None = None
         delay: float | None = None
@@ -187,6 +194,8 @@ class CronJobController:
             error = exc
             changed = True  # write what was done before the failure
         if changed:
+            cronjob = status.base
+            old = cronjob.status or CronJobStatus()
             new = attrs.evolve(
                 old,
                 active=tuple(status.active),
@@ -277,6 +286,12 @@ class CronJobController:
                 )
                 fresh_active = (fresh.status.active if fresh.status else None) or ()
                 if any(r.uid == uid for r in fresh_active):
+                    # Our cache is behind our own write: go on from the server's copy.
+                    fresh_status = _Status.of(fresh)
+                    status.base, status.active = fresh, fresh_status.active
+                    status.last_schedule_time = fresh_status.last_schedule_time
+                    if fresh_status.last_successful_time is not None:
+                        status.last_successful_time = fresh_status.last_successful_time
                     continue
                 # Made by us just before a crash, or by someone for us to adopt.
                 self.ctx.event(
