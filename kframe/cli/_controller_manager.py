@@ -190,7 +190,7 @@ class ControllerManagerCommand:
 
     def run(self, args: argparse.Namespace) -> int:
         from kframe.cli._scheduler import server_from_kubeconfig
-        from kframe.client import HttpClient, LeaderElectionConfig
+        from kframe.client import HttpClient
         from kframe.controller import (
             ControllerManager,
             LeaderElection,
@@ -210,17 +210,7 @@ class ControllerManagerCommand:
             identity=default_identity(),
         )
         if election.enabled:
-            try:
-                LeaderElectionConfig(
-                    name=election.name,
-                    namespace=election.namespace,
-                    identity=election.identity,
-                    lease_duration=election.lease_duration,
-                    renew_deadline=election.renew_deadline,
-                    retry_period=election.retry_period,
-                )
-            except ValueError as exc:
-                raise CommandError(f"--leader-elect-*: {exc}", exit_code=2) from None
+            _check_election(election)
         specs = registered_controllers(self._registry)
         server = args.server or server_from_kubeconfig(
             args.kubeconfig or Path(".kframe/kubeconfig")
@@ -247,6 +237,34 @@ class ControllerManagerCommand:
 
         asyncio.run(main())
         return 0
+
+
+def _check_election(election: LeaderElection) -> None:
+    """The rules client-go's NewLeaderElector enforces, named by the flags."""
+    from kframe.client._leaderelection import JITTER_FACTOR
+
+    def seconds(value: float) -> str:
+        return f"{value:g}s"
+
+    if election.lease_duration <= election.renew_deadline:
+        raise CommandError(
+            f"--leader-elect-lease-duration ({seconds(election.lease_duration)}) must be greater "
+            f"than --leader-elect-renew-deadline ({seconds(election.renew_deadline)})",
+            exit_code=2,
+        )
+    if election.renew_deadline <= JITTER_FACTOR * election.retry_period:
+        raise CommandError(
+            f"--leader-elect-renew-deadline ({seconds(election.renew_deadline)}) must be greater "
+            f"than {JITTER_FACTOR:g} x --leader-elect-retry-period "
+            f"({seconds(election.retry_period)})",
+            exit_code=2,
+        )
+    for flag, value in (
+        ("--leader-elect-resource-name", election.name),
+        ("--leader-elect-resource-namespace", election.namespace),
+    ):
+        if not value:
+            raise CommandError(f"{flag} must not be empty", exit_code=2)
 
 
 async def _run(manager: ControllerManager, server: str, election: LeaderElection) -> None:

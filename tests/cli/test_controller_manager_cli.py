@@ -59,9 +59,14 @@ FAST = (
         (("--leader-elect-retry-period", "0s"), "must be greater than zero"),
         (
             ("--leader-elect-lease-duration", "5s", "--leader-elect-renew-deadline", "10s"),
-            "lease_duration must be greater than renew_deadline",
+            "--leader-elect-lease-duration (5s) must be greater than --leader-elect-renew-deadline",
         ),
         (("--leader-elect-resource-lock", "endpoints"), "invalid choice: 'endpoints'"),
+        (
+            ("--leader-elect-renew-deadline", "2s", "--leader-elect-retry-period", "2s"),
+            "--leader-elect-renew-deadline (2s) must be greater than 1.2 x",
+        ),
+        (("--leader-elect-resource-name", ""), "--leader-elect-resource-name must not be empty"),
     ],
 )
 def test_bad_flags_are_one_line_and_exit_2(
