@@ -38,6 +38,8 @@ IGNORED_KINDS = frozenset({("v1", "Event"), ("events.k8s.io/v1", "Event")})
 
 # How long a node not yet seen by an informer waits before it is looked at again.
 UNOBSERVED_RETRY = 1.0
+# How long after a failed look for the served kinds the next one is made.
+DISCOVERY_RETRY = 1.0
 
 
 class _OwnerInvalid(Exception):
@@ -72,11 +74,15 @@ class GarbageCollector:
         synced once all have listed. Informers shared with other controllers may be full
         already: their objects are replayed into the graph, as client-go does for a handler
         added late."""
-        kinds = [
-            cls
-            for cls in await listable_kinds(self.client)
-            if (cls.API_VERSION, cls.KIND) not in IGNORED_KINDS
-        ]
+        while True:
+            try:
+                served = await listable_kinds(self.client)
+                break
+            except Exception as exc:
+                # upstream retries discovery until the graph can be built.
+                log.warning("garbage collector: finding the kinds to watch failed: %s", exc)
+                await asyncio.sleep(DISCOVERY_RETRY)
+        kinds = [cls for cls in served if (cls.API_VERSION, cls.KIND) not in IGNORED_KINDS]
         informers = []
         for cls in kinds:
             informer = self.ctx.informer(cls)
