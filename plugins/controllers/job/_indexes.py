@@ -51,7 +51,8 @@ def parse_indexes(text: str | None, completions: int) -> set[int]:
 
 
 def format_indexes(indexes: Iterable[int]) -> str:
-    """``"1,3-5,7"``: ordered intervals, a single index alone (orderedIntervals.String)."""
+    """``"1,3-5,7,9,10"``: ordered intervals, a single index or a pair of neighbours written
+    out, three or more as a range (orderedIntervals.String)."""
     out: list[str] = []
     run: list[int] = []
     for ix in sorted(set(indexes)):
@@ -67,7 +68,10 @@ def format_indexes(indexes: Iterable[int]) -> str:
 
 
 def _interval(run: list[int]) -> str:
-    return str(run[0]) if len(run) == 1 else f"{run[0]}-{run[-1]}"
+    if len(run) == 1:
+        return str(run[0])
+    # upstream orderedIntervals.String writes two neighbours as "a,b", longer runs as "a-b"
+    return f"{run[0]},{run[1]}" if len(run) == 2 else f"{run[0]}-{run[-1]}"
 
 
 def pod_generate_name(job_name: str, index: int) -> str:

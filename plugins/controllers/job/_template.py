@@ -60,7 +60,8 @@ def job_selector(job: Job) -> Selector:
 def _with_index_env(container: Container) -> Container:
     if any(e.name == _INDEX_ENV for e in container.env or ()):
         return container
-    ref = ObjectFieldSelector(field_path=f"metadata.annotations['{COMPLETION_INDEX}']")
+    # PodIndexLabel (GA in 1.32): the env var reads the label, not the annotation.
+    ref = ObjectFieldSelector(field_path=f"metadata.labels['{COMPLETION_INDEX}']")
     env = EnvVar(name=_INDEX_ENV, value_from=EnvVarSource(field_ref=ref))
     return attrs.evolve(container, env=(*(container.env or ()), env))
 
