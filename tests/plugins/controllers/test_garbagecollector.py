@@ -277,3 +277,29 @@ async def test_cluster_scoped_owners_and_invalid_namespaced_owners() -> None:
             return any(e.reason == "OwnerRefInvalidNamespace" for e in events)
 
         await cp.wait_for(warned, what="OwnerRefInvalidNamespace event")
+
+
+@pytest.mark.slow
+@sync
+async def test_scale_a_thousand_dependents_per_policy() -> None:
+    async with control_plane(GC) as cp:
+        await _synced(cp)
+        for policy in ("Background", "Foreground", "Orphan"):
+            rs = await cp.client.create(replica_set(policy.lower()))
+            names = [f"{policy.lower()}-{i}" for i in range(1000)]
+            for name in names:
+                await cp.client.create(pod(name, owners=(ref(rs),)))
+            await cp.client.delete(
+                ReplicaSet, policy.lower(), namespace="default", propagation_policy=policy
+            )
+
+            async def settled(policy: str = policy) -> bool:
+                pods = (await cp.client.list(Pod, namespace="default")).items
+                if policy != "Orphan":
+                    return not pods
+                return len(pods) == 1000 and all(not p.metadata.owner_references for p in pods)
+
+            await cp.wait_for(settled, timeout=120, what=f"{policy} settled")
+            await cp.wait_for(functools.partial(_gone, cp, ReplicaSet, policy.lower()))
+            for name in names if policy == "Orphan" else ():
+                await cp.client.delete(Pod, name, namespace="default")
