@@ -50,9 +50,19 @@ from ._indexes import (
     match_success_policy,
     parse_indexes,
 )
+from ._per_index import (
+    FAILURE_COUNT,
+    IGNORED_FAILURE_COUNT,
+    absolute_failure_count,
+    delayed_deletion_per_index,
+    failed_indexes,
+    has_backoff_limit_per_index,
+    new_failure_counts,
+)
 from ._podfacts import (
     TRACKING_FINALIZER,
     deletion_order,
+    finished_time,
     has_tracking_finalizer,
     is_pod_failed,
     is_terminating,
@@ -137,6 +147,8 @@ class _Sync:
     finished: JobCondition | None = None
     prev_succeeded_indexes: set[int] = attrs.field(factory=set)
     succeeded_indexes: set[int] = attrs.field(factory=set)
+    failed_indexes: set[int] | None = None  # with backoffLimitPerIndex only
+    delayed: dict[int, Pod] = attrs.field(factory=dict)
 
 
 class JobController:
@@ -375,6 +387,29 @@ class JobController:
         if indexed:
             sync.prev_succeeded_indexes, sync.succeeded_indexes = _succeeded_indexes(job, pods)
             sync.succeeded = len(sync.succeeded_indexes)
+            if has_backoff_limit_per_index(job):
+                sync.failed_indexes = failed_indexes(job, pods)
+                n_failed = len(sync.failed_indexes)
+                if sync.finished is None:
+                    if spec.max_failed_indexes is not None and n_failed > spec.max_failed_indexes:
+                        sync.finished = _new_condition(
+                            "FailureTarget",
+                            "MaxFailedIndexesExceeded",
+                            "Job has exceeded the specified maximal number of failed indexes",
+                            now,
+                        )
+                    elif n_failed and n_failed + sync.succeeded >= (completions or 0):
+                        sync.finished = _new_condition(
+                            "FailureTarget", "FailedIndexes", "Job has failed indexes", now
+                        )
+                sync.delayed = delayed_deletion_per_index(
+                    job,
+                    pods,
+                    sync.active_pods,
+                    sync.succeeded_indexes,
+                    sync.failed_indexes,
+                    sync.expected_rm,
+                )
             met = None
             if sync.finished is None:
                 met = match_success_policy(
@@ -502,20 +537,36 @@ class JobController:
         diff = want - terminating - active
         if diff <= 0:
             return active, None, None
-        wait = remaining_backoff(record, now, self.default_backoff, self.max_backoff)
-        if wait > 0:
-            # upstream reports active 0 here; the pods still running are reported instead.
-            return active, None, wait
+        per_index = has_backoff_limit_per_index(job)
+        if not per_index:
+            wait = remaining_backoff(record, now, self.default_backoff, self.max_backoff)
+            if wait > 0:
+                # upstream reports active 0 here; the pods still running are reported instead.
+                return active, None, wait
         diff = min(diff, MAX_POD_CREATE_DELETE_PER_SYNC)
         indexes: list[int | None] = [None] * diff
         if spec.completion_mode == "Indexed":
-            indexes = list(_first_pending_indexes(sync, diff, spec.completions or 0))
+            pending = _first_pending_indexes(sync, diff, spec.completions or 0)
+            if per_index:
+                # Each index waits for its own backoff (getPodCreationInfoForIndependentIndexes).
+                waits = {ix: self._index_backoff(sync.delayed.get(ix), now) for ix in pending}
+                ready_now = [ix for ix in pending if waits[ix] <= 0]
+                if pending and not ready_now:
+                    return active, None, min(waits.values())
+                pending = ready_now
+            indexes = list(pending)
             diff = len(indexes)
         if diff == 0:
             return active, None, None
         self.expectations.expect_creations(key, diff)
-        created, err = await _slow_start(self, job, key, indexes)
+        created, err = await _slow_start(self, job, key, indexes, sync.delayed)
         return active + created, err, None
+
+    def _index_backoff(self, last_failed: Pod | None, now: Time) -> float:
+        if last_failed is None:
+            return 0.0
+        record = BackoffRecord(absolute_failure_count(last_failed) + 1, finished_time(last_failed))
+        return remaining_backoff(record, now, self.default_backoff, self.max_backoff)
 
     async def _delete_pods(
         self, job: Job, pods: Sequence[Pod], *, remove_finalizer: bool = True, key: str = ""
@@ -592,9 +643,9 @@ class JobController:
                 job.metadata.deletion_timestamp is not None  # type: ignore[union-attr]
                 or finished is not None
                 or phase(pod) == "Succeeded"
-                or failed
+                or (failed and sync.delayed.get(_index_of(pod)) is not pod)
             ):
-                continue  # canRemoveFinalizer
+                continue  # canRemoveFinalizer (a delayed pod waits for its replacement)
             to_remove.append(pod)
             if phase(pod) == "Succeeded" and uid not in unc_failed:
                 if indexed:
@@ -634,6 +685,11 @@ class JobController:
             status = attrs.evolve(
                 status, succeeded=len(sync.succeeded_indexes), completed_indexes=text
             )
+            if sync.failed_indexes is not None:
+                failed_text = format_indexes(sync.failed_indexes)
+                if failed_text != status.failed_indexes:
+                    needs_flush = True
+                status = attrs.evolve(status, failed_indexes=failed_text)
         conditions = list(status.conditions or ())
         if finished is not None and finished.type == "FailureTarget":
             conditions.append(finished)
@@ -819,10 +875,17 @@ def _succeeded_indexes(job: Job, pods: Sequence[Pod]) -> tuple[set[int], set[int
     return prev, new
 
 
+def _index_of(pod: Pod) -> int:
+    return completion_index(pod.metadata.annotations if pod.metadata is not None else None)
+
+
 def _first_pending_indexes(sync: _Sync, count: int, completions: int) -> list[int]:
     """The lowest indexes neither succeeded nor held by an active pod (firstPendingIndexes)."""
-    taken = set(sync.succeeded_indexes)
+    taken = set(sync.succeeded_indexes) | (sync.failed_indexes or set())
     taken.update(completion_index(p.metadata.annotations) for p in sync.active_pods)  # type: ignore[union-attr]
+    if only_replace_failed_pods(sync.job):
+        # a terminating pod still holds its index until it is gone
+        taken.update(_index_of(p) for p in sync.pods if is_terminating(p))
     out: list[int] = []
     for ix in range(completions):
         if len(out) >= count:
@@ -858,12 +921,28 @@ def _pods_for_removal(job: Job, pods: Sequence[Pod], at_least: int) -> list[Pod]
     return rm
 
 
+def _count_annotations(job: Job, delayed: dict[int, Pod], ix: int | None) -> dict[str, str]:
+    """The failure-count annotations of a new pod for index ``ix`` (addIndexFailureCount...)."""
+    if ix is None or not has_backoff_limit_per_index(job):
+        return {}
+    count, ignored = new_failure_counts(job, delayed.get(ix))
+    out = {FAILURE_COUNT: str(count)}
+    if ignored > 0:
+        out[IGNORED_FAILURE_COUNT] = str(ignored)
+    return out
+
+
 async def _slow_start(
-    controller: JobController, job: Job, key: str, indexes: list[int | None]
+    controller: JobController,
+    job: Job,
+    key: str,
+    indexes: list[int | None],
+    delayed: dict[int, Pod] | None = None,
 ) -> tuple[int, BaseException | None]:
     """Create one pod per entry of ``indexes`` in batches 1, 2, 4, ... (slowStartBatch);
     the pods never attempted after a failed batch are taken off the expectations."""
     ctx = controller.ctx
+    delayed = delayed or {}
     pending = list(indexes)
     created = 0
     batch = 1
@@ -872,7 +951,9 @@ async def _slow_start(
 
         async def create(ix: int | None) -> None:
             try:
-                pod = await ctx.client.create(job_pod(job, ix))
+                pod = await ctx.client.create(
+                    job_pod(job, ix, _count_annotations(job, delayed, ix))
+                )
             except Exception as exc:
                 controller.expectations.creation_observed(key)
                 ctx.event(job, "Warning", "FailedCreate", f"Error creating: {exc}")

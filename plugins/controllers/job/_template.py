@@ -4,6 +4,8 @@ indexed_job_utils.go addCompletionIndex*)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import attrs
 
 from kframe.api import Selector, selector_from_label_selector, selector_from_set
@@ -66,7 +68,7 @@ def _with_index_env(container: Container) -> Container:
     return attrs.evolve(container, env=(*(container.env or ()), env))
 
 
-def job_pod(job: Job, index: int | None) -> Pod:
+def job_pod(job: Job, index: int | None, annotations: Mapping[str, str] | None = None) -> Pod:
     """A new pod of ``job`` (``index`` for Indexed Jobs): the tracking finalizer, the
     generated labels when the Job has no selector, and for an index its annotation, label,
     ``JOB_COMPLETION_INDEX`` env var, hostname ``<job>-<index>`` and name ``<job>-<index>-``."""
@@ -87,7 +89,9 @@ def job_pod(job: Job, index: int | None) -> Pod:
     finalizers = tuple(meta.finalizers or ())
     if TRACKING_FINALIZER not in finalizers:
         finalizers = (*finalizers, TRACKING_FINALIZER)
+    extra_annotations = annotations
     annotations = dict(meta.annotations or {})
+    annotations.update(extra_annotations or {})
     pod_spec = pod.spec
     if index is not None:
         annotations[COMPLETION_INDEX] = str(index)

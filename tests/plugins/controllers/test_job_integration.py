@@ -396,3 +396,53 @@ async def test_success_policy_completes_an_indexed_job_early() -> None:
         assert done.status is not None
         assert done.status.succeeded == 1 and done.status.completed_indexes == "0"
         assert len(await job_pods(cp, job)) == 1
+
+
+@aio
+async def test_backoff_limit_per_index_fails_each_index_after_its_retries() -> None:
+    async with control_plane(["job-controller"], nodes=1, scheduler=True, options=FAST) as cp:
+        job = await cp.client.create(
+            job_manifest(
+                "perindex",
+                exit_code=1,
+                completions=2,
+                parallelism=2,
+                completionMode="Indexed",
+                backoffLimitPerIndex=1,
+            )
+        )
+        failed = await wait_condition(cp, "perindex", "Failed")
+        assert condition(failed, "Failed").reason == "FailedIndexes"
+        assert condition(failed, "Failed").message == "Job has failed indexes"
+        assert failed.status is not None
+        assert failed.status.failed_indexes == "0,1" and failed.status.failed == 4
+        pods = await job_pods(cp, job)
+        counts = sorted(
+            (
+                (p.metadata.annotations or {})[COMPLETION_INDEX],  # type: ignore[union-attr]
+                (p.metadata.annotations or {})["batch.kubernetes.io/job-index-failure-count"],  # type: ignore[union-attr]
+            )
+            for p in pods
+        )
+        # each index ran twice: its first pod, then one retry carrying the failure count
+        assert counts == [("0", "0"), ("0", "1"), ("1", "0"), ("1", "1")]
+        assert all(TRACKING_FINALIZER not in (p.metadata.finalizers or ()) for p in pods)  # type: ignore[union-attr]
+
+
+@aio
+async def test_max_failed_indexes_fails_the_job_early() -> None:
+    async with control_plane(["job-controller"], nodes=1, scheduler=True, options=FAST) as cp:
+        await cp.client.create(
+            job_manifest(
+                "maxfail",
+                exit_code=1,
+                completions=4,
+                parallelism=1,
+                completionMode="Indexed",
+                backoffLimitPerIndex=0,
+                maxFailedIndexes=0,
+            )
+        )
+        failed = await wait_condition(cp, "maxfail", "Failed")
+        assert condition(failed, "Failed").reason == "MaxFailedIndexesExceeded"
+        assert failed.status is not None and failed.status.failed_indexes == "0"
