@@ -42,10 +42,6 @@ UNOBSERVED_RETRY = 1.0
 DISCOVERY_RETRY = 1.0
 
 
-class _OwnerInvalid(Exception):
-    """A cluster-scoped object names a namespaced owner: retrying cannot fix it."""
-
-
 def _code(exc: BaseException) -> Any:
     return getattr(exc, "code", None)
 
@@ -116,10 +112,7 @@ class GarbageCollector:
             return done()
         if node.being_deleted and not node.deleting_dependents:
             return done()  # its own deletion is under way; nothing waits on us
-        try:
-            result = await self._attempt_to_delete(node)
-        except _OwnerInvalid:
-            return done()
+        result = await self._attempt_to_delete(node)
         if result is not None:
             return result
         if node.virtual and self._monitored(node.identity):
@@ -358,5 +351,5 @@ class _Orphaner:
         return done()
 
 
-_: type[Controller] = GarbageCollector
-__: type[Controller] = _Orphaner
+# Both queues' reconcilers are Controllers (the worker loop's interface).
+_CONFORMS: tuple[type[Controller], ...] = (GarbageCollector, _Orphaner)
