@@ -3,8 +3,9 @@ pkg/controller/job/pod_failure_policy.go).
 
 The rules are tried in order against a failed pod; the first that matches decides: ``FailJob``
 fails the whole Job at once (reason ``PodFailurePolicy``), ``Ignore`` does not count the failure
-against ``backoffLimit``, ``Count`` counts it (as without a policy). ``FailIndex`` needs
-``backoffLimitPerIndex``, which kframe does not implement; it counts like ``Count``.
+against ``backoffLimit``, ``Count`` counts it (as without a policy). ``FailIndex`` (allowed
+with ``backoffLimitPerIndex`` only) counts the failure and fails the pod's index at once
+(see :mod:`._per_index`).
 """
 
 from __future__ import annotations
@@ -87,5 +88,5 @@ def match_pod_failure_policy(
             continue
         if action == "Ignore":
             return None, False, action
-        return None, True, action  # Count (and FailIndex, see above)
+        return None, True, action  # Count, or FailIndex (its index fails: _per_index)
     return None, True, None
