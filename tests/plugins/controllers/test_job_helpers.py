@@ -8,7 +8,7 @@ import datetime as dt
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kframe.api import from_dict
+from kframe.api import from_dict, to_dict
 from kframe.api.models import Job, Pod, PodFailurePolicy, SuccessPolicy
 from kframe_plugins.controllers.job import (
     COMPLETION_INDEX,
@@ -26,6 +26,13 @@ from kframe_plugins.controllers.job._backoff import (
 )
 from kframe_plugins.controllers.job._failure_policy import match_pod_failure_policy
 from kframe_plugins.controllers.job._indexes import match_success_policy, pod_generate_name
+from kframe_plugins.controllers.job._per_index import (
+    FAILURE_COUNT,
+    IGNORED_FAILURE_COUNT,
+    delayed_deletion_per_index,
+    failed_indexes,
+    new_failure_counts,
+)
 from kframe_plugins.controllers.job._template import job_pod, job_selector
 
 T0 = dt.datetime(2024, 5, 1, 12, 0, tzinfo=dt.UTC)
@@ -254,3 +261,80 @@ def test_success_policy_rules() -> None:
     assert match_success_policy(count, 5, {0, 4}) == "Matched rules at index 0"
     assert match_success_policy(None, 5, {0}) is None
     assert match_success_policy(count, 5, set()) is None
+
+
+# -- backoffLimitPerIndex -----------------------------------------------------------------------
+
+
+def _index_pod(ix: int, count: str | None, *, phase: str = "Failed", uid: str = "") -> Pod:
+    annotations = {COMPLETION_INDEX: str(ix)}
+    if count is not None:
+        annotations[FAILURE_COUNT] = count
+    return from_dict(
+        {
+            "metadata": {
+                "name": f"p{ix}-{uid}",
+                "uid": uid or f"u{ix}",
+                "annotations": annotations,
+                "finalizers": [TRACKING_FINALIZER],
+                "creationTimestamp": "2024-01-01T00:00:00Z",
+            },
+            "status": {"phase": phase},
+        },
+        Pod,
+    )
+
+
+def _per_index_job(limit: int, **spec: object) -> Job:
+    return _job(completionMode="Indexed", completions=3, backoffLimitPerIndex=limit, **spec)
+
+
+@given(count=st.integers(0, 10), ignored=st.integers(0, 10), ignore_rule=st.booleans())
+def test_a_replacement_adds_one_to_exactly_one_counter(
+    count: int, ignored: int, ignore_rule: bool
+) -> None:
+    policy = {
+        "rules": [{"action": "Ignore", "onPodConditions": [{"type": "Ready", "status": "False"}]}]
+    }
+    job = _per_index_job(3, podFailurePolicy=policy) if ignore_rule else _per_index_job(3)
+    pod = _index_pod(0, str(count))
+    pod = from_dict(
+        {
+            **to_dict(pod),
+            "metadata": {
+                **to_dict(pod)["metadata"],
+                "annotations": {
+                    COMPLETION_INDEX: "0",
+                    FAILURE_COUNT: str(count),
+                    IGNORED_FAILURE_COUNT: str(ignored),
+                },
+            },
+            "status": {"phase": "Failed", "conditions": [{"type": "Ready", "status": "False"}]},
+        },
+        Pod,
+    )
+    got = new_failure_counts(job, pod)
+    assert got == ((count, ignored + 1) if ignore_rule else (count + 1, ignored))
+    assert new_failure_counts(job, None) == (0, 0)
+
+
+def test_an_index_fails_once_its_count_reaches_the_limit() -> None:
+    job = _per_index_job(1)
+    first, retry = _index_pod(0, "0"), _index_pod(0, "1", uid="b")
+    assert failed_indexes(job, [first]) == set()
+    assert failed_indexes(job, [first, retry]) == {0}
+    bad = _index_pod(1, "x")  # unparseable: 0, as upstream
+    assert failed_indexes(job, [bad]) == set()
+    assert failed_indexes(_per_index_job(0), [bad]) == {1}
+
+
+def test_the_last_failed_pod_of_an_index_waits_for_its_replacement() -> None:
+    job = _per_index_job(5)
+    older, newer = _index_pod(0, "0", uid="a"), _index_pod(0, "1", uid="b")
+    other = _index_pod(1, "0", uid="c")
+    delayed = delayed_deletion_per_index(job, [older, newer, other], [], set(), set(), set())
+    assert delayed == {0: newer, 1: other}
+    # an index with an active pod, succeeded or failed keeps nothing back
+    running = _index_pod(1, "1", phase="Running", uid="d")
+    assert delayed_deletion_per_index(job, [other], [running], set(), set(), set()) == {}
+    assert delayed_deletion_per_index(job, [older], [], {0}, set(), set()) == {}
