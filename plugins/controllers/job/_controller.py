@@ -124,6 +124,20 @@ def _ensure_condition(
     return True
 
 
+_ORPHANS_INDEX = "job-controller/orphans-by-namespace"
+
+
+def _orphan_index(pod: Pod) -> list[str]:
+    """Pods without a controller, by namespace: the candidates for adoption."""
+    if pod.metadata is None or controller_ref(pod) is not None:
+        return []
+    return [pod.metadata.namespace or ""]
+
+
+def _labels_match(selector: Any, pod: Pod) -> bool:
+    return bool(selector.matches((pod.metadata.labels if pod.metadata else None) or {}))
+
+
 def job_key_of(pod: Pod) -> str | None:
     """``namespace/name`` of the Job controlling ``pod``, if one does."""
     ref = controller_ref(pod)
@@ -159,7 +173,10 @@ class JobController:
         self.ctx = ctx
         self.jobs = ctx.watch(Job, keys=self._job_keys)
         self.jobs.add_handler(None, None, self._job_deleted)
-        self.pods = ctx.informer(Pod, indexers={CONTROLLER_UID_INDEX: controller_uid_index})
+        self.pods = ctx.informer(
+            Pod,
+            indexers={CONTROLLER_UID_INDEX: controller_uid_index, _ORPHANS_INDEX: _orphan_index},
+        )
         self.pods.add_handler(self._pod_added, self._pod_updated, self._pod_deleted)
         self.expectations = ctx.expectations()
         # upstream finalizerExpectations: uids whose finalizer removal is not yet observed.
@@ -198,7 +215,17 @@ class JobController:
         if job is None or ref is None or job.metadata.uid != ref.uid or is_finished(job):  # type: ignore[union-attr]
             self.ctx.queue.add(_ORPHAN + object_key(pod))
 
+    def _enqueue_adopters(self, pod: Pod) -> None:
+        """An orphan: sync the Jobs whose selector matches it, to adopt it (getPodJobs)."""
+        meta = pod.metadata
+        if meta is None or controller_ref(pod) is not None or meta.deletion_timestamp:
+            return
+        for job in self.jobs.store.by_index("namespace", meta.namespace or ""):
+            if job.spec is not None and job_selector(job).matches(meta.labels or {}):
+                self.ctx.queue.add(object_key(job))
+
     def _pod_added(self, pod: Pod) -> None:
+        self._enqueue_adopters(pod)
         key = job_key_of(pod)
         if key is not None:
             if pod.metadata is not None and pod.metadata.deletion_timestamp is not None:
@@ -209,6 +236,10 @@ class JobController:
         self._enqueue_orphan_if_needed(pod)
 
     def _pod_updated(self, old: Pod, new: Pod) -> None:
+        if (old.metadata.labels if old.metadata else None) != (
+            new.metadata.labels if new.metadata else None
+        ) or controller_ref(old) != controller_ref(new):
+            self._enqueue_adopters(new)
         key = job_key_of(new)
         old_key = job_key_of(old)
         if old_key is not None and old_key != key:
@@ -302,13 +333,43 @@ class JobController:
                 raise
 
     async def _pods_for(self, job: Job) -> list[Pod]:
-        """The Job's pods (by controller reference); those whose labels no longer match are
-        released, as ClaimPods does. Orphans are not adopted (see docs/controllers-batch.md)."""
-        owned = self.pods.store.by_index(CONTROLLER_UID_INDEX, job.metadata.uid or "")  # type: ignore[union-attr]
+        """The Job's pods, as ClaimPods: those it controls, less those whose labels no longer
+        match (released), plus matching orphans (adopted, and given the tracking finalizer,
+        unless the Job is being deleted)."""
+        meta = job.metadata
+        assert meta is not None
+        owned = self.pods.store.by_index(CONTROLLER_UID_INDEX, meta.uid or "")
         selector = job_selector(job)
-        if all(selector.matches(p.metadata.labels or {}) for p in owned):  # type: ignore[union-attr]
+        orphans = [
+            p
+            for p in self.pods.store.by_index(_ORPHANS_INDEX, meta.namespace or "")
+            if p.metadata is not None
+            and p.metadata.deletion_timestamp is None
+            and selector.matches(p.metadata.labels or {})
+        ]
+        if not orphans and all(_labels_match(selector, p) for p in owned):
             return list(owned)
-        return await claim_objects(self.ctx.client, job, selector, owned, can_adopt=False)
+        can_adopt = meta.deletion_timestamp is None
+        claimed = await claim_objects(
+            self.ctx.client, job, selector, [*owned, *orphans], can_adopt=can_adopt
+        )
+        owned_uids = {p.metadata.uid for p in owned if p.metadata is not None}
+        out = []
+        for pod in claimed:
+            if pod.metadata is not None and pod.metadata.uid not in owned_uids:
+                pod = await self._add_finalizer(pod)  # adopted
+            out.append(pod)
+        return out
+
+    async def _add_finalizer(self, pod: Pod) -> Pod:
+        """Adopted pods are tracked like made ones (upstream adopts with the finalizer)."""
+        if has_tracking_finalizer(pod) or pod.metadata is None:
+            return pod
+        patch = {"metadata": {"finalizers": [TRACKING_FINALIZER]}}
+        patched = await self.ctx.client.patch(
+            Pod, pod.metadata.name or "", patch, namespace=pod.metadata.namespace
+        )
+        return patched
 
     async def _sync(self, key: str, job: Job) -> Result | None:
         spec = job.spec

@@ -8,6 +8,7 @@ import functools
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+import attrs
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -446,3 +447,54 @@ async def test_max_failed_indexes_fails_the_job_early() -> None:
         failed = await wait_condition(cp, "maxfail", "Failed")
         assert condition(failed, "Failed").reason == "MaxFailedIndexesExceeded"
         assert failed.status is not None and failed.status.failed_indexes == "0"
+
+
+@aio
+async def test_a_matching_orphan_pod_is_adopted_and_counted() -> None:
+    async with control_plane(["job-controller"], nodes=1, scheduler=True, options=FAST) as cp:
+        orphan = from_dict(
+            {
+                "metadata": {
+                    "name": "stray",
+                    "namespace": "default",
+                    "labels": {"app": "adopt"},
+                    "annotations": {"fake.kframe.io/exit-after": "2s"},
+                },
+                "spec": {
+                    "restartPolicy": "Never",
+                    "containers": [{"name": "c", "image": "busybox"}],
+                },
+            },
+            Pod,
+        )
+        await cp.client.create(orphan)
+
+        async def stray_running() -> bool:
+            pod = await cp.client.get(Pod, "stray", namespace="default")
+            return pod.status is not None and pod.status.phase == "Running"
+
+        # Running: by now the controller's pod cache surely holds it too
+        await cp.wait_for(stray_running, what="the orphan running")
+        manifest = job_manifest(
+            "adopt",
+            exit_after="1h",
+            manualSelector=True,
+            selector={"matchLabels": {"app": "adopt"}},
+        )
+        tmpl = manifest.spec.template  # type: ignore[union-attr]
+        manifest = attrs.evolve(
+            manifest,
+            spec=attrs.evolve(
+                manifest.spec,  # type: ignore[arg-type]
+                template=attrs.evolve(
+                    tmpl,  # type: ignore[arg-type]
+                    metadata=attrs.evolve(tmpl.metadata, labels={"app": "adopt"}),  # type: ignore[union-attr,arg-type]
+                ),
+            ),
+        )
+        job = await cp.client.create(manifest)
+        done = await wait_condition(cp, "adopt", "Complete")
+        assert done.status is not None and done.status.succeeded == 1
+        pods = await job_pods(cp, job)
+        assert [p.metadata.name for p in pods] == ["stray"]  # type: ignore[union-attr]
+        assert TRACKING_FINALIZER not in (pods[0].metadata.finalizers or ())  # type: ignore[union-attr]
