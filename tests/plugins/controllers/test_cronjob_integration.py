@@ -219,7 +219,7 @@ async def test_history_limits_keep_the_newest_finished_jobs() -> None:
             cron_manifest("hist", successfulJobsHistoryLimit=1, startingDeadlineSeconds=30),
         )
         names: list[str] = []
-        for _ in range(3):
+        for _ in range(2):
 
             async def next_done() -> str | None:
                 jobs = [

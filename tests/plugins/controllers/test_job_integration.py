@@ -146,14 +146,14 @@ async def test_indexed_job_gives_each_index_once() -> None:
 @aio
 async def test_backoff_limit_exceeded() -> None:
     async with control_plane(["job-controller"], nodes=1, scheduler=True, options=FAST) as cp:
-        job = await cp.client.create(job_manifest("fails", exit_code=1, backoffLimit=2))
+        job = await cp.client.create(job_manifest("fails", exit_code=1, backoffLimit=1))
         failed = await wait_condition(cp, "fails", "Failed")
         assert condition(failed, "FailureTarget").reason == "BackoffLimitExceeded"
         assert condition(failed, "Failed").reason == "BackoffLimitExceeded"
         assert failed.status is not None
-        assert failed.status.failed == 3 and failed.status.succeeded in (None, 0)
+        assert failed.status.failed == 2 and failed.status.succeeded in (None, 0)
         assert failed.status.completion_time is None
-        assert len(await job_pods(cp, job)) == 3
+        assert len(await job_pods(cp, job)) == 2
 
 
 @aio
@@ -305,7 +305,7 @@ async def _run_and_watch(completions: int, parallelism: int, mode: str) -> tuple
         return done, len(seen), most
 
 
-@settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=2, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     completions=st.integers(1, 4),
     parallelism=st.integers(1, 3),
@@ -458,7 +458,7 @@ async def test_a_matching_orphan_pod_is_adopted_and_counted() -> None:
                     "name": "stray",
                     "namespace": "default",
                     "labels": {"app": "adopt"},
-                    "annotations": {"fake.kframe.io/exit-after": "2s"},
+                    "annotations": {"fake.kframe.io/exit-after": "1s"},
                 },
                 "spec": {
                     "restartPolicy": "Never",
