@@ -98,3 +98,25 @@ def test_scheduled_timestamp_is_rfc3339_in_the_zone() -> None:
     assert _rfc3339(when) == "2024-07-01T13:00:00Z"
     ny = when.astimezone(zoneinfo.ZoneInfo("America/New_York"))
     assert _rfc3339(ny) == "2024-07-01T09:00:00-04:00"
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    text=st.sampled_from(
+        ["0 0 1,2 * *", "30 6-16/4 * * 1-5", "*/7 * * * *", "0 0 * * 0", "15 3 29 2 *", "@hourly"]
+    ),
+    created=st.integers(0, 60 * 24 * 3600),
+    elapsed=st.integers(0, 90 * 24 * 3600),
+)
+def test_most_recent_is_a_schedule_time_in_the_window_for_any_schedule(
+    text: str, created: int, elapsed: int
+) -> None:
+    # Upstream's estimate may miss a time for irregular schedules, but never invents one.
+    sched = parse_schedule(text)
+    start = BASE + dt.timedelta(seconds=created)
+    now = start + dt.timedelta(seconds=elapsed)
+    cj = cronjob(start.replace(microsecond=0))
+    earliest, recent, _ = most_recent_schedule_time(cj, now, sched, with_deadline=True)
+    if recent is not None:
+        assert earliest < recent <= now
+        assert sched.next(recent - dt.timedelta(seconds=1)) == recent
