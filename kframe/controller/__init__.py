@@ -7,6 +7,19 @@ A controller plugin registers a :class:`ControllerSpec` under its name through t
 """
 
 from kframe.controller._context import ControllerContext
+from kframe.controller._endpoints import (
+    LAST_CHANGE_TRIGGER_TIME,
+    TriggerTimeTracker,
+    find_port,
+    format_rfc3339_nano,
+    ip_family,
+    is_headless,
+    is_service_ip_set,
+    pod_ips,
+    service_pods_keys,
+    should_pod_be_in_endpoints,
+    should_set_hostname,
+)
 from kframe.controller._expectations import EXPECTATIONS_TIMEOUT, Expectations
 from kframe.controller._informers import SharedInformers
 from kframe.controller._interface import (
@@ -107,4 +120,16 @@ __all__ = [
     "pod_from_template",
     "pod_ready_since",
     "slow_start_batch",
+    # service endpoints
+    "LAST_CHANGE_TRIGGER_TIME",
+    "TriggerTimeTracker",
+    "find_port",
+    "format_rfc3339_nano",
+    "ip_family",
+    "is_headless",
+    "is_service_ip_set",
+    "pod_ips",
+    "service_pods_keys",
+    "should_pod_be_in_endpoints",
+    "should_set_hostname",
 ]
