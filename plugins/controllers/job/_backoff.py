@@ -21,6 +21,7 @@ __all__ = [
     "MAX_BACKOFF",
     "BackoffRecord",
     "BackoffStore",
+    "parse_seconds",
     "remaining_backoff",
 ]
 
@@ -83,3 +84,29 @@ class BackoffStore:
 
     def remove(self, key: str) -> None:
         self._records.pop(key, None)
+
+
+def parse_seconds(text: str) -> float:
+    """A Go duration (``10s``, ``500ms``, ``6m``, ``1m30s``) or a number of seconds."""
+    text = text.strip()
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    units = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
+    total, number, i = 0.0, "", 0
+    while i < len(text):
+        ch = text[i]
+        if ch.isdigit() or ch == ".":
+            number += ch
+            i += 1
+            continue
+        unit = "ms" if text.startswith("ms", i) else ch
+        if unit not in units or not number:
+            raise ValueError(f"invalid duration {text!r}")
+        total += float(number) * units[unit]
+        number = ""
+        i += len(unit)
+    if number:
+        raise ValueError(f"invalid duration {text!r}: missing unit")
+    return total

@@ -11,10 +11,8 @@ and write the status. Terminal conditions are delayed as in 1.33: ``FailureTarge
 
 from __future__ import annotations
 
-import asyncio
-import datetime as _dt
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any
 
 import attrs
@@ -22,7 +20,6 @@ import attrs
 from kframe.api import Time
 from kframe.api.models import (
     Job,
-    JobCondition,
     JobStatus,
     Pod,
     UncountedTerminatedPods,
@@ -41,87 +38,40 @@ from kframe.controller import (
     requeue_after,
 )
 
-from ._backoff import DEFAULT_BACKOFF, MAX_BACKOFF, BackoffRecord, BackoffStore, remaining_backoff
-from ._failure_policy import match_pod_failure_policy
-from ._indexes import (
-    UNKNOWN_INDEX,
-    completion_index,
-    format_indexes,
-    match_success_policy,
-    parse_indexes,
+from ._backoff import DEFAULT_BACKOFF, MAX_BACKOFF, BackoffStore, parse_seconds
+from ._checks import (
+    fail_job_message,
+    past_active_deadline,
+    past_backoff_limit_on_failure,
+    sooner,
+    succeeded_indexes,
 )
+from ._conditions import condition, ensure_condition, is_finished, new_condition
+from ._creation import MAX_POD_CREATE_DELETE_PER_SYNC, PodControl
+from ._failure_policy import match_pod_failure_policy
+from ._indexes import UNKNOWN_INDEX, completion_index, match_success_policy
 from ._per_index import (
-    FAILURE_COUNT,
-    IGNORED_FAILURE_COUNT,
-    absolute_failure_count,
     delayed_deletion_per_index,
     failed_indexes,
     has_backoff_limit_per_index,
-    new_failure_counts,
 )
 from ._podfacts import (
     TRACKING_FINALIZER,
-    deletion_order,
-    finished_time,
     has_tracking_finalizer,
     is_pod_failed,
     is_terminating,
-    only_replace_failed_pods,
     phase,
 )
-from ._template import job_pod, job_selector
+from ._state import SyncState
+from ._template import job_selector
+from ._tracking import MAX_UNCOUNTED_PODS, StatusTracking
 
 __all__ = ["MAX_POD_CREATE_DELETE_PER_SYNC", "MAX_UNCOUNTED_PODS", "JobController", "is_finished"]
 
 log = logging.getLogger("kframe.controllers.job")
 
-#: upstream MaxUncountedPods and MaxPodCreateDeletePerSync.
-MAX_UNCOUNTED_PODS = 500
-MAX_POD_CREATE_DELETE_PER_SYNC = 500
 _MANAGER = "kubernetes.io/job-controller"
 _ORPHAN = "pod:"  # work-queue keys of orphan pods whose finalizer is to be removed
-_REMOVE_FINALIZER = {"metadata": {"$deleteFromPrimitiveList/finalizers": [TRACKING_FINALIZER]}}
-
-
-def _condition(job: Job, type_: str) -> JobCondition | None:
-    for cond in (job.status.conditions if job.status is not None else None) or ():
-        if cond.type == type_:
-            return cond
-    return None
-
-
-def is_finished(job: Job) -> bool:
-    """Complete or Failed is True (util.IsJobFinished)."""
-    return any(
-        (c := _condition(job, t)) is not None and c.status == "True" for t in ("Complete", "Failed")
-    )
-
-
-def _new_condition(type_: str, reason: str, message: str, now: _dt.datetime) -> JobCondition:
-    return JobCondition(
-        type=type_,
-        status="True",
-        reason=reason,
-        message=message,
-        last_probe_time=now,  # type: ignore[arg-type]
-        last_transition_time=now,  # type: ignore[arg-type]
-    )
-
-
-def _ensure_condition(
-    conds: list[JobCondition], type_: str, status: str, reason: str, message: str, now: Any
-) -> bool:
-    """Set or add the condition (ensureJobConditionStatus: never add one that is False)."""
-    for i, cond in enumerate(conds):
-        if cond.type == type_:
-            if (cond.status, cond.reason, cond.message) == (status, reason, message):
-                return False
-            conds[i] = attrs.evolve(_new_condition(type_, reason, message, now), status=status)
-            return True
-    if status == "False":
-        return False
-    conds.append(_new_condition(type_, reason, message, now))
-    return True
 
 
 _ORPHANS_INDEX = "job-controller/orphans-by-namespace"
@@ -146,26 +96,7 @@ def job_key_of(pod: Pod) -> str | None:
     return f"{pod.metadata.namespace}/{ref.name}"  # type: ignore[union-attr]
 
 
-@attrs.define
-class _Sync:
-    """What one sync has worked out so far (upstream syncJobCtx)."""
-
-    job: Job
-    pods: list[Pod]
-    active_pods: list[Pod]
-    expected_rm: set[str]
-    succeeded: int = 0
-    failed: int = 0
-    ready: int = 0
-    terminating: int = 0
-    finished: JobCondition | None = None
-    prev_succeeded_indexes: set[int] = attrs.field(factory=set)
-    succeeded_indexes: set[int] = attrs.field(factory=set)
-    failed_indexes: set[int] | None = None  # with backoffLimitPerIndex only
-    delayed: dict[int, Pod] = attrs.field(factory=dict)
-
-
-class JobController:
+class JobController(PodControl, StatusTracking):
     """The ``job-controller``. Options: ``job-pod-failure-backoff`` (10s) and
     ``job-pod-failure-max-backoff`` (6m), upstream's constants, settable for tests."""
 
@@ -185,8 +116,8 @@ class JobController:
         # key -> (resourceVersion written over, the Job written): until the informer has the
         # write, the next sync starts from it instead of conflicting on a stale copy.
         self.written: dict[str, tuple[str, Job]] = {}
-        self.default_backoff = ctx.option("job-pod-failure-backoff", DEFAULT_BACKOFF, _seconds)
-        self.max_backoff = ctx.option("job-pod-failure-max-backoff", MAX_BACKOFF, _seconds)
+        self.default_backoff = ctx.option("job-pod-failure-backoff", DEFAULT_BACKOFF, parse_seconds)
+        self.max_backoff = ctx.option("job-pod-failure-max-backoff", MAX_BACKOFF, parse_seconds)
 
     # -- event handlers -------------------------------------------------------------------------
 
@@ -321,17 +252,6 @@ class JobController:
                 return  # still counted by its Job
         await self._remove_finalizer(pod)
 
-    async def _remove_finalizer(self, pod: Pod) -> None:
-        meta = pod.metadata
-        assert meta is not None
-        try:
-            await self.ctx.client.patch(
-                Pod, meta.name or "", _REMOVE_FINALIZER, namespace=meta.namespace
-            )
-        except Exception as exc:
-            if getattr(exc, "code", None) != 404:
-                raise
-
     async def _pods_for(self, job: Job) -> list[Pod]:
         """The Job's pods, as ClaimPods: those it controls, less those whose labels no longer
         match (released), plus matching orphans (adopted, and given the tracking finalizer,
@@ -382,7 +302,7 @@ class JobController:
         # Expectations first: a pod added after this check only defers the sync.
         satisfied = self.expectations.satisfied(key)
         pods = await self._pods_for(job)
-        sync = _Sync(
+        sync = SyncState(
             job=job,
             pods=pods,
             active_pods=[p for p in pods if is_pod_active(p)],
@@ -406,32 +326,32 @@ class JobController:
         record = self.backoff.new_record(key, new_succeeded, new_failed)
         result: Result | None = None
 
-        sync.finished = _condition(job, "SuccessCriteriaMet")
+        sync.finished = condition(job, "SuccessCriteriaMet")
         if sync.finished is not None and sync.finished.status != "True":
             sync.finished = None
         if sync.finished is None:
-            target = _condition(job, "FailureTarget")
+            target = condition(job, "FailureTarget")
             if target is not None and target.status == "True":
-                sync.finished = _new_condition(
+                sync.finished = new_condition(
                     "Failed", target.reason or "", target.message or "", now
                 )
             else:
-                message = _fail_job_message(job, pods)
+                message = fail_job_message(job, pods)
                 if message is not None:
                     # Recorded as FailureTarget before the finalizers let the pods go.
                     reason = "PodFailurePolicy"
-                    sync.finished = _new_condition("FailureTarget", reason, message, now)
+                    sync.finished = new_condition("FailureTarget", reason, message, now)
         if sync.finished is None:
             backoff_limit = spec.backoff_limit if spec.backoff_limit is not None else 6
-            if sync.failed > backoff_limit or _past_backoff_limit_on_failure(job, pods):
-                sync.finished = _new_condition(
+            if sync.failed > backoff_limit or past_backoff_limit_on_failure(job, pods):
+                sync.finished = new_condition(
                     "FailureTarget",
                     "BackoffLimitExceeded",
                     "Job has reached the specified backoff limit",
                     now,
                 )
-            elif _past_active_deadline(job, now):
-                sync.finished = _new_condition(
+            elif past_active_deadline(job, now):
+                sync.finished = new_condition(
                     "FailureTarget",
                     "DeadlineExceeded",
                     "Job was active longer than specified deadline",
@@ -446,21 +366,21 @@ class JobController:
         indexed = spec.completion_mode == "Indexed"
         completions = spec.completions
         if indexed:
-            sync.prev_succeeded_indexes, sync.succeeded_indexes = _succeeded_indexes(job, pods)
+            sync.prev_succeeded_indexes, sync.succeeded_indexes = succeeded_indexes(job, pods)
             sync.succeeded = len(sync.succeeded_indexes)
             if has_backoff_limit_per_index(job):
                 sync.failed_indexes = failed_indexes(job, pods)
                 n_failed = len(sync.failed_indexes)
                 if sync.finished is None:
                     if spec.max_failed_indexes is not None and n_failed > spec.max_failed_indexes:
-                        sync.finished = _new_condition(
+                        sync.finished = new_condition(
                             "FailureTarget",
                             "MaxFailedIndexesExceeded",
                             "Job has exceeded the specified maximal number of failed indexes",
                             now,
                         )
                     elif n_failed and n_failed + sync.succeeded >= (completions or 0):
-                        sync.finished = _new_condition(
+                        sync.finished = new_condition(
                             "FailureTarget", "FailedIndexes", "Job has failed indexes", now
                         )
                 sync.delayed = delayed_deletion_per_index(
@@ -478,7 +398,7 @@ class JobController:
                 )
             if met is not None:
                 # The remaining pods are deleted; Complete follows once they are gone.
-                sync.finished = _new_condition("SuccessCriteriaMet", "SuccessPolicy", met, now)
+                sync.finished = new_condition("SuccessCriteriaMet", "SuccessPolicy", met, now)
 
         manage_error: BaseException | None = None
         suspend_changed = False
@@ -499,13 +419,13 @@ class JobController:
                 active, manage_error, wait = await self._manage(key, sync, record, now)
                 manage_called = True
                 if wait is not None:
-                    result = _sooner(result, requeue_after(wait))
+                    result = sooner(result, requeue_after(wait))
             if completions is None:
                 complete = sync.succeeded > 0 and active == 0
             else:
                 complete = sync.succeeded >= completions and active == 0
             if complete:
-                sync.finished = _new_condition(
+                sync.finished = new_condition(
                     "SuccessCriteriaMet",
                     "CompletionsReached",
                     "Reached expected number of succeeded pods",
@@ -513,12 +433,12 @@ class JobController:
                 )
             elif manage_called:
                 if suspended:
-                    if _ensure_condition(
+                    if ensure_condition(
                         conditions, "Suspended", "True", "JobSuspended", "Job suspended", now
                     ):
                         suspend_changed = True
                         self.ctx.event(job, "Normal", "Suspended", "Job suspended")
-                elif _ensure_condition(
+                elif ensure_condition(
                     conditions, "Suspended", "False", "JobResumed", "Job resumed", now
                 ):
                     suspend_changed = True
@@ -545,7 +465,7 @@ class JobController:
             raise manage_error
         return result
 
-    def _new_finished(self, sync: _Sync, uncounted: set[str], test: Any) -> list[Pod]:
+    def _new_finished(self, sync: SyncState, uncounted: set[str], test: Any) -> list[Pod]:
         """Finished pods not yet in the counters or the uncounted lists (getNewFinishedPods)."""
         spec = sync.job.spec
         assert spec is not None
@@ -563,497 +483,3 @@ class JobController:
         return out
 
     # -- creating and deleting pods -------------------------------------------------------------
-
-    async def _manage(
-        self, key: str, sync: _Sync, record: BackoffRecord, now: Time
-    ) -> tuple[int, BaseException | None, float | None]:
-        """Pods towards the wanted number (manageJob): (active, error, wait before retrying)."""
-        job = sync.job
-        spec = job.spec
-        assert spec is not None
-        active = len(sync.active_pods)
-        parallelism = spec.parallelism if spec.parallelism is not None else 1
-        if spec.suspend:
-            to_delete = _pods_for_removal(job, sync.active_pods, active)
-            self.expectations.expect_deletions(key, len(to_delete))
-            removed, removed_ready, err = await self._delete_pods(job, to_delete, key=key)
-            sync.terminating += removed
-            sync.ready -= removed_ready
-            return active - removed, err, None
-        if spec.completions is None:
-            # Any success ends the work: leave the running pods be, start no more.
-            want = active if sync.succeeded > 0 else parallelism
-        else:
-            want = max(0, min(spec.completions - sync.succeeded, parallelism))
-        to_delete = _pods_for_removal(job, sync.active_pods, max(0, active - want))
-        to_delete = to_delete[:MAX_POD_CREATE_DELETE_PER_SYNC]
-        if to_delete:
-            # Deleting and creating in one sync is never done: deleting goes first.
-            self.expectations.expect_deletions(key, len(to_delete))
-            removed, removed_ready, err = await self._delete_pods(job, to_delete, key=key)
-            sync.terminating += removed
-            sync.ready -= removed_ready
-            return active - removed, err, None
-        terminating = sync.terminating if only_replace_failed_pods(job) else 0
-        diff = want - terminating - active
-        if diff <= 0:
-            return active, None, None
-        per_index = has_backoff_limit_per_index(job)
-        if not per_index:
-            wait = remaining_backoff(record, now, self.default_backoff, self.max_backoff)
-            if wait > 0:
-                # upstream reports active 0 here; the pods still running are reported instead.
-                return active, None, wait
-        diff = min(diff, MAX_POD_CREATE_DELETE_PER_SYNC)
-        indexes: list[int | None] = [None] * diff
-        if spec.completion_mode == "Indexed":
-            pending = _first_pending_indexes(sync, diff, spec.completions or 0)
-            if per_index:
-                # Each index waits for its own backoff (getPodCreationInfoForIndependentIndexes).
-                waits = {ix: self._index_backoff(sync.delayed.get(ix), now) for ix in pending}
-                ready_now = [ix for ix in pending if waits[ix] <= 0]
-                if pending and not ready_now:
-                    return active, None, min(waits.values())
-                pending = ready_now
-            indexes = list(pending)
-            diff = len(indexes)
-        if diff == 0:
-            return active, None, None
-        self.expectations.expect_creations(key, diff)
-        created, err = await _slow_start(self, job, key, indexes, sync.delayed)
-        return active + created, err, None
-
-    def _index_backoff(self, last_failed: Pod | None, now: Time) -> float:
-        if last_failed is None:
-            return 0.0
-        record = BackoffRecord(absolute_failure_count(last_failed) + 1, finished_time(last_failed))
-        return remaining_backoff(record, now, self.default_backoff, self.max_backoff)
-
-    async def _delete_pods(
-        self, job: Job, pods: Sequence[Pod], *, remove_finalizer: bool = True, key: str = ""
-    ) -> tuple[int, int, BaseException | None]:
-        """Delete ``pods`` (deleteJobPods; with ``remove_finalizer`` False, deleteActivePods,
-        which keeps the finalizer so the pod is counted as failed). Returns (deleted, of them
-        ready, first error)."""
-
-        async def one(pod: Pod) -> bool:
-            meta = pod.metadata
-            assert meta is not None
-            try:
-                if remove_finalizer and has_tracking_finalizer(pod):
-                    await self.ctx.client.patch(
-                        Pod, meta.name or "", _REMOVE_FINALIZER, namespace=meta.namespace
-                    )
-                await self.ctx.client.delete(Pod, meta.name or "", namespace=meta.namespace)
-            except Exception as exc:
-                if key:
-                    self.expectations.deletion_observed(key)  # the informer will not see it
-                if getattr(exc, "code", None) != 404:
-                    raise
-                return True
-            self.ctx.event(job, "Normal", "SuccessfulDelete", f"Deleted pod: {meta.name}")
-            return True
-
-        results = await asyncio.gather(*(one(p) for p in pods), return_exceptions=True)
-        deleted = ready = 0
-        first: BaseException | None = None
-        for pod, res in zip(pods, results, strict=True):
-            if isinstance(res, BaseException):
-                first = first or res
-                continue
-            deleted += 1
-            ready += is_pod_ready(pod)
-        return deleted, ready, first
-
-    # -- status ---------------------------------------------------------------------------------
-
-    async def _track_status(
-        self, key: str, sync: _Sync, record: BackoffRecord, needs_flush: bool, now: Time
-    ) -> None:
-        """Count finished pods through the uncounted lists and write the status
-        (trackJobStatusAndRemoveFinalizers, flushUncountedAndRemoveFinalizers)."""
-        job = sync.job
-        spec = job.spec
-        assert spec is not None and job.status is not None
-        indexed = spec.completion_mode == "Indexed"
-        completions = spec.completions or 0
-        pods = sorted(sync.pods, key=lambda p: completion_index(p.metadata.annotations))  # type: ignore[union-attr]
-        with_finalizer = {
-            uid
-            for p in pods
-            if has_tracking_finalizer(p)
-            and (uid := p.metadata.uid or "")  # type: ignore[union-attr]
-            not in sync.expected_rm
-        }
-        status = job.status
-        status, cleaned = _clean_uncounted(status, with_finalizer)
-        needs_flush = needs_flush or cleaned
-        uncounted = status.uncounted_terminated_pods
-        assert uncounted is not None
-        unc_succeeded, unc_failed = list(uncounted.succeeded), list(uncounted.failed)
-        new_indexes: list[int] = []
-        to_remove: list[Pod] = []
-        reached_max = False
-        finished = sync.finished
-        for pod in pods:
-            uid = pod.metadata.uid or ""  # type: ignore[union-attr]
-            if not has_tracking_finalizer(pod) or uid in sync.expected_rm:
-                continue  # counted in an earlier sync
-            failed = is_pod_failed(pod, job)
-            if not (
-                job.metadata.deletion_timestamp is not None  # type: ignore[union-attr]
-                or finished is not None
-                or phase(pod) == "Succeeded"
-                or (failed and sync.delayed.get(_index_of(pod)) is not pod)
-            ):
-                continue  # canRemoveFinalizer (a delayed pod waits for its replacement)
-            to_remove.append(pod)
-            if phase(pod) == "Succeeded" and uid not in unc_failed:
-                if indexed:
-                    ix = completion_index(pod.metadata.annotations)  # type: ignore[union-attr]
-                    if (
-                        ix != UNKNOWN_INDEX
-                        and ix < completions
-                        and (ix not in sync.prev_succeeded_indexes)
-                    ):
-                        new_indexes.append(ix)
-                        needs_flush = True
-                elif uid not in unc_succeeded:
-                    unc_succeeded.append(uid)
-                    needs_flush = True
-            elif failed or (finished is not None and finished.type != "SuccessCriteriaMet"):
-                # A Job that failed counts every pod it stops as failed.
-                ix = completion_index(pod.metadata.annotations)  # type: ignore[union-attr]
-                valid = not indexed or (ix != UNKNOWN_INDEX and ix < completions)
-                counts = match_pod_failure_policy(spec.pod_failure_policy, pod)[1]
-                if uid not in unc_failed and valid and counts:
-                    unc_failed.append(uid)
-                    needs_flush = True
-            if len(new_indexes) + len(unc_succeeded) + len(unc_failed) >= MAX_UNCOUNTED_PODS:
-                reached_max = True  # the rest waits for the next sync (keeps status small)
-                break
-        status = attrs.evolve(
-            status,
-            uncounted_terminated_pods=UncountedTerminatedPods(
-                succeeded=tuple(unc_succeeded), failed=tuple(unc_failed)
-            ),
-        )
-        if indexed:
-            sync.succeeded_indexes |= set(new_indexes)
-            text = format_indexes(sync.succeeded_indexes)
-            if text != (status.completed_indexes or ""):
-                needs_flush = True
-            status = attrs.evolve(
-                status, succeeded=len(sync.succeeded_indexes), completed_indexes=text
-            )
-            if sync.failed_indexes is not None:
-                failed_text = format_indexes(sync.failed_indexes)
-                if failed_text != status.failed_indexes:
-                    needs_flush = True
-                status = attrs.evolve(status, failed_indexes=failed_text)
-        conditions = list(status.conditions or ())
-        if finished is not None and finished.type == "FailureTarget":
-            conditions.append(finished)
-            needs_flush = True
-            finished = _new_condition("Failed", finished.reason or "", finished.message or "", now)
-        elif finished is not None and finished.type == "SuccessCriteriaMet":
-            if _condition(job, "SuccessCriteriaMet") is None:
-                conditions.append(finished)
-                needs_flush = True
-            finished = _new_condition(
-                "Complete", finished.reason or "", finished.message or "", now
-            )
-        status = attrs.evolve(status, conditions=tuple(conditions))
-        job = attrs.evolve(job, status=status)
-
-        # Flush the uncounted uids before removing finalizers: a pod whose finalizer is gone
-        # must already be on record.
-        if needs_flush:
-            job = await self._update_status(job)
-            self.backoff.update(key, record)
-            needs_flush = False
-        error: BaseException | None = None
-        if to_remove:
-            removed, error = await self._remove_finalizers(key, to_remove)
-            with_finalizer -= removed
-        assert job.status is not None
-        status, cleaned = _clean_uncounted(job.status, with_finalizer)
-        job = attrs.evolve(job, status=status)
-        if cleaned:
-            needs_flush = True
-        if error is not None:
-            if needs_flush:
-                await self._update_status(job)
-            raise error
-        job_finished = not reached_max and finished is not None
-        if job_finished:
-            unc = status.uncounted_terminated_pods
-            if unc is not None and (unc.succeeded or unc.failed):
-                job_finished = False  # counted first, finished after
-            elif sync.terminating > 0:
-                job_finished = False  # 1.33: the terminal condition waits for terminating pods
-        if job_finished:
-            assert finished is not None
-            conds = list(status.conditions or ())
-            reason, message = finished.reason or "", finished.message or ""
-            _ensure_condition(conds, finished.type or "", "True", reason, message, now)
-            status = attrs.evolve(status, conditions=tuple(conds))
-            if finished.type == "Complete":
-                status = attrs.evolve(status, completion_time=now)
-            job = attrs.evolve(job, status=status)
-            needs_flush = True
-        if needs_flush:
-            job = await self._update_status(job)
-            if job_finished:
-                self._record_finished(job, finished)
-
-    def _record_finished(self, job: Job, finished: JobCondition | None) -> None:
-        if finished is None:
-            return
-        if finished.type == "Complete":
-            spec, status = job.spec, job.status
-            if spec and status and (status.succeeded or 0) > (spec.completions or 1 << 62):
-                self.ctx.event(
-                    job,
-                    "Warning",
-                    "TooManySucceededPods",
-                    "Too many succeeded pods running after completion count reached",
-                )
-            self.ctx.event(job, "Normal", "Completed", "Job completed")
-        else:
-            self.ctx.event(job, "Warning", finished.reason or "", finished.message or "")
-
-    async def _update_status(self, job: Job) -> Job:
-        before = job.metadata.resource_version if job.metadata is not None else None
-        written = await self.ctx.client.update(job, subresource="status")
-        if before:
-            self.written[object_key(job)] = (before, written)
-        return written
-
-    async def _remove_finalizers(self, key: str, pods: Sequence[Pod]) -> tuple[set[str], Any]:
-        """Remove the tracking finalizer from ``pods``; the uids it is gone from (a pod
-        already deleted counts), and the first error."""
-        uids = {p.metadata.uid or "" for p in pods}  # type: ignore[union-attr]
-        self.rm_finalizers.setdefault(key, set()).update(uids)
-        removed: set[str] = set()
-        first: BaseException | None = None
-
-        async def one(pod: Pod) -> None:
-            uid = pod.metadata.uid or ""  # type: ignore[union-attr]
-            try:
-                await self._remove_finalizer(pod)
-            except Exception:
-                self.rm_finalizers.get(key, set()).discard(uid)
-                raise
-            removed.add(uid)
-
-        for res in await asyncio.gather(*(one(p) for p in pods), return_exceptions=True):
-            if isinstance(res, BaseException):
-                first = first or res
-        return removed, first
-
-
-def _clean_uncounted(status: JobStatus, with_finalizer: set[str]) -> tuple[JobStatus, bool]:
-    """Move uncounted uids whose pod has lost its finalizer to the counters
-    (cleanUncountedPodsWithoutFinalizers)."""
-    unc = status.uncounted_terminated_pods or UncountedTerminatedPods()
-    succeeded = [u for u in unc.succeeded if u in with_finalizer]
-    failed = [u for u in unc.failed if u in with_finalizer]
-    if len(succeeded) == len(unc.succeeded) and len(failed) == len(unc.failed):
-        return status, False
-    return (
-        attrs.evolve(
-            status,
-            succeeded=(status.succeeded or 0) + len(unc.succeeded) - len(succeeded),
-            failed=(status.failed or 0) + len(unc.failed) - len(failed),
-            uncounted_terminated_pods=UncountedTerminatedPods(
-                succeeded=tuple(succeeded), failed=tuple(failed)
-            ),
-        ),
-        True,
-    )
-
-
-def _sooner(a: Result | None, b: Result) -> Result:
-    if a is None or a.requeue_after is None:
-        return b
-    assert b.requeue_after is not None
-    return a if a.requeue_after <= b.requeue_after else b
-
-
-def _fail_job_message(job: Job, pods: Sequence[Pod]) -> str | None:
-    """The message of the first failed pod a FailJob rule matches (getFailJobMessage)."""
-    policy = job.spec.pod_failure_policy if job.spec is not None else None
-    if policy is None:
-        return None
-    for pod in pods:
-        if is_pod_failed(pod, job):
-            message = match_pod_failure_policy(policy, pod)[0]
-            if message is not None:
-                return message
-    return None
-
-
-def _past_backoff_limit_on_failure(job: Job, pods: Sequence[Pod]) -> bool:
-    """With restartPolicy OnFailure, container restarts count against the backoff limit."""
-    spec = job.spec
-    tspec = spec.template.spec if spec is not None and spec.template is not None else None
-    if tspec is None or tspec.restart_policy != "OnFailure":
-        return False
-    restarts = 0
-    for pod in pods:
-        if phase(pod) in ("Running", "Pending") and pod.status is not None:
-            st = pod.status
-            for cs in (*(st.init_container_statuses or ()), *(st.container_statuses or ())):
-                restarts += cs.restart_count or 0
-    limit = spec.backoff_limit if spec is not None and spec.backoff_limit is not None else 6
-    return restarts > 0 if limit == 0 else restarts >= limit
-
-
-def _past_active_deadline(job: Job, now: _dt.datetime) -> bool:
-    spec, status = job.spec, job.status
-    if spec is None or spec.active_deadline_seconds is None or spec.suspend:
-        return False
-    if status is None or status.start_time is None:
-        return False
-    return (now - status.start_time).total_seconds() >= spec.active_deadline_seconds
-
-
-def _succeeded_indexes(job: Job, pods: Sequence[Pod]) -> tuple[set[int], set[int]]:
-    """(indexes in status.completedIndexes, those plus the succeeded pods' not yet counted)."""
-    completions = (job.spec.completions if job.spec is not None else None) or 0
-    prev = parse_indexes(job.status.completed_indexes if job.status else None, completions)
-    new = set(prev)
-    for pod in pods:
-        ix = completion_index(pod.metadata.annotations)  # type: ignore[union-attr]
-        if (
-            phase(pod) == "Succeeded"
-            and ix != UNKNOWN_INDEX
-            and ix < completions
-            and has_tracking_finalizer(pod)
-        ):
-            new.add(ix)
-    return prev, new
-
-
-def _index_of(pod: Pod) -> int:
-    return completion_index(pod.metadata.annotations if pod.metadata is not None else None)
-
-
-def _first_pending_indexes(sync: _Sync, count: int, completions: int) -> list[int]:
-    """The lowest indexes neither succeeded nor held by an active pod (firstPendingIndexes)."""
-    taken = set(sync.succeeded_indexes) | (sync.failed_indexes or set())
-    taken.update(completion_index(p.metadata.annotations) for p in sync.active_pods)  # type: ignore[union-attr]
-    if only_replace_failed_pods(sync.job):
-        # a terminating pod still holds its index until it is gone
-        taken.update(_index_of(p) for p in sync.pods if is_terminating(p))
-    out: list[int] = []
-    for ix in range(completions):
-        if len(out) >= count:
-            break
-        if ix not in taken:
-            out.append(ix)
-    return out
-
-
-def _pods_for_removal(job: Job, pods: Sequence[Pod], at_least: int) -> list[Pod]:
-    """Pods to delete: for Indexed Jobs first those with no, a too high or a repeated index
-    (keeping the best of each index), then by :func:`deletion_order` (activePodsForRemoval)."""
-    spec = job.spec
-    rm: list[Pod] = []
-    left: list[Pod] = list(pods)
-    if spec is not None and spec.completion_mode == "Indexed":
-        completions = spec.completions or 0
-        by_index: dict[int, list[Pod]] = {}
-        left = []
-        for pod in pods:
-            ix = completion_index(pod.metadata.annotations)  # type: ignore[union-attr]
-            if ix == UNKNOWN_INDEX or ix >= completions:
-                rm.append(pod)
-            else:
-                by_index.setdefault(ix, []).append(pod)
-        for ix in sorted(by_index):
-            group = sorted(by_index[ix], key=deletion_order)
-            rm.extend(group[:-1])
-            left.append(group[-1])
-    if len(rm) < at_least:
-        left.sort(key=deletion_order)
-        rm.extend(left[: at_least - len(rm)])
-    return rm
-
-
-def _count_annotations(job: Job, delayed: dict[int, Pod], ix: int | None) -> dict[str, str]:
-    """The failure-count annotations of a new pod for index ``ix`` (addIndexFailureCount...)."""
-    if ix is None or not has_backoff_limit_per_index(job):
-        return {}
-    count, ignored = new_failure_counts(job, delayed.get(ix))
-    out = {FAILURE_COUNT: str(count)}
-    if ignored > 0:
-        out[IGNORED_FAILURE_COUNT] = str(ignored)
-    return out
-
-
-async def _slow_start(
-    controller: JobController,
-    job: Job,
-    key: str,
-    indexes: list[int | None],
-    delayed: dict[int, Pod] | None = None,
-) -> tuple[int, BaseException | None]:
-    """Create one pod per entry of ``indexes`` in batches 1, 2, 4, ... (slowStartBatch);
-    the pods never attempted after a failed batch are taken off the expectations."""
-    ctx = controller.ctx
-    delayed = delayed or {}
-    pending = list(indexes)
-    created = 0
-    batch = 1
-    while pending:
-        now_batch, pending = pending[:batch], pending[batch:]
-
-        async def create(ix: int | None) -> None:
-            try:
-                pod = await ctx.client.create(
-                    job_pod(job, ix, _count_annotations(job, delayed, ix))
-                )
-            except Exception as exc:
-                controller.expectations.creation_observed(key)
-                ctx.event(job, "Warning", "FailedCreate", f"Error creating: {exc}")
-                raise
-            name = pod.metadata.name if pod.metadata is not None else ""
-            ctx.event(job, "Normal", "SuccessfulCreate", f"Created pod: {name}")
-
-        results = await asyncio.gather(*(create(ix) for ix in now_batch), return_exceptions=True)
-        errors = [r for r in results if isinstance(r, BaseException)]
-        created += len(now_batch) - len(errors)
-        if errors:
-            for _ in pending:
-                controller.expectations.creation_observed(key)
-            return created, errors[0]
-        batch *= 2
-    return created, None
-
-
-def _seconds(text: str) -> float:
-    """A Go duration (``10s``, ``500ms``, ``6m``, ``1m30s``) or a number of seconds."""
-    text = text.strip()
-    try:
-        return float(text)
-    except ValueError:
-        pass
-    units = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
-    total, number, i = 0.0, "", 0
-    while i < len(text):
-        ch = text[i]
-        if ch.isdigit() or ch == ".":
-            number += ch
-            i += 1
-            continue
-        unit = "ms" if text.startswith("ms", i) else ch
-        if unit not in units or not number:
-            raise ValueError(f"invalid duration {text!r}")
-        total += float(number) * units[unit]
-        number = ""
-        i += len(unit)
-    if number:
-        raise ValueError(f"invalid duration {text!r}: missing unit")
-    return total
