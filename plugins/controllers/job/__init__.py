@@ -3,8 +3,9 @@
 Registered as ``job-controller`` (``--controllers`` also accepts ``job``), 5 workers as
 upstream's ``--concurrent-job-syncs``. It runs a Job's pods to ``completions`` (NonIndexed or
 Indexed), ``parallelism`` at a time, with the 10 s doubling pod-failure backoff, the backoff
-limit, the active deadline and suspend, counting finished pods through the
-``batch.kubernetes.io/job-tracking`` finalizer and ``status.uncountedTerminatedPods``. Options
+limit (global or per index), the active deadline, ``podFailurePolicy``, ``successPolicy`` and
+suspend, counting finished pods through the ``batch.kubernetes.io/job-tracking`` finalizer and
+``status.uncountedTerminatedPods``; it adopts matching orphan pods. Options
 (``--option name=value``): ``job-pod-failure-backoff`` (10s), ``job-pod-failure-max-backoff``
 (6m). Also registered: ``ttl-after-finished-controller`` (alias ``ttl-after-finished``), which
 deletes finished Jobs ``ttlSecondsAfterFinished`` after they finished. See
