@@ -7,6 +7,8 @@ is counted twice or lost), decide whether the Job has failed (backoff limit, dea
 its success criteria, create or delete pods towards ``parallelism`` (with the failure backoff),
 and write the status. Terminal conditions are delayed as in 1.33: ``FailureTarget`` or
 ``SuccessCriteriaMet`` first, ``Failed`` or ``Complete`` once no pod is left terminating.
+Creating and deleting pods is :mod:`._creation`'s part, counting and writing the status
+:mod:`._tracking`'s; this module holds the event handlers and the decisions.
 """
 
 from __future__ import annotations
