@@ -1,0 +1,71 @@
+"""The node lifecycle controller's options (kube-controller-manager's ``--node-monitor-*``
+flags), read from the manager's ``--option name=value`` settings as Go durations."""
+
+from __future__ import annotations
+
+import re
+
+import attrs
+
+from kframe.controller import ControllerContext
+
+__all__ = [
+    "NODE_MONITOR_GRACE_PERIOD",
+    "NODE_MONITOR_PERIOD",
+    "NODE_STARTUP_GRACE_PERIOD",
+    "Options",
+    "options_from",
+    "parse_go_duration",
+]
+
+#: --node-monitor-period.
+NODE_MONITOR_PERIOD = 5.0
+#: --node-monitor-grace-period: 50 s since 1.32 (kubernetes#126287; 40 s before).
+NODE_MONITOR_GRACE_PERIOD = 50.0
+#: --node-startup-grace-period.
+NODE_STARTUP_GRACE_PERIOD = 60.0
+
+_UNITS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "ns": 1e-9}
+_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ms|us|µs|ns|h|m|s)")
+
+
+def parse_go_duration(text: str) -> float:
+    """Seconds of a Go duration (``40s``, ``1m30s``, ``500ms``, ``0``) or a bare number."""
+    text = text.strip()
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    pos, total = 0, 0.0
+    while pos < len(text):
+        match = _PART.match(text, pos)
+        if match is None:
+            raise ValueError(f"invalid duration {text!r} (expected e.g. 40s, 1m30s, 500ms)")
+        total += float(match.group(1)) * _UNITS[match.group(2)]
+        pos = match.end()
+    if not text:
+        raise ValueError("invalid duration ''")
+    return total
+
+
+@attrs.frozen
+class Options:
+    monitor_period: float = NODE_MONITOR_PERIOD
+    monitor_grace_period: float = NODE_MONITOR_GRACE_PERIOD
+    startup_grace_period: float = NODE_STARTUP_GRACE_PERIOD
+
+
+def options_from(ctx: ControllerContext) -> Options:
+    """The options ``ctx`` was given; a bad or non-positive value is a ValueError naming it."""
+
+    def duration(name: str, default: float) -> float:
+        value = ctx.option(name, default, parse_go_duration)
+        if not value > 0:
+            raise ValueError(f"--option {name}={ctx.options.get(name)}: must be positive")
+        return value
+
+    return Options(
+        monitor_period=duration("node-monitor-period", NODE_MONITOR_PERIOD),
+        monitor_grace_period=duration("node-monitor-grace-period", NODE_MONITOR_GRACE_PERIOD),
+        startup_grace_period=duration("node-startup-grace-period", NODE_STARTUP_GRACE_PERIOD),
+    )
