@@ -7,7 +7,7 @@ import asyncio
 import datetime as dt
 
 from kframe.api import from_dict
-from kframe.api.models import Job
+from kframe.api.models import Job, Pod
 from kframe.testing.controllers import control_plane
 from kframe_plugins.controllers.job import expire_time
 
@@ -51,20 +51,23 @@ def test_expire_time_is_the_finish_plus_the_ttl() -> None:
 def test_a_finished_job_is_deleted_after_its_ttl() -> None:
     async def main() -> None:
         async with control_plane(
-            ["job-controller", "ttl-after-finished"], nodes=1, scheduler=True
+            ["job-controller", "ttl-after-finished", "garbagecollector"], nodes=1, scheduler=True
         ) as cp:
             await cp.client.create(_job("short", ttlSecondsAfterFinished=0))
             await cp.client.create(_job("keep"))
 
-            async def deleted() -> bool:
+            async def gone() -> bool:
                 try:
-                    job = await cp.client.get(Job, "short", namespace="default")
+                    await cp.client.get(Job, "short", namespace="default")
                 except Exception as exc:
                     return getattr(exc, "code", None) == 404
-                # foreground: marked for deletion until the garbage collector finishes it
-                return job.metadata is not None and job.metadata.deletion_timestamp is not None
+                return False
 
-            await cp.wait_for(deleted, what="the expired job deleted")
+            # foreground: the garbage collector deletes the pods, then the Job
+            await cp.wait_for(gone, what="the expired job deleted")
+            pods = await cp.client.list(Pod, namespace="default")
+            names = {p.metadata.name for p in pods.items if p.metadata is not None}
+            assert names and all(n.startswith("keep-") for n in names)
             kept = await cp.client.get(Job, "keep", namespace="default")
             assert kept.metadata is not None and kept.metadata.deletion_timestamp is None
 
