@@ -20,7 +20,7 @@ import logging
 import attrs
 
 from kframe.api import Time, toleration_tolerates_taint
-from kframe.api.models import Lease, Node, Pod, PodCondition, Taint, Toleration
+from kframe.api.models import Lease, Node, NodeStatus, Pod, PodCondition, Taint, Toleration
 from kframe.client import object_key
 from kframe.controller import ControllerContext, Result, done, requeue_after
 
@@ -123,7 +123,7 @@ class NodeLifecycleController:
             try:
                 await self._monitor_node(node)
             except Exception as exc:
-                log.warning("node %s: health check: %s", object_key(node), exc)
+                log.warning("node %s: health check: %r", object_key(node), exc)
 
     async def _monitor_node(self, node: Node) -> None:
         name = object_key(node)
@@ -143,8 +143,9 @@ class NodeLifecycleController:
         if now > health.probe + grace:
             conditions = unknown_conditions(node, wall)
             ready = next(c for c in conditions if c.type == "Ready")
-            if ready != current and node.status is not None:
-                status = attrs.evolve(node.status, conditions=conditions)
+            if ready != current:
+                base = node.status if node.status is not None else NodeStatus()
+                status = attrs.evolve(base, conditions=conditions)
                 updated = await self.ctx.client.update(
                     attrs.evolve(node, status=status), subresource="status"
                 )

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 import attrs
 
 from kframe.api import Time
-from kframe.api.models import Node, Taint
+from kframe.api.models import Node, NodeSpec, Taint
 from kframe.client import Client
 
 __all__ = [
@@ -87,8 +87,7 @@ async def swap_taints(
             if getattr(exc, "code", None) == 404:
                 return None
             raise
-        spec = node.spec
-        assert spec is not None
+        spec = node.spec if node.spec is not None else NodeSpec()
         present = _ids(spec.taints)
         kept = [t for t in spec.taints if ((t.key or ""), (t.effect or "")) not in set(remove)]
         new = [
