@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from typing import Any, cast
 
+import pytest
+
 from kframe.api import from_dict
 from kframe.api.models import EndpointSlice, Pod, Service
+from kframe.controller import ControllerContext
 from kframe.testing.controllers import ControlPlane, control_plane
 from kframe_plugins.controllers import endpointslice
 from tests.controller.asyncrun import sync
@@ -125,3 +128,15 @@ async def test_a_service_without_selector_gets_no_slices() -> None:
         )
         await controller.reconcile("default/manual")
         assert await _slices(cp, "manual") == []
+
+
+@pytest.mark.parametrize("value", ["0", "1001", "many"])
+def test_max_endpoints_per_slice_is_checked(value: str) -> None:
+    ctx = ControllerContext(
+        "endpointslice-controller",
+        cast(Any, None),
+        cast(Any, None),
+        options={"max-endpoints-per-slice": value},
+    )
+    with pytest.raises(ValueError, match="max-endpoints-per-slice"):
+        endpointslice.build(ctx)
