@@ -70,6 +70,17 @@ from kframe.controller._pods import (
     pod_ready_since,
     slow_start_batch,
 )
+from kframe.controller._revisions import (
+    CONTROLLER_REVISION_HASH_LABEL,
+    create_controller_revision,
+    equal_revision,
+    hash_revision_data,
+    new_controller_revision,
+    next_revision,
+    revision_template,
+    sort_revisions,
+    template_patch,
+)
 from kframe.controller._workers import run_workers
 
 __all__ = [
@@ -132,4 +143,14 @@ __all__ = [
     "service_pods_keys",
     "should_pod_be_in_endpoints",
     "should_set_hostname",
+    # controller revisions
+    "CONTROLLER_REVISION_HASH_LABEL",
+    "create_controller_revision",
+    "equal_revision",
+    "hash_revision_data",
+    "new_controller_revision",
+    "next_revision",
+    "revision_template",
+    "sort_revisions",
+    "template_patch",
 ]
