@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from kframe.bench._apiserver import ApiserverBench
+from kframe.bench._controllers import ControllersBench
 from kframe.bench._density import DensityBench
 from kframe.bench._kubelet import KubeletBench
 from kframe.bench._scheduler import SchedulerBench
@@ -34,4 +35,5 @@ TARGETS: dict[str, Callable[[], BenchTarget]] = {
     "scheduler": SchedulerBench,
     "kubelet": KubeletBench,
     "density": DensityBench,
+    "controllers": ControllersBench,
 }

@@ -1,0 +1,111 @@
+"""``kframe bench controllers``: the harness with a stand-in controller, and the real run
+with the installed deployment and replicaset controllers."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import attrs
+import pytest
+
+from kframe.api.models import Deployment, DeploymentStatus, Pod
+from kframe.bench._controllers import Params, run_bench
+from kframe.controller import (
+    ControllerContext,
+    ControllerSpec,
+    Result,
+    controller_ref,
+    is_pod_active,
+    is_pod_ready,
+    pod_from_template,
+    registered_controllers,
+)
+from tests.cli.test_cli import kframe
+
+
+class _PodsDirectly:
+    """A stand-in for the deployment controller: pods owned by the Deployment itself (no
+    ReplicaSets), those of another image deleted, status counted from the API."""
+
+    def __init__(self, ctx: ControllerContext) -> None:
+        self.ctx = ctx
+        self.deployments = ctx.watch(Deployment)
+        ctx.watch(Pod, keys=self._owner)
+
+    @staticmethod
+    def _owner(pod: Pod) -> list[str]:
+        ref = controller_ref(pod)
+        assert pod.metadata is not None
+        return [f"{pod.metadata.namespace}/{ref.name}"] if ref and ref.kind == "Deployment" else []
+
+    async def reconcile(self, key: str) -> Result | None:
+        d = self.deployments.store.get(key)
+        if d is None or d.metadata is None or d.spec is None:
+            return None
+        template = d.spec.template
+        if template is None or template.spec is None:
+            return None
+        client, ns = self.ctx.client, d.metadata.namespace
+        image = template.spec.containers[0].image
+        pods = [
+            p
+            for p in (await client.list(Pod, namespace=ns)).items
+            if is_pod_active(p) and (ref := controller_ref(p)) and ref.uid == d.metadata.uid
+        ]
+        stale = [p for p in pods if p.spec is None or p.spec.containers[0].image != image]
+        for p in stale:
+            assert p.metadata is not None and p.metadata.name is not None
+            await client.delete(Pod, p.metadata.name, namespace=ns)
+        current = [p for p in pods if p not in stale]
+        want = d.spec.replicas if d.spec.replicas is not None else 1
+        for _ in range(want - len(current)):
+            await client.create(pod_from_template(template, d))
+        ready = sum(1 for p in current if is_pod_ready(p))
+        status = DeploymentStatus(
+            observed_generation=d.metadata.generation,
+            replicas=len(pods),
+            updated_replicas=len(current),
+            ready_replicas=ready,
+            available_replicas=ready,
+        )
+        await client.update(attrs.evolve(d, status=status), subresource="status")
+        return None
+
+
+SPECS = {"deployment": ControllerSpec(_PodsDirectly)}
+
+
+def _check(results: list[dict[str, Any]], replicas: int) -> None:
+    assert [r["name"] for r in results] == ["available", "rollout"]
+    for r in results:
+        assert r["timed_out"] is False and r["replicas"] == replicas
+        for key in ("elapsed_s", "cpu_s", "pods_per_s", "rss_mib", "total_s"):
+            assert isinstance(r[key], int | float)
+
+
+def test_the_harness_times_a_deployment_up_and_rolled() -> None:
+    results = asyncio.run(run_bench(Params(nodes=2, replicas=4, timeout=60), specs=SPECS))
+    _check(results, 4)
+
+
+@pytest.mark.skipif(
+    "deployment" not in registered_controllers() or "replicaset" not in registered_controllers(),
+    reason="the deployment and replicaset controllers are not installed",
+)
+def test_bench_controllers_runs_small() -> None:
+    result = kframe("bench", "controllers", "--nodes", "3", "--replicas", "10", "--timeout", "60")
+    assert result.returncode == 0, result.stderr
+    docs = [json.loads(line) for line in result.stdout.strip().splitlines()]
+    _check(docs, 10)
+    assert {"deployment", "replicaset"} <= set(docs[0]["controllers"])
+    assert set(docs[0]["gc"]) == {"collections", "full", "total_ms", "max_ms"}
+
+
+def test_bench_controllers_refuses_bad_input() -> None:
+    result = kframe("bench", "controllers", "--replicas", "0")
+    assert result.returncode == 2 and "must be at least 1" in result.stderr
+    result = kframe("bench", "controllers", "--controllers", "nope")
+    assert result.returncode != 0 and "nope" in result.stderr
+    assert "Traceback" not in result.stderr
