@@ -288,7 +288,9 @@ def test_statefulset_makes_ordinal_pods(kubectl: Kubectl) -> None:
 def test_deleting_a_namespace_deletes_its_contents(kubectl: Kubectl) -> None:
     kubectl.run("create", "namespace", "scratch")
     kubectl.run("create", "configmap", "settings", "-n", "scratch", "--from-literal=a=b")
-    kubectl.run("run", "lone", "-n", "scratch", "--image=nginx")
+    # Grace 0: the namespace controller looks again after the pods' grace period (estimate).
+    grace = '{"spec": {"terminationGracePeriodSeconds": 0}}'
+    kubectl.run("run", "lone", "-n", "scratch", "--image=nginx", f"--overrides={grace}")
     kubectl.run("delete", "namespace", "scratch", "--wait=false")
 
     def gone() -> bool:
