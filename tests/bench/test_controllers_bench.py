@@ -17,23 +17,28 @@ from kframe.controller import (
     ControllerSpec,
     Result,
     controller_ref,
+    controller_uid_index,
     enabled_controllers,
     is_pod_active,
     is_pod_ready,
     pod_from_template,
     registered_controllers,
+    slow_start_batch,
 )
 from tests.cli.test_cli import kframe
 
 
 class _PodsDirectly:
     """A stand-in for the deployment controller: pods owned by the Deployment itself (no
-    ReplicaSets), those of another image deleted, status counted from the API."""
+    ReplicaSets), read from the informer by controller uid with expectations, created in
+    slow-start batches; those of another image deleted."""
 
     def __init__(self, ctx: ControllerContext) -> None:
         self.ctx = ctx
+        self.expectations = ctx.expectations()
         self.deployments = ctx.watch(Deployment)
-        ctx.watch(Pod, keys=self._owner)
+        self.pods = ctx.watch(Pod, keys=self._owner, indexers={"uid": controller_uid_index})
+        self.pods.add_handler(self._added, None, self._deleted)
 
     @staticmethod
     def _owner(pod: Pod) -> list[str]:
@@ -41,28 +46,35 @@ class _PodsDirectly:
         assert pod.metadata is not None
         return [f"{pod.metadata.namespace}/{ref.name}"] if ref and ref.kind == "Deployment" else []
 
+    def _added(self, pod: Pod) -> None:
+        for key in self._owner(pod):
+            self.expectations.creation_observed(key)
+
+    def _deleted(self, pod: Pod) -> None:
+        for key in self._owner(pod):
+            self.expectations.deletion_observed(key)
+
     async def reconcile(self, key: str) -> Result | None:
         d = self.deployments.store.get(key)
         if d is None or d.metadata is None or d.spec is None:
             return None
         template = d.spec.template
-        if template is None or template.spec is None:
+        if template is None or template.spec is None or d.metadata.uid is None:
             return None
         client, ns = self.ctx.client, d.metadata.namespace
         image = template.spec.containers[0].image
-        pods = [
-            p
-            for p in (await client.list(Pod, namespace=ns)).items
-            if is_pod_active(p) and (ref := controller_ref(p)) and ref.uid == d.metadata.uid
-        ]
+        pods = [p for p in self.pods.store.by_index("uid", d.metadata.uid) if is_pod_active(p)]
         stale = [p for p in pods if p.spec is None or p.spec.containers[0].image != image]
-        for p in stale:
-            assert p.metadata is not None and p.metadata.name is not None
-            await client.delete(Pod, p.metadata.name, namespace=ns)
         current = [p for p in pods if p not in stale]
         want = d.spec.replicas if d.spec.replicas is not None else 1
-        for _ in range(want - len(current)):
-            await client.create(pod_from_template(template, d))
+        if self.expectations.satisfied(key):
+            self.expectations.expect(key, adds=max(want - len(current), 0), deletes=len(stale))
+            for p in stale:
+                assert p.metadata is not None and p.metadata.name is not None
+                await client.delete(Pod, p.metadata.name, namespace=ns)
+            await slow_start_batch(
+                want - len(current), lambda: client.create(pod_from_template(template, d))
+            )
         ready = sum(1 for p in current if is_pod_ready(p))
         status = DeploymentStatus(
             observed_generation=d.metadata.generation,
@@ -71,7 +83,8 @@ class _PodsDirectly:
             ready_replicas=ready,
             available_replicas=ready,
         )
-        await client.update(attrs.evolve(d, status=status), subresource="status")
+        if status != d.status:
+            await client.update(attrs.evolve(d, status=status), subresource="status")
         return None
 
 
