@@ -64,8 +64,11 @@ class _PodsDirectly:
         client, ns = self.ctx.client, d.metadata.namespace
         image = template.spec.containers[0].image
         pods = [p for p in self.pods.store.by_index("uid", d.metadata.uid) if is_pod_active(p)]
-        stale = [p for p in pods if p.spec is None or p.spec.containers[0].image != image]
-        current = [p for p in pods if p not in stale]
+        current: list[Pod] = []
+        stale: list[Pod] = []
+        for p in pods:
+            fresh = p.spec is not None and p.spec.containers[0].image == image
+            (current if fresh else stale).append(p)
         want = d.spec.replicas if d.spec.replicas is not None else 1
         if self.expectations.satisfied(key):
             self.expectations.expect(key, adds=max(want - len(current), 0), deletes=len(stale))
@@ -75,7 +78,7 @@ class _PodsDirectly:
             await slow_start_batch(
                 want - len(current), lambda: client.create(pod_from_template(template, d))
             )
-        ready = sum(1 for p in current if is_pod_ready(p))
+        ready = len([q for q in current if is_pod_ready(q)])
         status = DeploymentStatus(
             observed_generation=d.metadata.generation,
             replicas=len(pods),
