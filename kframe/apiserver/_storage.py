@@ -187,6 +187,18 @@ class ObjectStorage:
         Unknown fields are looked for only when strict or when the caller takes ``warnings``
         (the in-process client, which writes typed objects, has none to report).
         """
+        typed = self.decode_shape(obj, strict=strict, warnings=warnings)
+        name = metadata(obj).get("name") or metadata(obj).get("generateName") or ""
+        causes = self.strategy.validate(obj)
+        if not subresource:
+            causes += validate(self.resource.plural, obj, old)
+        if causes:
+            raise errors.invalid(self.resource.kind, self.resource.group, name, causes)
+        return typed
+
+    def decode_shape(self, obj: dict[str, Any], *, strict: bool, warnings: list[str] | None) -> Any:
+        """The object decoded as the kind's model; a body of the wrong shape is the 400 (or,
+        for an unsupported enum value, the 422) upstream's decoder gives."""
         name = metadata(obj).get("name") or metadata(obj).get("generateName") or ""
         unknown: list[str] | None = [] if warnings is not None else None
         try:
@@ -210,12 +222,15 @@ class ObjectStorage:
             ) from None
         if warnings is not None and unknown:
             warnings.extend(f'unknown field "{p}"' for p in unknown)
-        causes = self.strategy.validate(obj)
-        if not subresource:
-            causes += validate(self.resource.plural, obj, old)
-        if causes:
-            raise errors.invalid(self.resource.kind, self.resource.group, name, causes)
         return typed
+
+    def _check_shape(
+        self, obj: dict[str, Any], *, strict: bool, warnings: list[str] | None
+    ) -> None:
+        # Upstream decodes a request body into the typed object before defaulting and
+        # admission: a body of the wrong shape is a 400 there, and mutating admission plugins
+        # (which read the raw object here) never see it.
+        self.decode_shape(obj, strict=strict, warnings=warnings)
 
     def _check_identity(self, obj: dict[str, Any], namespace: str | None) -> None:
         if obj.get("kind") not in (None, "", self.resource.kind) or obj.get("apiVersion") not in (
@@ -267,10 +282,15 @@ class ObjectStorage:
         dry_run: bool = False,
         warnings: list[str] | None = None,
         copy: bool = True,
+        from_model: bool = False,
     ) -> tuple[dict[str, Any], Any]:
         """:meth:`create`, and the created object as the kind's model (what decoding the
         returned dict gives), from the decoding validation did. ``copy=False``: the caller
-        hands ``obj`` over, and it is changed in place rather than copied first."""
+        hands ``obj`` over, and it is changed in place rather than copied first.
+        ``from_model``: ``obj`` was encoded from the kind's model, so its shape is right."""
+        if not from_model:
+            self._check_shape(obj, strict=strict, warnings=warnings)
+            strict, warnings = False, None  # reported once, here
         obj = stamp_create(obj, copy=copy)
         self._check_identity(obj, namespace)
         meta = metadata(obj)
@@ -339,9 +359,13 @@ class ObjectStorage:
         strict: bool = False,
         dry_run: bool = False,
         warnings: list[str] | None = None,
+        from_model: bool = False,
     ) -> dict[str, Any]:
         """Replace the object (or its status); a stale resourceVersion is a 409 Conflict."""
         key = self._key(namespace, name)
+        if not from_model:
+            self._check_shape(obj, strict=strict, warnings=warnings)
+            strict, warnings = False, None  # reported once, here
         obj = dict(obj)
         obj["metadata"] = dict(metadata(obj))
         self._check_identity(obj, namespace)

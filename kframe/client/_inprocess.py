@@ -37,7 +37,9 @@ class InProcessClient:
             return decode(await bind(pods, ns or "default", body), type(obj))
         # ``body`` is this call's own (encoded just now): the storage may change it rather than
         # copy it, and its decoding for validation is the result, rather than decoding again.
-        created, typed = await storage.create_typed(body, ns, dry_run=dry_run, copy=False)
+        created, typed = await storage.create_typed(
+            body, ns, dry_run=dry_run, copy=False, from_model=True
+        )
         if type(typed) is type(obj) and not dry_run:
             return typed
         return decode(created, type(obj))
@@ -77,7 +79,8 @@ class InProcessClient:
         if not name:
             raise bad_request("update needs metadata.name")
         ns = namespace_of(storage.resource, body, None)
-        return decode(await storage.update(body, ns, name, subresource=subresource), type(obj))
+        updated = await storage.update(body, ns, name, subresource=subresource, from_model=True)
+        return decode(updated, type(obj))
 
     async def patch(
         self,
