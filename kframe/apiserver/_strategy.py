@@ -220,6 +220,51 @@ class PodStrategy(NoGenerationStrategy):
         obj["status"] = {"phase": "Pending", "qosClass": qos_class(obj.get("spec") or {})}
 
 
+#: The labels upstream's Job strategy generates (pkg/apis/batch: ControllerUidLabel, JobNameLabel
+#: and their unprefixed legacy spellings).
+JOB_CONTROLLER_UID_LABELS = ("controller-uid", "batch.kubernetes.io/controller-uid")
+JOB_NAME_LABELS = ("job-name", "batch.kubernetes.io/job-name")
+
+
+class JobStrategy(Strategy):
+    def prepare_for_create(self, obj: dict[str, Any]) -> None:
+        # Upstream's jobStrategy.PrepareForCreate: generateSelectorIfNeeded, then the status
+        # is cleared and the generation set.
+        if not (obj.get("spec") or {}).get("manualSelector"):
+            generate_job_selector(obj)
+        super().prepare_for_create(obj)
+
+
+def generate_job_selector(obj: dict[str, Any]) -> None:
+    """Upstream's generateSelector: the template gets the job-name and controller-uid labels
+    (both spellings; a label the user set is kept, and validation rejects a wrong one), and the
+    selector gets ``batch.kubernetes.io/controller-uid: <uid>`` unless it has that key."""
+    meta = metadata(obj)
+    spec = obj.get("spec")
+    if not isinstance(spec, dict):
+        spec = obj["spec"] = {}
+    template = spec.get("template")
+    if not isinstance(template, dict):
+        template = spec["template"] = {}
+    tpl_meta = template.get("metadata")
+    if not isinstance(tpl_meta, dict):
+        tpl_meta = template["metadata"] = {}
+    labels = tpl_meta.get("labels")
+    if not isinstance(labels, dict):
+        labels = tpl_meta["labels"] = {}
+    for key in JOB_NAME_LABELS:
+        labels.setdefault(key, meta.get("name") or "")
+    for key in JOB_CONTROLLER_UID_LABELS:
+        labels.setdefault(key, meta.get("uid") or "")
+    selector = spec.get("selector")
+    if not isinstance(selector, dict):
+        selector = spec["selector"] = {}
+    match_labels = selector.get("matchLabels")
+    if not isinstance(match_labels, dict):
+        match_labels = selector["matchLabels"] = {}
+    match_labels.setdefault(JOB_CONTROLLER_UID_LABELS[1], meta.get("uid") or "")
+
+
 _QOS_RESOURCES = ("cpu", "memory")
 
 
@@ -259,6 +304,7 @@ STRATEGIES: dict[str, type[Strategy]] = {
     "namespaces": NamespaceStrategy,
     "services": ServiceStrategy,
     "pods": PodStrategy,
+    "jobs": JobStrategy,
     "nodes": NodeStrategy,
     "configmaps": NoGenerationStrategy,
     "secrets": NoGenerationStrategy,

@@ -1,8 +1,10 @@
 """Jobs and CronJobs: ``pkg/apis/batch/validation``.
 
-The Job strategy generates ``spec.selector`` (and the matching template labels) before upstream
-validates, unless ``manualSelector`` is true; so a Job without a selector and without
-``manualSelector`` passes here, and selector generation is left to the strategy.
+The Job strategy (``_strategy.JobStrategy``) generates ``spec.selector`` and the matching template
+labels before validation, unless ``manualSelector`` is true; a generated selector is then checked
+here as upstream's validateGeneratedSelector does. A Job with neither a selector nor
+``manualSelector`` never reaches validation through the API server; it passes here (upstream:
+Required), so that a Job stored before the strategy generated selectors stays writable.
 """
 
 from __future__ import annotations
@@ -254,9 +256,54 @@ def _selector_matches(spec: Obj, path: str) -> list[Cause]:
     return errs
 
 
+_LEGACY_UID, _LEGACY_NAME = "controller-uid", "job-name"
+_UID, _NAME = "batch.kubernetes.io/controller-uid", "batch.kubernetes.io/job-name"
+
+
+def _has_label(labels: Obj | None, key: str, expected: str) -> list[Cause]:
+    """``ValidateHasLabel`` on ``spec.template.metadata``."""
+    path = f"spec.template.metadata.labels[{key}]"
+    if labels is None or key not in labels:
+        return [required(path, f"must be '{expected}'")]
+    if labels[key] != expected:
+        return [invalid(path, Go(go_map(labels)), f"must be '{expected}'")]
+    return []
+
+
+def _generated_selector(obj: Obj, prefixed: bool) -> list[Cause]:
+    """``validateGeneratedSelector``: unless ``manualSelector``, the selector and the template
+    labels are the ones the strategy generates. ``prefixed`` (RequirePrefixedLabels: on create,
+    and on updates of Jobs that have them) also checks the ``batch.kubernetes.io/`` labels."""
+    meta, spec = obj.get("metadata") or {}, obj.get("spec") or {}
+    sel = spec.get("selector")
+    if spec.get("manualSelector") or sel is None:
+        return []
+    uid, name = meta.get("uid") or "", meta.get("name") or ""
+    errs: list[Cause] = []
+    if not uid:
+        errs.append(required("metadata.uid"))
+    labels = ((spec.get("template") or {}).get("metadata") or {}).get("labels")
+    errs += _has_label(labels, _LEGACY_UID, uid) + _has_label(labels, _LEGACY_NAME, name)
+    expected = {_LEGACY_UID: uid, _LEGACY_NAME: name}
+    if prefixed:
+        errs += _has_label(labels, _UID, uid) + _has_label(labels, _NAME, name)
+        expected |= {_UID: uid, _NAME: name}
+    selector = as_selector(sel)
+    if selector is not None and not selector.matches(expected):
+        errs.append(
+            invalid("spec.selector", Go(go_label_selector(sel)), "`selector` not auto-generated")
+        )
+    return errs
+
+
 def validate_job(obj: Obj, old: Obj | None) -> list[Cause]:
     meta, spec = obj.get("metadata") or {}, obj.get("spec") or {}
-    errs = job_spec(spec, "spec") + _selector_matches(spec, "spec")
+    # validationOptionsForJob: an update requires the prefixed labels only if the old Job had both.
+    old_tpl = ((old or {}).get("spec") or {}).get("template") or {}
+    old_labels = (old_tpl.get("metadata") or {}).get("labels") or {}
+    prefixed = old is None or (_UID in old_labels and _NAME in old_labels)
+    errs = _generated_selector(obj, prefixed)
+    errs += job_spec(spec, "spec") + _selector_matches(spec, "spec")
     completions = spec.get("completions") or 0
     if old is None and spec.get("completionMode") == "Indexed" and completions > 0:
         host = f"{meta.get('name', '')}-{completions - 1}"

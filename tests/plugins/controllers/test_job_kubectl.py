@@ -23,8 +23,8 @@ def test_jobs_with_kubectl(tmp_path: Path) -> None:
         k = lambda *args: kubectl(kubeconfig, *args)  # noqa: E731
         k("create", "job", "once", "--image=busybox", "--", "echo", "hi")
         k("wait", "--for=condition=complete", "job/once", "--timeout=60s")
-        # by the labels the controller puts on its pods (job/NAME needs spec.selector, which
-        # the API server does not generate yet: see docs/controllers-batch.md)
+        # job/NAME lists pods by the spec.selector the API server generated
+        assert k("logs", "job/once").strip() == "hi"
         assert k("logs", "-l", "batch.kubernetes.io/job-name=once").strip() == "hi"
         job = json.loads(k("get", "job", "once", "-o", "json"))
         assert job["status"]["succeeded"] == 1
@@ -43,7 +43,7 @@ def test_jobs_with_kubectl(tmp_path: Path) -> None:
         )
         k("create", "job", "manual", "--from=cronjob/tick")
         k("wait", "--for=condition=complete", "job/manual", "--timeout=60s")
-        assert k("logs", "-l", "job-name=manual").strip() == "tick"
+        assert k("logs", "job/manual").strip() == "tick"
         k("patch", "cronjob", "tick", "-p", '{"spec":{"suspend":true}}')
         assert "True" in k("get", "cronjob", "tick", "-o", "jsonpath={.spec.suspend}").title()
     finally:
