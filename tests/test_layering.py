@@ -28,7 +28,10 @@ ALLOWED: dict[str, set[str]] = {
     "kframe.runtime": _BASE,
     "kframe.kubelet": _COMPONENT | {"kframe.runtime"},
     "kframe.proxy": _COMPONENT,
-    "kframe.cloud": _COMPONENT,
+    "kframe.dns": _COMPONENT,
+    # The cloud controllers run on the controller framework, as upstream's on
+    # k8s.io/controller-manager.
+    "kframe.cloud": _COMPONENT | {"kframe.controller"},
     "kframe.cluster": {"*"},
     "kframe.cli": {"*"},
     "kframe.bench": {"*"},

@@ -71,8 +71,11 @@ def kframe_controllers() -> Mapping[str, object]:  # type: ignore[empty-body]
 def kframe_cloud_providers() -> Mapping[str, object]:  # type: ignore[empty-body]
     """Register cloud providers by name, as given to ``--cloud-provider``.
 
-    Called once when the cloud controller manager starts. Return ``{name: factory}``; the
-    factory receives the provider's configuration file, if any.
+    Called once when the cloud controller manager starts. Return ``{name: spec}``, each a
+    :class:`kframe.cloud.CloudProviderSpec` (or a bare factory): its ``build`` receives the
+    ``--cloud-config`` file's path (None when not given) and returns a
+    :class:`kframe.cloud.CloudProvider`; its optional ``testbed`` opens the provider on fresh
+    state for the conformance suite (:mod:`kframe.testing.cloud`). See ``docs/cloud.md``.
     """
 
 
