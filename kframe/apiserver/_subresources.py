@@ -191,75 +191,242 @@ def _can_ignore_budget(pod: dict[str, Any]) -> bool:
     )
 
 
+#: Upstream's MaxDisruptedPodSize: evictions the disruption controller has not yet confirmed.
+MAX_DISRUPTED_PODS = 2000
+_RETRIES = 20  # upstream's EvictionsRetry steps, for conflicts on the pod or the budget
+_VIOLATION = "Cannot evict pod as it would violate the pod's disruption budget."
+
+
 async def evict(
     pods: ObjectStorage, budgets: ObjectStorage, namespace: str, name: str, eviction: dict[str, Any]
 ) -> dict[str, Any]:
-    """Delete the pod unless its PodDisruptionBudget allows no more disruptions (429)."""
+    """Delete the pod unless its PodDisruptionBudget allows no more disruptions (429), after
+    marking it with the ``DisruptionTarget`` condition (upstream EvictionREST.Create)."""
     pod = await pods.get(namespace, name)
-    if not _can_ignore_budget(pod):
-        labels = metadata(pod).get("labels") or {}
-        listed = await budgets.list(namespace, ListOptions())
-        matching = []
-        for pdb in listed["items"]:
-            selector = (pdb.get("spec") or {}).get("selector")
-            if selector is None:
-                continue
-            try:
-                sel = selector_from_label_selector(
-                    selector.get("matchLabels"), selector.get("matchExpressions")
-                )
-            except SelectorError:
-                continue
-            if not sel.empty() and sel.matches(labels):
-                matching.append(pdb)
-        if len(matching) > 1:
-            raise errors.internal_error(
-                "This pod has more than one PodDisruptionBudget, which "
-                "the eviction subresource does not support."
-            )
-        if matching:
-            await _consume_disruption(budgets, namespace, matching[0], name)
     options = eviction.get("deleteOptions") or {}
-    await pods.delete(
-        namespace,
-        name,
-        preconditions=options.get("preconditions"),
-        propagation=options.get("propagationPolicy"),
-    )
+    preconditions = dict(options.get("preconditions") or {})
+    user_rv = bool(preconditions.get("resourceVersion"))
+    pinned_by: str | None = None  # the budget that let an unhealthy pod go without a decrement
+    if _can_ignore_budget(pod):
+        # shouldEnforceResourceVersion: a pending pod must not become ready meanwhile.
+        pin = not metadata(pod).get("deletionTimestamp") and (pod.get("status") or {}).get(
+            "phase"
+        ) not in ("Succeeded", "Failed")
+    else:
+        pinned_by = await _check_budgets(budgets, namespace, pod)
+        pin = pinned_by is not None
+    if pin and not user_rv:
+        preconditions["resourceVersion"] = metadata(pod)["resourceVersion"]
+    try:
+        await _mark_and_delete(
+            pods, namespace, name, preconditions, options.get("propagationPolicy")
+        )
+    except errors.APIError as exc:
+        if exc.reason == "Conflict" and pinned_by is not None and not user_rv:
+            # The unhealthy pod changed since the budget was read: ask the client to retry.
+            raise _still_processing(pinned_by) from None
+        raise
     return success()
+
+
+def _selects(pdb: dict[str, Any], labels: dict[str, str]) -> bool:
+    # policy/v1: a nil selector selects nothing, an empty one ``{}`` every pod in the namespace
+    # (policy/v1beta1's empty selector selected none); an invalid one selects nothing.
+    selector = (pdb.get("spec") or {}).get("selector")
+    if selector is None:
+        return False
+    try:
+        sel = selector_from_label_selector(
+            selector.get("matchLabels"), selector.get("matchExpressions")
+        )
+    except SelectorError:
+        return False
+    return sel.matches(labels)
+
+
+def _ready(pod: dict[str, Any]) -> bool:
+    conditions = (pod.get("status") or {}).get("conditions") or ()
+    return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
+
+
+async def _check_budgets(budgets: ObjectStorage, namespace: str, pod: dict[str, Any]) -> str | None:
+    """Consume a disruption of the pod's budget, or raise; the budget's name when an unhealthy
+    pod may go without consuming one (then only the pod as read may be deleted)."""
+    labels = metadata(pod).get("labels") or {}
+    listed = await budgets.list(namespace, ListOptions())
+    matching = [pdb for pdb in listed["items"] if _selects(pdb, labels)]
+    if len(matching) > 1:
+        # Upstream returns this Status (code 500, no reason) rather than an error.
+        raise errors.APIError(
+            500,
+            "",
+            "This pod has more than one PodDisruptionBudget, which the eviction subresource "
+            "does not support.",
+        )
+    if not matching:
+        return None
+    pdb = matching[0]
+    pdb_name: str = metadata(pdb)["name"]
+    if not _ready(pod):  # IsPodReady is upstream's IsHealthy
+        spec, status = pdb.get("spec") or {}, pdb.get("status") or {}
+        if spec.get("unhealthyPodEvictionPolicy") == "AlwaysAllow":
+            return pdb_name
+        # IfHealthyBudget (the default): an unhealthy pod may go while the budget is met.
+        desired = status.get("desiredHealthy", 0)
+        if status.get("currentHealthy", 0) >= desired > 0:
+            return pdb_name
+    for attempt in range(_RETRIES):
+        try:
+            await _consume_disruption(budgets, namespace, pdb, metadata(pod)["name"])
+            return None
+        except errors.APIError as exc:
+            if exc.reason != "Conflict" or attempt + 1 == _RETRIES:
+                raise
+            pdb = await budgets.get(namespace, pdb_name)  # RetryOnConflict, refreshed
+    return None  # not reached
+
+
+def _still_processing(name: str) -> errors.APIError:
+    """Upstream's createTooManyRequestsError."""
+    return errors.APIError(
+        429,
+        "TooManyRequests",
+        _VIOLATION,
+        causes=[
+            errors.Cause(
+                "",
+                f"The disruption budget {name} is still being processed by the server.",
+                "DisruptionBudget",
+            )
+        ],
+        retry_after=10,
+    )
 
 
 async def _consume_disruption(
     budgets: ObjectStorage, namespace: str, pdb: dict[str, Any], pod_name: str
 ) -> None:
+    """Upstream's checkAndDecrement: refuse, or take one disruption and record the pod."""
+    name = metadata(pdb)["name"]
     status = pdb.setdefault("status", {})
     allowed = status.get("disruptionsAllowed", 0)
-    if (status.get("observedGeneration") or 0) < (metadata(pdb).get("generation") or 0) or (
-        allowed <= 0
-    ):
+    if (status.get("observedGeneration") or 0) < (metadata(pdb).get("generation") or 0):
+        raise _still_processing(name)
+    if allowed < 0:
+        raise errors.forbidden(
+            "poddisruptionbudget", "policy", name, "pdb disruptions allowed is negative"
+        )
+    if len(status.get("disruptedPods") or {}) > MAX_DISRUPTED_PODS:
+        raise errors.forbidden(
+            "poddisruptionbudget",
+            "policy",
+            name,
+            "DisruptedPods map too big - too many evictions not confirmed by PDB controller",
+        )
+    if allowed == 0:
         raise errors.APIError(
             429,
             "TooManyRequests",
-            "Cannot evict pod as it would violate the pod's disruption budget.",
+            _VIOLATION,
             causes=[
                 errors.Cause(
                     "",
-                    f"The disruption budget {metadata(pdb).get('name')} needs "
-                    f"{status.get('desiredHealthy', 0)} healthy pods and has "
-                    f"{status.get('currentHealthy', 0)} currently",
+                    f"The disruption budget {name} needs {status.get('desiredHealthy', 0)} "
+                    f"healthy pods and has {status.get('currentHealthy', 0)} currently",
                     "DisruptionBudget",
                 )
             ],
         )
     status["disruptionsAllowed"] = allowed - 1
+    if allowed == 1:  # pdbhelper.UpdateDisruptionAllowedCondition
+        _set_condition(
+            status,
+            {
+                "type": "DisruptionAllowed",
+                "status": "False",
+                "reason": "InsufficientPods",
+                "message": "",
+                "observedGeneration": status.get("observedGeneration") or 0,
+            },
+        )
     disrupted = dict(status.get("disruptedPods") or {})
     disrupted[pod_name] = now_rfc3339()
     status["disruptedPods"] = disrupted
-    try:
-        await budgets.update(pdb, namespace, metadata(pdb)["name"], subresource="status")
-    except errors.APIError as exc:
-        if exc.reason == "Conflict":  # another eviction got there first: ask to retry
-            raise errors.APIError(
-                429, "TooManyRequests", "the disruption budget changed; try again", retry_after=1
-            ) from None
-        raise
+    await budgets.update(pdb, namespace, name, subresource="status")
+
+
+def _set_condition(status: dict[str, Any], condition: dict[str, Any]) -> None:
+    """apimeta.SetStatusCondition: the transition time moves only when the status changes."""
+    conditions = [dict(c) for c in status.get("conditions") or ()]
+    for i, old in enumerate(conditions):
+        if old.get("type") == condition["type"]:
+            changed = old.get("status") != condition["status"]
+            when = now_rfc3339() if changed else old.get("lastTransitionTime") or now_rfc3339()
+            conditions[i] = {**old, **condition, "lastTransitionTime": when}
+            break
+    else:
+        conditions.append({**condition, "lastTransitionTime": now_rfc3339()})
+    status["conditions"] = conditions
+
+
+async def _mark_and_delete(
+    pods: ObjectStorage,
+    namespace: str,
+    name: str,
+    preconditions: dict[str, Any],
+    propagation: str | None,
+) -> None:
+    """Upstream's addConditionAndDeletePod: the latest pod (checked against the preconditions)
+    gets ``DisruptionTarget`` (True, EvictionByEvictionAPI), then is deleted."""
+    for attempt in range(_RETRIES):
+        latest = await pods.get(namespace, name)
+        meta = metadata(latest)
+        uid, rv = preconditions.get("uid"), preconditions.get("resourceVersion")
+        if uid and uid != meta.get("uid"):
+            raise errors.conflict(
+                "Pod",
+                "",
+                name,
+                f"the UID in the precondition ({uid}) does not match the UID in record "
+                f"({meta.get('uid')}). The object might have been deleted and then recreated",
+            )
+        if rv and rv != meta.get("resourceVersion"):
+            raise errors.conflict(
+                "Pod",
+                "",
+                name,
+                f"the ResourceVersion in the precondition ({rv}) does not match the "
+                f"ResourceVersion in record ({meta.get('resourceVersion')}). The object might "
+                "have been modified",
+            )
+        status = latest.setdefault("status", {})
+        conditions = [dict(c) for c in status.get("conditions") or ()]
+        target = {
+            "type": "DisruptionTarget",
+            "status": "True",
+            "reason": "EvictionByEvictionAPI",
+            "message": "Eviction API: evicting",
+        }
+        for i, old in enumerate(conditions):
+            if old.get("type") == "DisruptionTarget":
+                # UpdatePodCondition: the transition time stays if the status does.
+                same = old.get("status") == "True" and old.get("lastTransitionTime")
+                when = old["lastTransitionTime"] if same else now_rfc3339()
+                conditions[i] = {**target, "lastTransitionTime": when}
+                break
+        else:
+            conditions.append({**target, "lastTransitionTime": now_rfc3339()})
+        status["conditions"] = conditions
+        try:
+            updated = await pods.update(latest, namespace, name, subresource="status")
+        except errors.APIError as exc:
+            if exc.reason == "Conflict" and attempt + 1 < _RETRIES:
+                continue  # GuaranteedUpdate: read the latest pod again
+            raise
+        if rv:  # we modified the pod: the caller's resourceVersion is now ours
+            preconditions = {
+                **preconditions,
+                "resourceVersion": metadata(updated)["resourceVersion"],
+            }
+        break
+    await pods.delete(namespace, name, preconditions=preconditions or None, propagation=propagation)

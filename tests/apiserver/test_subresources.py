@@ -5,12 +5,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from hypothesis import given
+from hypothesis import strategies as st
+
+from kframe.apiserver._subresources import _selects
+
 if TYPE_CHECKING:
     from tests.apiserver.conftest import Api, Scenario
 
 PODS = "/api/v1/namespaces/default/pods"
 DEPLOY = "/apis/apps/v1/namespaces/default/deployments"
 PDB = "/apis/policy/v1/namespaces/default/poddisruptionbudgets"
+
+
+RUNNING_READY = {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]}
 
 
 def pod(name: str, **labels: str) -> dict[str, Any]:
@@ -107,7 +115,7 @@ def test_eviction_honours_the_disruption_budget(run_api: Callable[[Scenario], No
     async def scenario(api: Api) -> None:
         for name in ("a", "b"):
             _, created = await api.call("POST", PODS, pod(name, app="db"))
-            created["status"] = {"phase": "Running"}
+            created["status"] = RUNNING_READY
             await api.call("PUT", f"{PODS}/{name}/status", created)
         _, pdb = await api.call(
             "POST",
@@ -146,3 +154,188 @@ def test_eviction_honours_the_disruption_budget(run_api: Callable[[Scenario], No
         assert (await api.call("GET", f"{PODS}/b"))[0] == 200
 
     run_api(scenario)
+
+
+def budget(name: str, selector: dict[str, Any] | None, **status: Any) -> dict[str, Any]:
+    spec: dict[str, Any] = {"minAvailable": 1}
+    if selector is not None:
+        spec["selector"] = selector
+    return {
+        "apiVersion": "policy/v1",
+        "kind": "PodDisruptionBudget",
+        "metadata": {"name": name},
+        "spec": spec,
+        "status": status,
+    }
+
+
+async def make_budget(api: Api, name: str, selector: dict[str, Any] | None, **status: Any) -> None:
+    code, created = await api.call("POST", PDB, budget(name, selector))
+    assert code == 201, created
+    base = {"currentHealthy": 2, "desiredHealthy": 1, "expectedPods": 2, "observedGeneration": 1}
+    created["status"] = {**base, **status}
+    code, updated = await api.call("PUT", f"{PDB}/{name}/status", created)
+    assert code == 200, updated
+
+
+async def running_pod(api: Api, name: str, *, ready: bool = True, **labels: str) -> None:
+    body = pod(name, **labels)
+    body["spec"]["nodeName"] = "n1"  # deleted gracefully: the pod stays, marked, until its kubelet
+    _, created = await api.call("POST", PODS, body)
+    created["status"] = RUNNING_READY if ready else {"phase": "Running"}
+    code, _ = await api.call("PUT", f"{PODS}/{name}/status", created)
+    assert code == 200
+
+
+def eviction(name: str, **options: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "apiVersion": "policy/v1",
+        "kind": "Eviction",
+        "metadata": {"name": name},
+    }
+    if options:
+        body["deleteOptions"] = options
+    return body
+
+
+def test_an_empty_selector_selects_every_pod(run_api: Callable[[Scenario], None]) -> None:
+    async def scenario(api: Api) -> None:
+        await running_pod(api, "a", app="db")
+        await running_pod(api, "b")  # no labels at all
+        await make_budget(api, "all", {}, disruptionsAllowed=0)
+        await make_budget(api, "none", None, disruptionsAllowed=0)  # nil: selects nothing
+        for name in ("a", "b"):
+            code, status = await api.call("POST", f"{PODS}/{name}/eviction", eviction(name))
+            assert code == 429, status
+            assert status["details"]["causes"][0]["message"] == (
+                "The disruption budget all needs 1 healthy pods and has 2 currently"
+            )
+            assert "retryAfterSeconds" not in status["details"]
+
+    run_api(scenario)
+
+
+def test_an_eviction_marks_the_pod_then_deletes_it(run_api: Callable[[Scenario], None]) -> None:
+    async def scenario(api: Api) -> None:
+        await running_pod(api, "a", app="db")
+        await make_budget(api, "db", {"matchLabels": {"app": "db"}}, disruptionsAllowed=1)
+        code, status = await api.call("POST", f"{PODS}/a/eviction", eviction("a"))
+        assert code == 201, status
+        code, got = await api.call("GET", f"{PODS}/a")
+        assert code == 200 and got["metadata"]["deletionTimestamp"]  # graceful: on a node
+        (target,) = [c for c in got["status"]["conditions"] if c["type"] == "DisruptionTarget"]
+        assert target["status"] == "True" and target["lastTransitionTime"]
+        assert (target["reason"], target["message"]) == (
+            "EvictionByEvictionAPI",
+            "Eviction API: evicting",
+        )
+        _, pdb = await api.call("GET", f"{PDB}/db")
+        assert pdb["status"]["disruptionsAllowed"] == 0 and "a" in pdb["status"]["disruptedPods"]
+        (allowed,) = pdb["status"]["conditions"]
+        assert (allowed["type"], allowed["status"], allowed["reason"]) == (
+            "DisruptionAllowed",
+            "False",
+            "InsufficientPods",
+        )
+        # without a budget the pod is marked too
+        await running_pod(api, "b")
+        code, _ = await api.call("POST", f"{PODS}/b/eviction", eviction("b"))
+        assert code == 201
+        _, got = await api.call("GET", f"{PODS}/b")
+        assert "DisruptionTarget" in {c["type"] for c in got["status"]["conditions"]}
+
+    run_api(scenario)
+
+
+def test_eviction_refusals(run_api: Callable[[Scenario], None]) -> None:
+    async def scenario(api: Api) -> None:
+        await running_pod(api, "a", app="db", tier="x")
+        await make_budget(api, "one", {"matchLabels": {"app": "db"}}, disruptionsAllowed=1)
+        await make_budget(api, "two", {"matchLabels": {"tier": "x"}}, disruptionsAllowed=1)
+        code, status = await api.call("POST", f"{PODS}/a/eviction", eviction("a"))
+        assert code == 500
+        assert status == {
+            "kind": "Status",
+            "apiVersion": "v1",
+            "metadata": {},
+            "status": "Failure",
+            "message": "This pod has more than one PodDisruptionBudget, which the eviction "
+            "subresource does not support.",
+            "code": 500,
+        }
+        await api.call("DELETE", f"{PDB}/two")
+        # a budget the controller has not seen since its spec changed: retry in 10 s
+        _, pdb = await api.call("GET", f"{PDB}/one")
+        pdb["spec"]["minAvailable"] = 0
+        await api.call("PUT", f"{PDB}/one", pdb)
+        code, status = await api.call("POST", f"{PODS}/a/eviction", eviction("a"))
+        assert code == 429
+        assert (
+            status["message"] == "Cannot evict pod as it would violate the pod's disruption budget."
+        )
+        assert status["details"]["retryAfterSeconds"] == 10
+        assert status["details"]["causes"][0]["message"] == (
+            "The disruption budget one is still being processed by the server."
+        )
+        _, pdb = await api.call("GET", f"{PDB}/one")
+        pdb["status"]["observedGeneration"] = 2
+        pdb["status"]["disruptionsAllowed"] = -1
+        await api.call("PUT", f"{PDB}/one/status", pdb)
+        code, status = await api.call("POST", f"{PODS}/a/eviction", eviction("a"))
+        assert (code, status["message"]) == (
+            403,
+            'poddisruptionbudget.policy "one" is forbidden: pdb disruptions allowed is negative',
+        )
+        # a UID precondition that does not hold: the pod is neither marked nor deleted
+        _, pdb = await api.call("GET", f"{PDB}/one")
+        pdb["status"]["disruptionsAllowed"] = 1
+        await api.call("PUT", f"{PDB}/one/status", pdb)
+        code, status = await api.call(
+            "POST", f"{PODS}/a/eviction", eviction("a", preconditions={"uid": "other"})
+        )
+        assert code == 409
+        assert status["message"].startswith(
+            'Operation cannot be fulfilled on Pod "a": the UID in the precondition (other) does '
+            "not match the UID in record ("
+        )
+        _, got = await api.call("GET", f"{PODS}/a")
+        assert not got["metadata"].get("deletionTimestamp")
+        assert "DisruptionTarget" not in {c["type"] for c in got["status"]["conditions"]}
+
+    run_api(scenario)
+
+
+def test_unhealthy_pods_may_go_while_the_budget_holds(run_api: Callable[[Scenario], None]) -> None:
+    async def scenario(api: Api) -> None:
+        await running_pod(api, "sick", ready=False, app="db")
+        # IfHealthyBudget (the default): 2 healthy of the 1 desired, so the unready pod may go
+        # although no disruption is left, and none is taken
+        await make_budget(api, "db", {"matchLabels": {"app": "db"}}, disruptionsAllowed=0)
+        code, status = await api.call("POST", f"{PODS}/sick/eviction", eviction("sick"))
+        assert code == 201, status
+        _, pdb = await api.call("GET", f"{PDB}/db")
+        assert pdb["status"]["disruptionsAllowed"] == 0 and not pdb["status"].get("disruptedPods")
+        # a budget not met protects its unready pods too, unless AlwaysAllow
+        await running_pod(api, "weak", ready=False, app="web")
+        await make_budget(
+            api, "web", {"matchLabels": {"app": "web"}}, disruptionsAllowed=0, currentHealthy=0
+        )
+        code, _ = await api.call("POST", f"{PODS}/weak/eviction", eviction("weak"))
+        assert code == 429
+        _, pdb = await api.call("GET", f"{PDB}/web")
+        pdb["spec"]["unhealthyPodEvictionPolicy"] = "AlwaysAllow"
+        _, pdb = await api.call("PUT", f"{PDB}/web", pdb)
+        pdb["status"]["observedGeneration"] = pdb["metadata"]["generation"]
+        await api.call("PUT", f"{PDB}/web/status", pdb)
+        code, status = await api.call("POST", f"{PODS}/weak/eviction", eviction("weak"))
+        assert code == 201, status
+
+    run_api(scenario)
+
+
+@given(st.dictionaries(st.from_regex(r"[a-z]{1,8}", fullmatch=True), st.text("abc", max_size=3)))
+def test_policy_v1_selectors(labels: dict[str, str]) -> None:
+    # An empty selector selects every pod, a missing one none (policy/v1).
+    assert _selects(budget("b", {}), labels)
+    assert not _selects(budget("b", None), labels)
+    assert _selects(budget("b", {"matchLabels": labels}), labels)
