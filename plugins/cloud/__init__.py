@@ -1,0 +1,1 @@
+"""Reference cloud providers (``kframe.cloud``)."""
