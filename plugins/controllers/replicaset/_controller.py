@@ -12,6 +12,7 @@ orphans by namespace: a sync never walks every pod.
 from __future__ import annotations
 
 import asyncio
+import datetime as _dt
 import logging
 from typing import Any
 
@@ -28,15 +29,15 @@ from kframe.controller import (
     controller_ref,
     controller_uid_index,
     done,
-    is_pod_active,
     is_pod_ready,
     pod_from_template,
     requeue_after,
     slow_start_batch,
 )
 
+from ._podcache import PodEntry, PodFactsCache
 from ._ranking import pods_to_delete
-from ._status import calculate_status, next_availability_check, status_unchanged
+from ._status import ReplicaCounts, calculate_status, next_availability_check, status_unchanged
 
 __all__ = ["BURST_REPLICAS", "ORPHAN_INDEX", "ReplicaSetController", "orphan_namespace_index"]
 
@@ -65,19 +66,15 @@ class ReplicaSetController:
         self.ctx = ctx
         self.client = ctx.client
         self.expectations = ctx.expectations()
+        self.facts = PodFactsCache()
         self.burst = ctx.option("replicaset-burst-replicas", BURST_REPLICAS)
         if self.burst < 1:
             raise ValueError(f"--option replicaset-burst-replicas={self.burst}: must be positive")
         self.sets = ctx.informer(ReplicaSet, indexers={CONTROLLER_UID_INDEX: controller_uid_index})
         self.sets.add_handler(self._rs_added, self._rs_updated, self._rs_deleted)
-        self.pods = ctx.informer(
-            Pod,
-            indexers={
-                CONTROLLER_UID_INDEX: controller_uid_index,
-                ORPHAN_INDEX: orphan_namespace_index,
-            },
-        )
-        self.pods.add_handler(self._pod_added, self._pod_updated, self._pod_deleted)
+        # Owned pods are read from self.facts (filed by controller uid), orphans by namespace.
+        self.pods = ctx.informer(Pod, indexers={ORPHAN_INDEX: orphan_namespace_index})
+        self.pods.add_handler(self._pod_observed, self._pod_changed, self._pod_gone)
 
     # -- event handlers -------------------------------------------------------------------------
 
@@ -117,6 +114,14 @@ class ReplicaSetController:
             if selector is not None and not selector.empty() and selector.matches(labels):
                 out.append(rs)
         return out
+
+    def _pod_observed(self, pod: Pod) -> None:
+        self.facts.observe(pod)
+        self._pod_added(pod)
+
+    def _pod_changed(self, old: Pod, new: Pod) -> None:
+        self.facts.observe(new)
+        self._pod_updated(old, new)
 
     def _pod_added(self, pod: Pod) -> None:
         if _deleting(pod):
@@ -166,6 +171,10 @@ class ReplicaSetController:
             for rs in self._selecting(new):
                 self.ctx.enqueue(rs)
 
+    def _pod_gone(self, pod: Pod) -> None:
+        self.facts.forget(pod)
+        self._pod_deleted(pod)
+
     def _pod_deleted(self, pod: Pod) -> None:
         rs = self._resolve(_ns(pod), controller_ref(pod))
         if rs is None:
@@ -187,20 +196,8 @@ class ReplicaSetController:
         if selector is None:
             log.warning("%s %s: its selector does not parse", self.kind, key)
             return done()  # nothing a retry would change
-        owned = self.pods.store.by_index(CONTROLLER_UID_INDEX, _uid(rs))
-        orphans = self.pods.store.by_index(ORPHAN_INDEX, rs.metadata.namespace or "")
-        active = [p for p in (*owned, *orphans) if is_pod_active(p)]
-        can_adopt = True
-        if any(controller_ref(p) is None and selector.matches(_labels(p)) for p in active):
-            can_adopt = await self._can_adopt(rs)
-        claimed = await claim_objects(self.client, rs, selector, active, can_adopt=can_adopt)
-        terminating = [
-            p
-            for p in owned
-            if _deleting(p)
-            and (p.status is None or p.status.phase not in ("Succeeded", "Failed"))
-            and selector.matches(_labels(p))
-        ]
+        selector = self.facts.intern_selector(selector)
+        claimed, entries, terminating = await self._claim(rs, selector)
         manage_error: BaseException | None = None
         if needs_sync and rs.metadata.deletion_timestamp is None:
             try:
@@ -208,8 +205,8 @@ class ReplicaSetController:
             except Exception as exc:
                 manage_error = exc
         now = time_now()
-        status = calculate_status(rs, claimed, terminating, manage_error, now)
-        updated = await self._update_status(rs, status)
+        counts = self._count(rs, entries, terminating, now)
+        updated = await self._update_status(rs, calculate_status(rs, counts, manage_error))
         result = done()
         min_ready = rs.spec.min_ready_seconds or 0
         st = updated.status or ReplicaSetStatus()
@@ -221,6 +218,67 @@ class ReplicaSetController:
         if manage_error is not None:
             raise manage_error
         return result
+
+    async def _claim(
+        self, rs: ReplicaSet, selector: Selector
+    ) -> tuple[list[Pod], list[PodEntry], int]:
+        """The claimed active pods (with their facts) and how many claimed pods are
+        terminating. Owned active pods that match are ours as they are; only orphans that match
+        (adopted) and owned pods that no longer match (released) go through claim_objects."""
+        assert rs.metadata is not None
+        claimed: list[Pod] = []
+        entries: list[PodEntry] = []
+        others: list[Pod] = []
+        terminating = 0
+        matches = self.facts.matches
+        for entry in self.facts.owned(_uid(rs)):
+            if entry.active:
+                # (the cached match inline: this loop runs over every pod on every sync)
+                if entry.matches if entry.selector is selector else matches(entry, selector):
+                    claimed.append(entry.pod)
+                    entries.append(entry)
+                else:
+                    others.append(entry.pod)  # to release
+            elif entry.terminating and matches(entry, selector):
+                terminating += 1
+        adoptable = [
+            pod
+            for pod in self.pods.store.by_index(ORPHAN_INDEX, rs.metadata.namespace or "")
+            if (entry := self.facts.entry(pod)).active and self.facts.matches(entry, selector)
+        ]
+        if adoptable and not await self._can_adopt(rs):
+            adoptable = []
+        if others or adoptable:
+            more = await claim_objects(self.client, rs, selector, [*others, *adoptable])
+            claimed += more
+            entries += [self.facts.entry(p) for p in more]
+        return claimed, entries, terminating
+
+    def _count(
+        self, rs: ReplicaSet, entries: list[PodEntry], terminating: int, now: _dt.datetime
+    ) -> ReplicaCounts:
+        """count_replicas over remembered facts."""
+        assert rs.spec is not None
+        template = rs.spec.template
+        labels = (template.metadata.labels if template and template.metadata else None) or {}
+        interned = self.facts.intern_labels(labels)
+        min_ready = rs.spec.min_ready_seconds or 0
+        ready_before = now - _dt.timedelta(seconds=min_ready)
+        fully = ready = available = 0
+        fully_labeled = self.facts.fully_labeled
+        for entry in entries:
+            if (
+                entry.fully_labeled
+                if entry.template is interned
+                else fully_labeled(entry, interned)
+            ):
+                fully += 1
+            if entry.ready:
+                ready += 1
+                since = entry.ready_since
+                if min_ready <= 0 or (since is not None and since <= ready_before):
+                    available += 1
+        return ReplicaCounts(len(entries), fully, ready, available, terminating)
 
     async def _can_adopt(self, rs: ReplicaSet) -> bool:
         """RecheckDeletionTimestamp: an uncached read of the ReplicaSet before adopting: the
@@ -307,7 +365,8 @@ class ReplicaSetController:
         seen: set[str] = set()
         out: list[Pod] = []
         for sibling in self.sets.store.by_index(CONTROLLER_UID_INDEX, ref.uid):
-            for pod in self.pods.store.by_index(CONTROLLER_UID_INDEX, _uid(sibling)):
+            for entry in self.facts.owned(_uid(sibling)):
+                pod = entry.pod
                 uid = _uid(pod)
                 if uid not in seen:
                     seen.add(uid)

@@ -14,7 +14,9 @@ from kframe.controller import is_pod_available, is_pod_ready, pod_ready_since
 
 __all__ = [
     "REPLICA_FAILURE",
+    "ReplicaCounts",
     "calculate_status",
+    "count_replicas",
     "next_availability_check",
     "status_unchanged",
 ]
@@ -34,19 +36,26 @@ def _set_condition(
     return (*(c for c in conditions if c.type != cond.type), cond)
 
 
-def calculate_status(
+@attrs.frozen
+class ReplicaCounts:
+    """The status counts of a ReplicaSet (``terminating`` None: the field left unset)."""
+
+    replicas: int = 0
+    fully_labeled: int = 0
+    ready: int = 0
+    available: int = 0
+    terminating: int | None = None
+
+
+def count_replicas(
     rs: ReplicaSet,
     active: Sequence[Pod],
     terminating: Sequence[Pod] | None,
-    manage_error: BaseException | None,
-    now: _dt.datetime | None = None,
-) -> ReplicaSetStatus:
-    """The new status: counts over the claimed active pods, ``terminatingReplicas`` when
-    ``terminating`` is given (None: the field left unset), and the ReplicaFailure condition set
-    on a manage error (FailedCreate while short of replicas, FailedDelete while over) or
-    removed after a clean manage. ``observedGeneration`` is the caller's."""
+    now: _dt.datetime,
+) -> ReplicaCounts:
+    """calculateStatus's counts over the claimed active pods: those carrying every template
+    label, the ready ones, the ones ready for ``minReadySeconds``; and the terminating ones."""
     assert rs.spec is not None
-    now = now if now is not None else time_now()
     template = rs.spec.template
     template_labels = (template.metadata.labels if template and template.metadata else None) or {}
     min_ready = rs.spec.min_ready_seconds or 0
@@ -59,10 +68,26 @@ def calculate_status(
             ready += 1
             if is_pod_available(pod, min_ready, now):
                 available += 1
+    return ReplicaCounts(
+        len(active),
+        fully_labeled,
+        ready,
+        available,
+        None if terminating is None else len(terminating),
+    )
+
+
+def calculate_status(
+    rs: ReplicaSet, counts: ReplicaCounts, manage_error: BaseException | None
+) -> ReplicaSetStatus:
+    """The new status: ``counts``, and the ReplicaFailure condition set on a manage error
+    (FailedCreate while short of replicas, FailedDelete while over) or removed after a clean
+    manage. ``observedGeneration`` is the writer's."""
+    assert rs.spec is not None
     status = rs.status or ReplicaSetStatus()
     conditions = tuple(status.conditions)
     if manage_error is not None:
-        diff = len(active) - (rs.spec.replicas if rs.spec.replicas is not None else 1)
+        diff = counts.replicas - (rs.spec.replicas if rs.spec.replicas is not None else 1)
         reason = "FailedCreate" if diff < 0 else "FailedDelete" if diff > 0 else ""
         if reason:
             cond = ReplicaSetCondition(
@@ -77,11 +102,11 @@ def calculate_status(
         conditions = tuple(c for c in conditions if c.type != REPLICA_FAILURE)
     return attrs.evolve(
         status,
-        replicas=len(active),
-        fully_labeled_replicas=fully_labeled,
-        ready_replicas=ready,
-        available_replicas=available,
-        terminating_replicas=None if terminating is None else len(terminating),
+        replicas=counts.replicas,
+        fully_labeled_replicas=counts.fully_labeled,
+        ready_replicas=counts.ready,
+        available_replicas=counts.available,
+        terminating_replicas=counts.terminating,
         conditions=conditions,
     )
 
