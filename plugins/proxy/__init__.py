@@ -1,0 +1,1 @@
+"""Reference proxy backends (:mod:`kframe.proxy`)."""
