@@ -227,6 +227,9 @@ class ControllerManagerCommand:
                     workers=workers,
                     leader_election=election,
                 )
+                # Each controller reads its --option values as it is built: a bad one is a
+                # flag error before anything starts (the client has not connected yet).
+                manager.build()
             except ValueError as exc:
                 await client.close()
                 raise CommandError(str(exc), exit_code=2) from None

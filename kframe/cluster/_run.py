@@ -151,13 +151,21 @@ def _controller_manager(settings: Settings) -> Component:
     from kframe.controller import ControllerManager, LeaderElection, registered_controllers
 
     specs = registered_controllers()
-    # Built once here to check the selection and the worker counts before anything starts.
-    ControllerManager(
+    # Built once here to check the selection, the worker counts and the controllers' --option
+    # values (read when each controller is built) before anything starts.
+    check = ControllerManager(
         cast(Client, _NoClient()),
         specs,
         controllers=settings.controllers,
+        options=settings.controller_options,
         workers=settings.controller_workers,
     )
+    try:
+        check.build()
+    except ValueError:
+        raise
+    except Exception:
+        pass  # a build that needs the client: it fails, and is reported, when it runs
 
     def build(server: APIServer) -> Coroutine[Any, Any, None]:
         from kframe.client import InProcessClient

@@ -52,6 +52,10 @@ FAST = (
         (("--controllers", "nope"), "'nope' is not in the list of known controllers"),
         (("--controllers", "*,-*"), "'*' is not in the list of known controllers"),
         (("--option", "novalue"), "--option: 'novalue' is not NAME=VALUE"),
+        (  # a value the controller cannot parse, found as it is built
+            ("--option", "job-pod-failure-backoff=abc"),
+            "--option job-pod-failure-backoff=abc: invalid duration 'abc'",
+        ),
         (("--concurrent-syncs", "job=zero"), "--concurrent-syncs: job='zero'"),
         (("--concurrent-syncs", "nope=2"), "'nope' is not in the list of known controllers"),
         (("--leader-elect", "maybe"), "expected true or false, got 'maybe'"),
@@ -95,13 +99,21 @@ def test_up_refuses_bad_controller_flags_before_starting(
     assert err.count("\n") == 1 and "'nope' is not in the list of known controllers" in err
     code, err = cli(capsys, *up, "--concurrent-syncs", "x")
     assert code == 2 and err.count("\n") == 1 and "'x' is not NAME=VALUE" in err
+    code, err = cli(capsys, *up, "--option", "job-pod-failure-backoff=abc")
+    assert code == 2, err
+    assert err == "kframe: error: --option job-pod-failure-backoff=abc: invalid duration 'abc'\n"
     assert not (tmp_path / "kubeconfig").exists()
 
 
-def test_the_process_prints_one_line_too() -> None:
+def test_the_process_prints_one_line_too(tmp_path: Path) -> None:
     result = kframe("controller-manager", *NOWHERE, "--controllers", "nope")
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    up = ("up", "--data-dir", str(tmp_path), "--port", "0", "--scheduler-port", "0")
+    result = kframe(*up, "--option", "job-pod-failure-backoff=abc")
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert not (tmp_path / "kubeconfig").exists()  # nothing started
 
 
 def start_manager(kubeconfig: Path, *flags: str) -> tuple[subprocess.Popen[str], str]:
