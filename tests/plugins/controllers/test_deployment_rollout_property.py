@@ -1,0 +1,189 @@
+"""A property of the rolling update planner: against a simulated ReplicaSet controller (pods
+made and deleted at once, the unavailable ones deleted first, pods becoming available in a
+random order), a rollout (and a roll-over to a third template half way) never runs more than
+replicas + maxSurge pods, never has fewer than replicas - maxUnavailable available, and ends
+with every pod on the newest template."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import attrs
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from kframe.api.models import Deployment, ReplicaSet, ReplicaSetStatus
+from kframe_plugins.controllers.deployment._annotations import (
+    DESIRED_REPLICAS_ANNOTATION,
+    MAX_REPLICAS_ANNOTATION,
+    REVISION_ANNOTATION,
+    max_revision,
+    replicas_annotations,
+)
+from kframe_plugins.controllers.deployment._plan import plan_rolling
+from kframe_plugins.controllers.deployment._replicas import (
+    deployment_replicas,
+    max_surge,
+    max_unavailable,
+    rs_replicas,
+)
+from kframe_plugins.controllers.deployment._replicasets import (
+    find_new_replica_set,
+    find_old_replica_sets,
+    make_new_replica_set,
+)
+from tests.plugins.controllers.deployment_objects import deployment, replica_set
+
+
+@attrs.define
+class SimRS:
+    """A ReplicaSet as the simulated world holds it: the object and its pods' availability."""
+
+    rs: ReplicaSet
+    pods: list[bool] = attrs.field(factory=list)
+
+    def model(self) -> ReplicaSet:
+        available = sum(self.pods)
+        status = ReplicaSetStatus(
+            replicas=len(self.pods), available_replicas=available, ready_replicas=available
+        )
+        return attrs.evolve(self.rs, status=status)
+
+    def sync(self) -> None:
+        """The ReplicaSet controller: as many pods as spec.replicas, unavailable ones (new
+        ones, here) deleted first."""
+        want = rs_replicas(self.rs)
+        while len(self.pods) < want:
+            self.pods.append(False)
+        while len(self.pods) > want:
+            del self.pods[self.pods.index(False) if False in self.pods else 0]
+
+
+class World:
+    def __init__(self, d: Deployment) -> None:
+        self.d = d
+        self.sets: list[SimRS] = []
+        self.age = 0
+
+    def models(self) -> list[ReplicaSet]:
+        return [s.model() for s in self.sets]
+
+    def by_uid(self, uid: str) -> SimRS:
+        return next(s for s in self.sets if s.rs.metadata.uid == uid)  # type: ignore[union-attr]
+
+    def deployment_step(self) -> None:
+        """One sync of the rolling update, applied at once."""
+        rss = self.models()
+        new = find_new_replica_set(self.d, rss)
+        olds = find_old_replica_sets(self.d, rss)
+        if new is None:
+            made = make_new_replica_set(self.d, olds, max_revision(olds) + 1)
+            self.age += 1
+            meta = attrs.evolve(
+                made.metadata, uid=f"uid-{self.age}", creation_timestamp=_ts(self.age)
+            )  # type: ignore[arg-type]
+            self.sets.append(SimRS(attrs.evolve(made, metadata=meta)))
+            return
+        _, steps = plan_rolling(self.d, new, olds)
+        desired = deployment_replicas(self.d)
+        for step in steps:
+            sim = self.by_uid(step.rs.metadata.uid)  # type: ignore[union-attr,arg-type]
+            meta = sim.rs.metadata
+            annotations = replicas_annotations(
+                meta.annotations or {},  # type: ignore[union-attr]
+                desired,
+                desired + max_surge(self.d),
+            )
+            sim.rs = attrs.evolve(
+                sim.rs,
+                metadata=attrs.evolve(meta, annotations=annotations),  # type: ignore[arg-type]
+                spec=attrs.evolve(sim.rs.spec, replicas=step.replicas),  # type: ignore[arg-type]
+            )
+
+    def spec_total(self) -> int:
+        return sum(rs_replicas(s.rs) for s in self.sets)
+
+    def pods(self) -> int:
+        return sum(len(s.pods) for s in self.sets)
+
+    def available(self) -> int:
+        return sum(sum(s.pods) for s in self.sets)
+
+    def complete(self) -> bool:
+        new = find_new_replica_set(self.d, self.models())
+        if new is None:
+            return False
+        sim = self.by_uid(new.metadata.uid)  # type: ignore[union-attr,arg-type]
+        replicas = deployment_replicas(self.d)
+        others = [s for s in self.sets if s is not sim]
+        return (
+            rs_replicas(sim.rs) == replicas
+            and sum(sim.pods) == replicas
+            and all(not s.pods and rs_replicas(s.rs) == 0 for s in others)
+        )
+
+
+def _ts(seconds: int) -> Any:
+    import datetime as _dt
+
+    from tests.plugins.controllers.deployment_objects import T0
+
+    return T0 + _dt.timedelta(seconds=seconds)
+
+
+fencepost = st.one_of(
+    st.integers(min_value=0, max_value=5),
+    st.integers(min_value=0, max_value=100).map(lambda p: f"{p}%"),
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    replicas=st.integers(min_value=1, max_value=12),
+    surge=fencepost,
+    unavailable=fencepost,
+    roll_over_at=st.none() | st.integers(min_value=0, max_value=10),
+    rng=st.randoms(use_true_random=False),
+)
+def test_rolling_update_respects_surge_and_availability(
+    replicas: int,
+    surge: int | str,
+    unavailable: int | str,
+    roll_over_at: int | None,
+    rng: random.Random,
+) -> None:
+    d = deployment(replicas=replicas, max_surge=surge, max_unavailable=unavailable, image="v1")
+    cap = replicas + max_surge(d)
+    floor = replicas - max_unavailable(d)
+    world = World(d)
+    old = replica_set(
+        "web-old",
+        replicas=replicas,
+        annotations={
+            REVISION_ANNOTATION: "1",
+            DESIRED_REPLICAS_ANNOTATION: str(replicas),
+            MAX_REPLICAS_ANNOTATION: str(cap),
+        },
+    )
+    world.sets.append(SimRS(old, [True] * replicas))
+    for step in range(12 * (replicas + 3)):
+        if roll_over_at is not None and step == roll_over_at:
+            world.d = deployment(
+                replicas=replicas, max_surge=surge, max_unavailable=unavailable, image="v2"
+            )
+        world.deployment_step()
+        assert world.spec_total() <= cap
+        for sim in world.sets:
+            sim.sync()
+        assert world.pods() <= cap
+        assert world.available() >= floor
+        if world.complete() and (roll_over_at is None or step > roll_over_at):
+            break
+        # Some of the pods not yet available become so: none to two a round, at least one
+        # every third round (so the rollout can finish).
+        waiting = [(s, i) for s in world.sets for i, ok in enumerate(s.pods) if not ok]
+        rng.shuffle(waiting)
+        for sim, i in waiting[: rng.randint(1 if step % 3 == 2 else 0, 2)]:
+            sim.pods[i] = True
+    assert world.complete(), [(s.rs.metadata.name, rs_replicas(s.rs), s.pods) for s in world.sets]  # type: ignore[union-attr]
