@@ -165,7 +165,9 @@ class ControllerManager:
         self._terms = 0
 
     def build(self) -> None:
-        """Make every enabled controller (each registers its informers and handlers)."""
+        """Make every enabled controller (each registers its informers and handlers). A
+        controller whose build raises (a bad ``--option`` value is a ValueError) stops the
+        build; the error carries a note naming the controller, and :meth:`run` raises it."""
         for name in self.names:
             if name in self.controllers:
                 continue
@@ -180,7 +182,12 @@ class ControllerManager:
                 component=_component(name, spec),
             )
             self.contexts[name] = ctx
-            self.controllers[name] = spec.build(ctx)
+            try:
+                self.controllers[name] = spec.build(ctx)
+            except Exception as exc:
+                del self.contexts[name]
+                exc.add_note(f"building controller {name!r}")
+                raise
 
     async def run(self) -> None:
         """Run the controllers until cancelled: at once, or while leading (with leader

@@ -49,6 +49,28 @@ async def wait_for(
         await asyncio.sleep(interval)
 
 
+async def _until_ready(
+    ready: Awaitable[Any], task: asyncio.Task[None], what: str, timeout: float = 60.0
+) -> None:
+    """Wait for ``ready`` while ``task`` runs: if the task ends first (a controller's build
+    raised, say), raise its error at once rather than waiting out the timeout."""
+    waiter = asyncio.ensure_future(ready)
+    try:
+        done, _ = await asyncio.wait(
+            {waiter, task}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+        )
+    finally:
+        waiter.cancel()
+    if waiter in done:
+        return
+    if task in done:
+        error = None if task.cancelled() else task.exception()
+        if error is not None:
+            raise error
+        raise RuntimeError(f"{what} stopped before it was ready")
+    raise TimeoutError(f"{what} not ready after {timeout:g} s")
+
+
 @attrs.define
 class ControlPlane:
     server: APIServer
@@ -116,8 +138,9 @@ async def control_plane(
             cp.kubelets = host
             cp.tasks.append(asyncio.ensure_future(host.run()))
             await asyncio.wait_for(host.wait_registered(), 60)
-        cp.tasks.append(asyncio.ensure_future(manager.run()))
-        await asyncio.wait_for(manager.synced.wait(), 60)
+        running = asyncio.ensure_future(manager.run())
+        cp.tasks.append(running)
+        await _until_ready(manager.synced.wait(), running, "the controller manager")
         yield cp
     finally:
         for task in cp.tasks:
