@@ -20,6 +20,7 @@ class SharedInformers:
         self._client = client
         self._informers: dict[type[Any], Informer[Any]] = {}
         self._tasks: dict[type[Any], asyncio.Task[None]] = {}
+        self._started = False  # since start(), until stop(): a new informer starts at once
 
     def get(
         self, cls: type[T], *, indexers: Mapping[str, Callable[[T], Iterable[str]]] | None = None
@@ -29,7 +30,7 @@ class SharedInformers:
         informer = self._informers.get(cls)
         if informer is None:
             informer = self._informers[cls] = Informer(self._client, cls)
-            if self._tasks:
+            if self._started:
                 self._start(cls, informer)
         for name, func in (indexers or {}).items():
             informer.store.add_indexer(name, func)
@@ -39,12 +40,15 @@ class SharedInformers:
         self._tasks[cls] = asyncio.ensure_future(informer.run())
 
     def start(self) -> None:
+        """Run every informer asked for so far, and from now on each one asked for later."""
+        self._started = True
         for cls, informer in self._informers.items():
             if cls not in self._tasks:
                 self._start(cls, informer)
 
     async def wait_for_sync(self) -> None:
-        """Until every informer has listed once (WaitForCacheSync)."""
+        """Until every informer has listed once (WaitForCacheSync), including those asked for
+        while waiting."""
         while True:
             pending = [i for i in self._informers.values() if not i.has_synced]
             if not pending:
@@ -62,6 +66,7 @@ class SharedInformers:
         return list(self._informers)
 
     async def stop(self) -> None:
+        self._started = False
         tasks = list(self._tasks.values())
         for task in tasks:
             task.cancel()

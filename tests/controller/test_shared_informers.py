@@ -118,3 +118,26 @@ async def test_each_kind_is_listed_and_watched_once() -> None:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
         await server.store.close()
+
+
+@sync
+async def test_an_informer_asked_for_after_start_starts() -> None:
+    # start() with no informer yet, then one is asked for: it runs, and wait_for_sync covers it.
+    server = APIServer(await open_store("memory://"), compaction_interval=0)
+    await server.bootstrap()
+    client = InProcessClient(server)
+    await client.create(ConfigMap(metadata=ObjectMeta(name="cm", namespace="default")))
+    informers = SharedInformers(client)
+    informers.start()
+    try:
+        late = informers.get(ConfigMap)
+        await asyncio.wait_for(informers.wait_for_sync(), 30)
+        assert late.has_synced
+        assert [object_key(o) for o in late.store.list()] == ["default/cm"]
+        later = informers.get(Secret)  # and one asked for after the others synced
+        await asyncio.wait_for(informers.wait_for_sync(), 30)
+        assert later.has_synced
+    finally:
+        await informers.stop()
+        await client.close()
+        await server.store.close()
