@@ -17,6 +17,7 @@ from kframe._version import __version__
 from kframe.cli._builtin import ApiserverCommand, BenchCommand, PluginsCommand, UpCommand
 from kframe.cli._command import Command, CommandError
 from kframe.cli._controller_manager import ControllerManagerCommand
+from kframe.cli._dns import DnsCommand
 from kframe.cli._kubelet import KubeletCommand
 from kframe.cli._scheduler import SchedulerCommand
 from kframe.registry import PluginError, Registry, build_registry
@@ -41,6 +42,7 @@ def _commands(registry: Registry) -> dict[str, Command]:
         "scheduler": SchedulerCommand(registry),
         "controller-manager": ControllerManagerCommand(registry),
         "kubelet": KubeletCommand(registry),
+        "dns": DnsCommand(),
     }
     for entry in registry.entries("cli-command"):
         if entry.name in commands:
