@@ -18,6 +18,12 @@ from kframe.apiserver._http import Handlers
 from kframe.apiserver._json import json_response
 from kframe.apiserver._openapi_routes import add_openapi_routes
 from kframe.apiserver._resources import RESOURCES, Resource
+from kframe.apiserver._service_alloc import (
+    DEFAULT_NODE_PORT_RANGE,
+    DEFAULT_SERVICE_CIDR,
+    ServiceAllocator,
+)
+from kframe.apiserver._service_registry import ServiceStorage
 from kframe.apiserver._storage import ObjectStorage
 from kframe.registry import Registry
 from kframe.store import Store
@@ -39,6 +45,8 @@ class APIServer:
     ``compaction_interval`` (seconds; 0 turns it off) is kube-apiserver's
     ``--etcd-compaction-interval``, 5 minutes by default. ``admission_plugins`` names the
     enabled admission plugins in order (``--enable-admission-plugins``), found in ``registry``.
+    ``service_cluster_ip_range`` and ``service_node_port_range`` are kube-apiserver's
+    ``--service-cluster-ip-range`` and ``--service-node-port-range`` (docs/services.md).
     """
 
     def __init__(
@@ -49,10 +57,20 @@ class APIServer:
         compaction_interval: float = 300.0,
         admission_plugins: Iterable[str] = DEFAULT_ADMISSION_PLUGINS,
         registry: Registry | None = None,
+        service_cluster_ip_range: str = DEFAULT_SERVICE_CIDR,
+        service_node_port_range: str = DEFAULT_NODE_PORT_RANGE,
     ) -> None:
         self.store = store
         self._compactor = Compactor(store, compaction_interval)
-        self.storages = {(r.group, r.version, r.plural): ObjectStorage(store, r) for r in resources}
+        self.service_allocator = ServiceAllocator(service_cluster_ip_range, service_node_port_range)
+        self.storages = {
+            (r.group, r.version, r.plural): (
+                ServiceStorage(store, r, self.service_allocator)
+                if (r.group, r.plural) == ("", "services")
+                else ObjectStorage(store, r)
+            )
+            for r in resources
+        }
         self.admission = AdmissionChain.from_registry(admission_plugins, self, registry)
         for storage in self.storages.values():
             storage.admission = self.admission
@@ -80,7 +98,11 @@ class APIServer:
         return f"{host}:{port}"
 
     async def bootstrap(self) -> None:
-        """Create the system namespaces if they do not exist yet."""
+        """Create the system namespaces if they do not exist yet; take the stored Services'
+        cluster IPs and node ports."""
+        services = self.storages.get(("", "v1", "services"))
+        if isinstance(services, ServiceStorage):
+            await services.load_allocations()
         namespaces = self.storage("", "v1", "namespaces")
         for name in SYSTEM_NAMESPACES:
             try:
