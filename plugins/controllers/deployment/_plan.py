@@ -18,7 +18,6 @@ from kframe.api.models import Deployment, Pod, ReplicaSet, ReplicaSetSpec
 from ._annotations import DESIRED_REPLICAS_ANNOTATION, int_annotation
 from ._replicas import (
     MAX_INT32,
-    available_count,
     by_creation,
     by_size_newer,
     by_size_older,
@@ -66,7 +65,12 @@ def with_replicas(rs: ReplicaSet, replicas: int) -> ReplicaSet:
 
 
 def _available(rs: ReplicaSet) -> int:
-    return (rs.status.available_replicas or 0) if rs.status is not None else 0
+    """status.availableReplicas, but never more than spec.replicas. Not upstream, which reads
+    the status as is: right after a scale-down the status still counts the pods about to go,
+    and a sync in between would scale down again for them (past maxUnavailable). The
+    ReplicaSet controller deletes unavailable pods first, so this is what stays available."""
+    available = (rs.status.available_replicas or 0) if rs.status is not None else 0
+    return min(available, rs_replicas(rs))
 
 
 def plan_new_replica_set(
@@ -111,7 +115,7 @@ def plan_old_replica_sets(
         steps.append(ScaleStep(rs, size - count))
         olds[i] = with_replicas(rs, size - count)
         cleaned += count
-    available = available_count([*olds, new_rs])
+    available = sum(_available(rs) for rs in [*olds, new_rs])
     if available <= min_avail:
         return steps
     to_scale = available - min_avail

@@ -592,3 +592,14 @@ def test_paused_condition() -> None:
         ),
     )
     assert paused_condition(timed) is None
+
+
+def test_a_stale_status_does_not_scale_down_twice() -> None:
+    """Right after old 10 -> 8, its status still counts 10 available pods; a sync then must
+    not take those 2 (about to be deleted) as room to scale down further (not upstream)."""
+    d = deployment(replicas=10, max_surge=3, max_unavailable=2, image="nginx:9")
+    old = replica_set("old", replicas=8, available=10, actual=10, age=0)
+    new = replica_set("new", replicas=5, available=3, age=1, image="nginx:9")
+    steps = plan_old_replica_sets(d, [old, new], [old], new)
+    # 8 + 3 = 11 will stay available: 3 may go, leaving 5 + 3 = 8 = 10 - maxUnavailable.
+    assert [s.replicas for s in steps] == [5]

@@ -110,6 +110,10 @@ class World:
     def available(self) -> int:
         return sum(sum(s.pods) for s in self.sets)
 
+    def settled_available(self) -> int:
+        """What stays available once every ReplicaSet has caught up with its spec."""
+        return sum(min(sum(s.pods), rs_replicas(s.rs)) for s in self.sets)
+
     def complete(self) -> bool:
         new = find_new_replica_set(self.d, self.models())
         if new is None:
@@ -144,6 +148,7 @@ fencepost = st.one_of(
     surge=fencepost,
     unavailable=fencepost,
     roll_over_at=st.none() | st.integers(min_value=0, max_value=10),
+    lazy=st.booleans(),
     rng=st.randoms(use_true_random=False),
 )
 def test_rolling_update_respects_surge_and_availability(
@@ -151,8 +156,13 @@ def test_rolling_update_respects_surge_and_availability(
     surge: int | str,
     unavailable: int | str,
     roll_over_at: int | None,
+    lazy: bool,
     rng: random.Random,
 ) -> None:
+    """``lazy``: the ReplicaSet controller lags, so the Deployment controller also syncs on
+    statuses that do not yet reflect the last scale (a scaled-down ReplicaSet still counting
+    the pods it is about to delete); pods may then exceed the surge for a while, as upstream's
+    terminating pods do, but what stays available never drops below the minimum."""
     d = deployment(replicas=replicas, max_surge=surge, max_unavailable=unavailable, image="v1")
     cap = replicas + max_surge(d)
     floor = replicas - max_unavailable(d)
@@ -175,9 +185,11 @@ def test_rolling_update_respects_surge_and_availability(
         world.deployment_step()
         assert world.spec_total() <= cap
         for sim in world.sets:
-            sim.sync()
-        assert world.pods() <= cap
-        assert world.available() >= floor
+            if not lazy or step % 4 == 3 or rng.random() > 0.7:
+                sim.sync()
+        if not lazy:
+            assert world.pods() <= cap
+        assert world.settled_available() >= floor
         if world.complete() and (roll_over_at is None or step > roll_over_at):
             break
         # Some of the pods not yet available become so: none to two a round, at least one
