@@ -15,10 +15,17 @@ from kframe.apiserver._admission import (
 from kframe.apiserver._errors import APIError, Cause
 from kframe.apiserver._resources import RESOURCES, Resource, by_kind, by_plural
 from kframe.apiserver._server import KUBERNETES_VERSION, APIServer
+from kframe.apiserver._service_alloc import (
+    DEFAULT_NODE_PORT_RANGE,
+    DEFAULT_SERVICE_CIDR,
+    ServiceAllocator,
+)
 from kframe.apiserver._storage import ListOptions, ObjectStorage, WatchEvent
 
 __all__ = [
     "DEFAULT_ADMISSION_PLUGINS",
+    "DEFAULT_NODE_PORT_RANGE",
+    "DEFAULT_SERVICE_CIDR",
     "AdmissionChain",
     "AdmissionContext",
     "AdmissionRequest",
@@ -32,6 +39,7 @@ __all__ = [
     "ListOptions",
     "ObjectStorage",
     "Resource",
+    "ServiceAllocator",
     "WatchEvent",
     "by_kind",
     "by_plural",

@@ -9,7 +9,12 @@ from pathlib import Path
 
 import attrs
 
-from kframe.apiserver import DEFAULT_ADMISSION_PLUGINS
+from kframe.apiserver import (
+    DEFAULT_ADMISSION_PLUGINS,
+    DEFAULT_NODE_PORT_RANGE,
+    DEFAULT_SERVICE_CIDR,
+    ServiceAllocator,
+)
 from kframe.bench import TARGETS
 from kframe.cli._command import CommandError
 from kframe.cluster import Settings
@@ -132,6 +137,37 @@ def add_server_flags(parser: argparse.ArgumentParser) -> None:
         metavar="PATH",
         help="where to write the kubeconfig (default: <data-dir>/kubeconfig)",
     )
+    parser.add_argument(
+        "--service-cluster-ip-range",
+        type=_service_cidr,
+        default=DEFAULT_SERVICE_CIDR,
+        metavar="CIDR",
+        help=f"the CIDR Service cluster IPs come from (default {DEFAULT_SERVICE_CIDR})",
+    )
+    parser.add_argument(
+        "--service-node-port-range",
+        type=_node_port_range,
+        default=DEFAULT_NODE_PORT_RANGE,
+        metavar="RANGE",
+        help="the ports NodePort and LoadBalancer Services get node ports from, inclusive "
+        f"(default {DEFAULT_NODE_PORT_RANGE})",
+    )
+
+
+def _service_cidr(text: str) -> str:
+    try:
+        ServiceAllocator(cluster_ip_range=text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
+def _node_port_range(text: str) -> str:
+    try:
+        ServiceAllocator(node_port_range=text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
 
 
 def server_settings(args: argparse.Namespace) -> Settings:
@@ -146,6 +182,8 @@ def server_settings(args: argparse.Namespace) -> Settings:
         compaction_interval=args.compaction_interval,
         admission_plugins=tuple(n for n in args.enable_admission_plugins.split(",") if n),
         data_dir=data_dir,
+        service_cluster_ip_range=args.service_cluster_ip_range,
+        service_node_port_range=args.service_node_port_range,
     )
 
 

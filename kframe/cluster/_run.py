@@ -14,7 +14,12 @@ from typing import TYPE_CHECKING, Any, cast
 
 import attrs
 
-from kframe.apiserver import DEFAULT_ADMISSION_PLUGINS, APIServer
+from kframe.apiserver import (
+    DEFAULT_ADMISSION_PLUGINS,
+    DEFAULT_NODE_PORT_RANGE,
+    DEFAULT_SERVICE_CIDR,
+    APIServer,
+)
 from kframe.cluster._kubeconfig import write_kubeconfig
 from kframe.store import open_store
 
@@ -47,6 +52,9 @@ class Settings:
     controllers: tuple[str, ...] = ("*",)
     controller_options: Mapping[str, str] = attrs.field(factory=dict)
     controller_workers: Mapping[str, int] = attrs.field(factory=dict)
+    # ``--service-cluster-ip-range`` and ``--service-node-port-range`` (docs/services.md).
+    service_cluster_ip_range: str = DEFAULT_SERVICE_CIDR
+    service_node_port_range: str = DEFAULT_NODE_PORT_RANGE
 
 
 async def run_until_signal(
@@ -85,6 +93,8 @@ async def _serve(settings: Settings, banner: str, components: tuple[Component, .
         store,
         compaction_interval=settings.compaction_interval,
         admission_plugins=settings.admission_plugins,
+        service_cluster_ip_range=settings.service_cluster_ip_range,
+        service_node_port_range=settings.service_node_port_range,
     )
 
     tasks: list[asyncio.Task[None]] = []
