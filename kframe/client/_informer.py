@@ -113,11 +113,24 @@ class Indexer(Generic[T]):
         return len(self._items)
 
 
+class _Registration:
+    """One ``add_handler`` call: its handlers, and the replay of the objects already held
+    (async ``on_add``) that must finish before the handlers hear of anything newer."""
+
+    __slots__ = ("handlers", "replaying")
+
+    def __init__(self, handlers: tuple[Handler | None, Handler | None, Handler | None]) -> None:
+        self.handlers = handlers
+        self.replaying: asyncio.Future[None] | None = None
+
+
 class Informer(Generic[T]):
     """Keeps :attr:`store` equal to the server's objects of ``cls`` and calls handlers.
 
     Handlers (plain or async callables) run in registration order: ``on_add(obj)``,
     ``on_update(old, new)``, ``on_delete(obj)``. A handler's exception is logged, not raised.
+    A handler added once objects are held hears of each of them as an add first (client-go's
+    AddEventHandler on a started informer).
     """
 
     def __init__(
@@ -138,7 +151,7 @@ class Informer(Generic[T]):
         self._field_selector = field_selector
         self._retry_delay = retry_delay
         self.store: Indexer[T] = Indexer(indexers)
-        self._handlers: list[tuple[Handler | None, Handler | None, Handler | None]] = []
+        self._handlers: list[_Registration] = []
         self._synced = asyncio.Event()
         self.resource_version = ""
 
@@ -148,7 +161,39 @@ class Informer(Generic[T]):
         on_update: Handler | None = None,
         on_delete: Handler | None = None,
     ) -> None:
-        self._handlers.append((on_add, on_update, on_delete))
+        """Call these for every change from now on. If the store already holds objects,
+        ``on_add`` is called for each of them first, in key order: at once when it is a plain
+        function; an async one is awaited in the background, and the registration's later
+        events wait for that replay."""
+        registration = _Registration((on_add, on_update, on_delete))
+        self._handlers.append(registration)
+        if on_add is None or not len(self.store):
+            return
+        existing = self.store.list()
+        for i, obj in enumerate(existing):
+            try:
+                result = on_add(obj)
+            except Exception:
+                log.exception("informer handler for %s failed", self._cls.__name__)
+                continue
+            if inspect.isawaitable(result):
+                registration.replaying = asyncio.ensure_future(
+                    self._replay(on_add, result, existing[i + 1 :])
+                )
+                return
+
+    async def _replay(self, on_add: Handler, first: Awaitable[Any], rest: list[T]) -> None:
+        try:
+            await first
+        except Exception:
+            log.exception("informer handler for %s failed", self._cls.__name__)
+        for obj in rest:
+            try:
+                result = on_add(obj)
+                if inspect.isawaitable(result):
+                    await result
+            except Exception:
+                log.exception("informer handler for %s failed", self._cls.__name__)
 
     @property
     def has_synced(self) -> bool:
@@ -158,10 +203,16 @@ class Informer(Generic[T]):
         await self._synced.wait()
 
     async def _call(self, which: int, *args: Any) -> None:
-        for handlers in self._handlers:
-            handler = handlers[which]
+        # A snapshot: a handler added while these run has this object in its replay already.
+        for registration in list(self._handlers):
+            handler = registration.handlers[which]
             if handler is None:
                 continue
+            replaying = registration.replaying
+            if replaying is not None:
+                if not replaying.done():
+                    await asyncio.shield(replaying)
+                registration.replaying = None
             try:
                 result = handler(*args)
                 if inspect.isawaitable(result):

@@ -127,3 +127,53 @@ def test_relists_after_410_and_reports_what_changed() -> None:
         assert informer.store.list_keys() == ["default/a", "default/b"]
 
     run("inprocess", body)
+
+
+def _name(obj: models.ConfigMap) -> str:
+    return (obj.metadata.name if obj.metadata else None) or ""
+
+
+def test_a_handler_added_to_a_synced_informer_hears_of_what_it_holds() -> None:
+    # client-go's AddEventHandler on a started informer: the objects held replay as adds, to
+    # the new handler only, before it hears of anything newer.
+    async def body(client: Client, server: APIServer) -> None:
+        await client.create(cm("a"))
+        await client.create(cm("b"))
+        informer = Informer(client, models.ConfigMap)
+        first: list[str] = []
+        informer.add_handler(on_add=lambda o: first.append(o.metadata.name))
+        async with informer.running():
+            await informer.wait_for_sync()
+            plain: list[tuple[str, str]] = []
+            informer.add_handler(
+                on_add=lambda o: plain.append(("add", _name(o))),
+                on_update=lambda old, new: plain.append(("update", _name(new))),
+            )
+            assert plain == [("add", "a"), ("add", "b")]  # at once, for a plain function
+            slow: list[tuple[str, str]] = []
+
+            async def slow_add(o: models.ConfigMap) -> None:
+                await asyncio.sleep(0.01)
+                slow.append(("add", _name(o)))
+
+            async def slow_update(old: models.ConfigMap, new: models.ConfigMap) -> None:
+                slow.append(("update", _name(new)))
+
+            informer.add_handler(on_add=slow_add, on_update=slow_update)
+            await client.patch(
+                models.ConfigMap, "a", {"data": {"k": "v"}}, namespace="default", patch_type="merge"
+            )
+            await until(lambda: len(slow) == 3)
+            assert slow == [("add", "a"), ("add", "b"), ("update", "a")]
+            assert plain == [("add", "a"), ("add", "b"), ("update", "a")]
+        assert first == ["a", "b"]  # no replay to the handlers already there
+
+    run("inprocess", body)
+
+
+def test_a_handler_added_before_anything_is_held_gets_no_replay() -> None:
+    informer = Informer(None, models.ConfigMap)  # type: ignore[arg-type]
+    calls: list[Any] = []
+    informer.add_handler(on_add=calls.append)  # outside any event loop, with nothing held
+    informer.store.put(cm("x"))
+    assert calls == []
