@@ -15,6 +15,7 @@ from typing import NoReturn
 
 from kframe._version import __version__
 from kframe.cli._builtin import ApiserverCommand, BenchCommand, PluginsCommand, UpCommand
+from kframe.cli._cloud_controller_manager import CloudControllerManagerCommand
 from kframe.cli._command import Command, CommandError
 from kframe.cli._controller_manager import ControllerManagerCommand
 from kframe.cli._dns import DnsCommand
@@ -41,6 +42,7 @@ def _commands(registry: Registry) -> dict[str, Command]:
         "up": UpCommand(),
         "scheduler": SchedulerCommand(registry),
         "controller-manager": ControllerManagerCommand(registry),
+        "cloud-controller-manager": CloudControllerManagerCommand(registry),
         "kubelet": KubeletCommand(registry),
         "dns": DnsCommand(),
     }

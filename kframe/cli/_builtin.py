@@ -233,6 +233,9 @@ class UpCommand:
         from kframe.cli._controller_manager import add_controller_flags
 
         add_controller_flags(parser)  # the hosted controller manager's
+        from kframe.cli._cloud_controller_manager import add_cloud_flags
+
+        add_cloud_flags(parser, required=False)  # the hosted cloud controller manager's
 
     def run(self, args: argparse.Namespace) -> int:
         from kframe.cluster import run_up
@@ -255,7 +258,12 @@ class UpCommand:
             controllers=tuple(parse_controllers(args.controllers)),
             controller_options=parse_pairs("--option", args.option),
             controller_workers=parse_workers(args.concurrent_syncs),
+            cloud_provider=args.cloud_provider,
+            cloud_config=args.cloud_config,
         )
+        if args.cloud_provider and args.cluster_name != "kubernetes":
+            options = {**settings.controller_options, "cluster-name": args.cluster_name}
+            settings = attrs.evolve(settings, controller_options=options)
         try:
             asyncio.run(run_up(settings))
         except ValueError as exc:

@@ -55,6 +55,9 @@ class Settings:
     # ``--service-cluster-ip-range`` and ``--service-node-port-range`` (docs/services.md).
     service_cluster_ip_range: str = DEFAULT_SERVICE_CIDR
     service_node_port_range: str = DEFAULT_NODE_PORT_RANGE
+    # The hosted cloud controller manager's provider and its config file ("": none hosted).
+    cloud_provider: str = ""
+    cloud_config: Path | None = None
 
 
 async def run_until_signal(
@@ -139,6 +142,8 @@ async def run_up(settings: Settings) -> None:
     selection or runtime is a ValueError before anything starts.
     """
     components = [_scheduler(settings), _controller_manager(settings)]
+    if settings.cloud_provider:
+        components.append(_cloud_controller_manager(settings))
     if settings.nodes:
         from kframe.registry import build_registry
 
@@ -189,6 +194,37 @@ def _controller_manager(settings: Settings) -> Component:
             leader_election=LeaderElection(recampaign=True),
         )
         print(f"controllers: {', '.join(manager.names) or 'none'}", flush=True)
+        return manager.run()
+
+    return build
+
+
+def _cloud_controller_manager(settings: Settings) -> Component:
+    """The cloud controller manager of ``settings.cloud_provider``, behind its own Lease; the
+    provider is opened here, so an unknown name or a bad config is a ValueError up front."""
+    from kframe.cloud import open_cloud_provider
+    from kframe.cloud.controllers import LEASE_NAME, CloudControllerManager
+    from kframe.controller import LeaderElection
+    from kframe.registry import PluginError
+
+    try:
+        cloud = open_cloud_provider(settings.cloud_provider, settings.cloud_config)
+    except (PluginError, TypeError, OSError) as exc:
+        raise ValueError(f"--cloud-provider: {exc}") from None
+    except ValueError as exc:
+        raise ValueError(f"--cloud-config: {exc}") from None
+
+    def build(server: APIServer) -> Coroutine[Any, Any, None]:
+        from kframe.client import InProcessClient
+
+        manager = CloudControllerManager(
+            InProcessClient(server),
+            cloud,
+            options=settings.controller_options,
+            leader_election=LeaderElection(name=LEASE_NAME, recampaign=True),
+        )
+        names = ", ".join(manager.names) or "none"
+        print(f"cloud controllers ({settings.cloud_provider}): {names}", flush=True)
         return manager.run()
 
     return build
