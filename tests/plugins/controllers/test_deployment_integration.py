@@ -421,3 +421,43 @@ async def test_zero_replicas_is_complete_and_available() -> None:
 
         await cp.wait_for(ok, what="an empty Deployment is complete")
         assert condition(await get(cp, "zero"), "Available").status == "True"
+
+
+@aio
+async def test_hash_collision_bumps_collision_count() -> None:
+    from kframe_plugins.controllers.deployment import compute_hash
+
+    async with control_plane(["deployment"]) as cp:
+        # Paused, nothing is made: read the template as stored (defaulted) to hash it.
+        await cp.client.create(manifest("col", replicas=1, paused=True))
+        stored = await get(cp, "col")
+        taken = f"col-{compute_hash(stored.spec.template, None)}"  # type: ignore[union-attr]
+        squatter = from_dict(
+            {
+                "apiVersion": "apps/v1",
+                "kind": "ReplicaSet",
+                "metadata": {"name": taken, "namespace": "default", "labels": {"app": "else"}},
+                "spec": {
+                    "replicas": 0,
+                    "selector": {"matchLabels": {"app": "else"}},
+                    "template": {
+                        "metadata": {"labels": {"app": "else"}},
+                        "spec": {"containers": [{"name": "c", "image": "other"}]},
+                    },
+                },
+            },
+            ReplicaSet,
+        )
+        await cp.client.create(squatter)
+
+        def resume(data: dict[str, Any]) -> None:
+            data["spec"]["paused"] = False
+
+        await edit(cp, "col", resume)
+
+        async def made() -> list[ReplicaSet]:
+            return [rs for rs in await sets(cp, "col") if rs.metadata.name != taken]  # type: ignore[union-attr]
+
+        [rs] = await cp.wait_for(made, what="a ReplicaSet under another name")
+        assert (await get(cp, "col")).status.collision_count == 1  # type: ignore[union-attr]
+        assert rs.metadata.name == f"col-{compute_hash(stored.spec.template, 1)}"  # type: ignore[union-attr]
