@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import ipaddress
 import socket
 from pathlib import Path
 from typing import Any
@@ -104,6 +105,19 @@ class KubeletCommand:
             metavar="K=V,...",
             help="the node's resources, e.g. cpu=8,memory=32Gi,pods=110 (default: this host's)",
         )
+        parser.add_argument(
+            "--cluster-dns",
+            default="",
+            metavar="IP,...",
+            help="nameservers of dnsPolicy ClusterFirst pods, e.g. the cluster DNS Service's IP "
+            "(default none: pods get the host's resolv.conf)",
+        )
+        parser.add_argument(
+            "--cluster-domain",
+            default="cluster.local",
+            metavar="DOMAIN",
+            help="the cluster's DNS domain, for the pods' search list (default cluster.local)",
+        )
 
     def _pairs(self, flag: str, text: str) -> dict[str, str]:
         pairs = {}
@@ -135,6 +149,12 @@ class KubeletCommand:
                 Quantity.parse(value)
             except QuantityError:
                 raise CommandError(f"--capacity: {name}={value!r} is not a quantity") from None
+        cluster_dns = tuple(filter(None, args.cluster_dns.split(",")))
+        for ip in cluster_dns:
+            try:
+                ipaddress.ip_address(ip)
+            except ValueError:
+                raise CommandError(f"--cluster-dns: {ip!r} is not an IP address") from None
         root = str(args.root_dir.resolve()) if args.root_dir else ""
         if root:
             with contextlib.suppress(OSError):
@@ -150,6 +170,8 @@ class KubeletCommand:
             port=args.port,
             root_dir=root,
             log_dir=str(Path(root) / "pods") if root else "",
+            cluster_dns=cluster_dns,
+            cluster_domain=args.cluster_domain,
         )
 
         async def main() -> None:

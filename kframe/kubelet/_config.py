@@ -42,6 +42,12 @@ class KubeletConfig:
     log_dir: str = ""
     root_dir: str = ""
     max_pods: int = 110
+    # Upstream's clusterDNS and clusterDomain: the pods' nameservers under dnsPolicy
+    # ClusterFirst (none: pods get the host's), and the domain of their search list.
+    cluster_dns: tuple[str, ...] = ()
+    cluster_domain: str = "cluster.local"
+    # Upstream's resolvConf: the host's file, the base of Default and ClusterFirst searches.
+    resolv_conf: str = "/etc/resolv.conf"
     # Timings (seconds), upstream's defaults.
     node_status_update_frequency: float = 10.0
     node_status_report_frequency: float = 300.0

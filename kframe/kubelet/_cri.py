@@ -15,6 +15,7 @@ from kframe.api.models import Container, Pod
 from kframe.runtime import (
     ContainerConfig,
     ContainerMetadata,
+    DNSConfig,
     ImageSpec,
     KeyValue,
     LinuxContainerConfig,
@@ -69,7 +70,14 @@ def log_directory(log_dir: str, pod: Pod) -> str:
     return os.path.join(log_dir, f"{meta.namespace}_{meta.name}_{meta.uid}")
 
 
-def sandbox_config(pod: Pod, *, attempt: int, log_dir: str, node_hostname: str) -> PodSandboxConfig:
+def sandbox_config(
+    pod: Pod,
+    *,
+    attempt: int,
+    log_dir: str,
+    node_hostname: str,
+    dns_config: DNSConfig | None = None,
+) -> PodSandboxConfig:
     meta, spec = pod.metadata, pod.spec
     assert meta is not None and spec is not None
     ports = [
@@ -100,6 +108,7 @@ def sandbox_config(pod: Pod, *, attempt: int, log_dir: str, node_hostname: str) 
         ),
         hostname=hostname,
         log_directory=log_directory(log_dir, pod),
+        dns_config=dns_config,
         port_mappings=tuple(ports),
         labels={**meta.labels, **_pod_labels(pod)},
         annotations=dict(meta.annotations),

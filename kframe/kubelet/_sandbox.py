@@ -12,6 +12,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from kframe.kubelet._cri import sandbox_config
+from kframe.kubelet._dns import pod_dns_config, read_resolv_conf
 from kframe.kubelet._status import should_restart
 from kframe.kubelet._volumes import VolumeError, prepare_volumes
 from kframe.runtime import CRIError
@@ -86,6 +87,12 @@ async def make_sandbox(worker: PodWorker) -> bool:
         attempt=worker.sandbox_attempt,
         log_dir=kubelet.config.log_dir,
         node_hostname=kubelet.config.address_hostname,
+        dns_config=pod_dns_config(
+            worker.pod,
+            cluster_dns=kubelet.config.cluster_dns,
+            cluster_domain=kubelet.config.cluster_domain,
+            host=read_resolv_conf(kubelet.config.resolv_conf),
+        ),
     )
     service = kubelet.runtime.runtime_service
     try:
