@@ -408,6 +408,19 @@ async def test_orphan_replica_set_is_adopted_and_released() -> None:
             )  # type: ignore[union-attr]
 
         await cp.wait_for(released, what="the ReplicaSet released")
+        # An orphan that appears later (another template) is adopted as an old ReplicaSet.
+        late = to_dict(orphan)
+        late["metadata"]["name"] = "adopt-late"
+        late["spec"]["template"]["spec"]["containers"][0]["image"] = "other"
+        await cp.client.create(from_dict(late, ReplicaSet))
+
+        async def adopted_late() -> bool:
+            rs = await cp.client.get(ReplicaSet, "adopt-late", namespace="default")
+            return any(r.uid == created.metadata.uid for r in rs.metadata.owner_references or ())  # type: ignore[union-attr]
+
+        await cp.wait_for(adopted_late, what="the late orphan adopted")
+        late_rs = await cp.client.get(ReplicaSet, "adopt-late", namespace="default")
+        assert annotation(late_rs, REVISION_ANNOTATION) is None  # old ones keep theirs
 
 
 @aio
