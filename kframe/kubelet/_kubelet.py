@@ -16,7 +16,7 @@ import random
 from collections.abc import Coroutine, Mapping
 from typing import Any, Protocol
 
-from kframe.api.models import Pod, Taint
+from kframe.api.models import Node, Pod, Taint
 from kframe.client import Client, Clock, LoopClock
 from kframe.kubelet._admit import admit_pod
 from kframe.kubelet._backoff import Backoff
@@ -56,6 +56,10 @@ def _created(pod: Pod) -> tuple[str, str]:
     meta = pod.metadata
     stamp = meta.creation_timestamp if meta is not None else None
     return (stamp.isoformat() if stamp is not None else "", meta.name or "" if meta else "")
+
+
+#: Admission failures that depend on the Node's labels and taints, which may have changed.
+_NODE_PREDICATES = ("NodeAffinity", "TaintToleration")
 
 
 class Kubelet:
@@ -207,7 +211,10 @@ class Kubelet:
         )
         if not result.admit:
             self._rejected.add(uid)
-            self.spawn(self._reject(new, result.reason, result.message))
+            if result.reason in _NODE_PREDICATES:
+                self.spawn(self._admit_again(new, result.reason, result.message))
+            else:
+                self.spawn(self._reject(new, result.reason, result.message))
             return
         worker = PodWorker(self, new)
         self.workers[uid] = worker
@@ -223,6 +230,27 @@ class Kubelet:
         self.events.forget(worker.uid)
         for key in [k for k in self.image_failures if k.startswith(worker.uid + "/")]:
             del self.image_failures[key]
+
+    async def _admit_again(self, pod: Pod, reason: str, message: str) -> None:
+        """Upstream admits against its node lister's current Node; the labels and taints held
+        here are the registration's. Read the Node and admit again before rejecting."""
+        meta = pod.metadata
+        assert meta is not None
+        try:
+            node = await self.client.get(Node, self.node_name)
+        except Exception:  # the API server is away: reject on what is known
+            await self._reject(pod, reason, message)
+            return
+        labels = dict(node.metadata.labels or {}) if node.metadata else {}
+        taints = node.spec.taints if node.spec else ()
+        if labels == self.node_labels and taints == self.taints:
+            await self._reject(pod, reason, message)
+            return
+        self.node_labels, self.taints = labels, taints
+        self._rejected.discard(meta.uid or "")
+        latest = self.pods.informer.store.get(f"{meta.namespace}/{meta.name}")
+        if latest is not None and latest.metadata is not None and latest.metadata.uid == meta.uid:
+            self._on_pod(None, latest)  # admitted, or rejected, on the current Node
 
     async def _reject(self, pod: Pod, reason: str, message: str) -> None:
         meta = pod.metadata
