@@ -14,6 +14,7 @@ from kframe.bench._apiserver import ApiserverBench
 from kframe.bench._controllers import ControllersBench
 from kframe.bench._density import DensityBench
 from kframe.bench._kubelet import KubeletBench
+from kframe.bench._proxy import ProxyBench
 from kframe.bench._scheduler import SchedulerBench
 from kframe.bench._store import StoreBench
 
@@ -36,4 +37,5 @@ TARGETS: dict[str, Callable[[], BenchTarget]] = {
     "kubelet": KubeletBench,
     "density": DensityBench,
     "controllers": ControllersBench,
+    "proxy": ProxyBench,
 }

@@ -20,6 +20,7 @@ from kframe.cli._command import Command, CommandError
 from kframe.cli._controller_manager import ControllerManagerCommand
 from kframe.cli._dns import DnsCommand
 from kframe.cli._kubelet import KubeletCommand
+from kframe.cli._proxy import ProxyCommand
 from kframe.cli._scheduler import SchedulerCommand
 from kframe.registry import PluginError, Registry, build_registry
 
@@ -45,6 +46,7 @@ def _commands(registry: Registry) -> dict[str, Command]:
         "cloud-controller-manager": CloudControllerManagerCommand(registry),
         "kubelet": KubeletCommand(registry),
         "dns": DnsCommand(),
+        "proxy": ProxyCommand(registry),
     }
     for entry in registry.entries("cli-command"):
         if entry.name in commands:

@@ -117,9 +117,12 @@ class Proxy:
             ip_family=self.ip_family,
         )
 
-    async def sync(self) -> None:
-        """One sync of the backend (what the runner calls). A failure is logged and retried
-        after ``sync_period``, as a full sync, as upstream does."""
+    async def sync(self, *, full: bool = False) -> None:
+        """One sync of the backend (what the runner calls; ``full`` forces a full one, as
+        upstream's ``forceSyncProxyRules``). A failure is logged and retried after
+        ``sync_period``, as a full sync, as upstream does."""
+        if full:
+            self._need_full = True
         state = self.state()
         started = time.perf_counter()
         try:

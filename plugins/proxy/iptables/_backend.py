@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from pathlib import Path
 
 from kframe.proxy import IPFamily, ProxyBackend, ProxyError, ProxyOptions, ProxyState
@@ -42,6 +43,8 @@ class IptablesBackend:
         self.syncs = 0
         self._installed: frozenset[str] = frozenset()
         self._linked = False
+        # Whether the last sync was applied: a partial sync builds on it.
+        self._in_sync = False
 
     def render(self, state: ProxyState) -> IptablesRules:
         """What :meth:`sync` would apply for ``state`` now (no side effects)."""
@@ -56,21 +59,29 @@ class IptablesBackend:
             if state.full:
                 # Chains left by an earlier run (or a crashed one) are cleaned up too.
                 existing |= await self.iptables.chains("nat")
-        rules = render(state, self.config, existing)
-        if self.config.output:
+        # A partial sync writes only the changed Services' chains; after a full one, or when
+        # nothing is known to be installed, everything.
+        partial = not state.full and self._in_sync
+        rules = render(state, self.config, existing, partial=partial)
+        if self.config.output == "-":
+            sys.stdout.write(rules.text())
+            sys.stdout.flush()
+        elif self.config.output:
             Path(self.config.output).write_text(rules.text())
+        self._in_sync = False
         if not self.dry_run:
             await self.iptables.restore(rules.text())
+        self._in_sync = True
         self.last_rules = rules
         self._installed = rules.active_nat_chains
         self.syncs += 1
 
     async def cleanup(self) -> None:
+        self._in_sync = False
+        self._installed = frozenset()
         if self.dry_run:
-            self._installed = frozenset()
             return
         await self.iptables.cleanup()
-        self._installed = frozenset()
         self._linked = False
 
     async def close(self) -> None:

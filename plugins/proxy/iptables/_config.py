@@ -41,8 +41,9 @@ class IptablesConfig:
     ("nodeIP"): this node's IP, for load-balancer source ranges that include it.
     ``install_jumps`` ("installJumps"): link the KUBE-* chains from the built-in ones when
     applying (false leaves the chains unreferenced: inert, for tests). ``output`` ("output"): a
-    file the rendered rules are written to on every sync. ``iptables``, ``iptables_save``,
-    ``iptables_restore``: the commands ("" picks ``iptables``/``ip6tables`` by family).
+    file the rendered rules are written to on every sync ("-": standard output).
+    ``iptables``, ``iptables_save``, ``iptables_restore``: the commands ("" picks ``iptables``
+    or ``ip6tables`` by family).
     """
 
     masquerade_all: bool = False

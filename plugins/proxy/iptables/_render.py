@@ -125,16 +125,27 @@ def render(
     state: ProxyState,
     config: IptablesConfig | None = None,
     existing_nat_chains: Iterable[str] = (),
+    *,
+    partial: bool = False,
 ) -> IptablesRules:
     """The restore input for ``state``. ``existing_nat_chains``: chains the nat table holds now
-    (from ``iptables-save``); service chains among them no longer needed are deleted."""
-    return _Renderer(config or IptablesConfig(), state).render(existing_nat_chains)
+    (from ``iptables-save``); service chains among them no longer needed are deleted.
+
+    ``partial``: leave out the per-service chains of Services not in ``state.changed`` (they
+    are installed already and, with ``--noflush``, stay as they are), as upstream's partial
+    syncs do. The top-level chains and the filter table are always written whole.
+    """
+    return _Renderer(config or IptablesConfig(), state, partial).render(existing_nat_chains)
 
 
 class _Renderer:
-    def __init__(self, config: IptablesConfig, state: ProxyState) -> None:
+    def __init__(self, config: IptablesConfig, state: ProxyState, partial: bool) -> None:
         self.config = config
         self.state = state
+        self.partial = partial
+        # Where the current service's own chains and rules go (a throwaway list when skipped).
+        self.svc_chains: list[str] = []
+        self.svc_rules: list[str] = []
         self.mark = config.masquerade_mark
         self.filter_chains = [_chain_line(c) for c in FILTER_CHAINS]
         self.filter_rules: list[str] = []
@@ -188,7 +199,7 @@ class _Renderer:
         )
 
     def _new_chain(self, chain: str) -> None:
-        self.nat_chains.append(_chain_line(chain))
+        self.svc_chains.append(_chain_line(chain))
         self.active.add(chain)
 
     def _service(self, svc: ServicePortInfo) -> None:
@@ -288,6 +299,13 @@ class _Renderer:
                 f"-m tcp -p tcp --dport {svc.health_check_node_port} -j ACCEPT"
             )
 
+        # From here on: the service's own chains, left out of a partial sync when unchanged.
+        if self.partial and svc.name.service not in self.state.changed:
+            self.svc_chains, self.svc_rules = [], []
+        else:
+            self.svc_chains, self.svc_rules = self.nat_chains, self.nat_rules
+        nat = self.svc_rules
+
         # Internal traffic: masquerade what comes from outside the pod network.
         if has_internal:
             args = f'-m comment --comment "{spn} cluster IP" {match} -d {svc.cluster_ip} {dport}'
@@ -378,7 +396,7 @@ class _Renderer:
         endpoints: tuple[EndpointInfo, ...],
         sep: Callable[[EndpointInfo], str],
     ) -> None:
-        nat = self.nat_rules
+        nat = self.svc_rules
         if svc.session_affinity == "ClientIP":
             for ep in endpoints:
                 target = sep(ep)

@@ -216,3 +216,24 @@ def test_probability_chain_gives_each_of_n_one_nth(n: int) -> None:
         p = float(probability(n - i)) if i < n - 1 else 1.0
         assert abs(left * p - 1 / n) < 1e-9
         left *= 1 - p
+
+
+def test_a_partial_sync_rewrites_only_the_changed_services_chains() -> None:
+    a, b = one("a"), one("b")
+    ep = EndpointInfo(ip="10.244.0.1", port=80)
+    state = ProxyState(
+        services={a.name: a, b.name: b},
+        endpoints={a.name: (ep,), b.name: (ep,)},
+        changed=frozenset({"ns/a"}),
+        full=False,
+    )
+    full = render(state)
+    partial = render(state, existing_nat_chains=full.active_nat_chains, partial=True)
+    b_svc = service_chain("KUBE-SVC-", "ns/b:p", "tcp")
+    a_svc = service_chain("KUBE-SVC-", "ns/a:p", "tcp")
+    assert b_svc not in chains(partial.nat) and a_svc in chains(partial.nat)
+    assert not rules_of(partial.nat, b_svc)
+    # The top-level capture rule is still written, and b's chains are neither lost nor deleted.
+    assert any(target(r) == b_svc for r in rules_of(partial.nat, "KUBE-SERVICES"))
+    assert b_svc in partial.active_nat_chains and not partial.deleted_chains
+    assert partial.active_nat_chains == full.active_nat_chains
