@@ -306,37 +306,23 @@ def prioritize_nodes(
 
 
 def select_host(nodes: Sequence[NodeInfo], totals: Sequence[int], rng: random.Random) -> str:
-    """A node with the highest total, chosen uniformly among ties (upstream's reservoir
-    sampling, in node order)."""
+    """A node with the highest total, chosen uniformly among ties.
+
+    Upstream walks the nodes with reservoir sampling, one draw per tie; the choice is the same
+    in distribution with one draw of which tie (in node order) to take, and the node-by-node
+    walk with a draw per tie was the larger part of a cycle with hundreds of equal scores.
+    """
     if len(nodes) != len(totals):
         raise ValueError(f"{len(nodes)} nodes and {len(totals)} totals")
     if not totals:
         raise SchedulingError("empty priorityList")
-    totals = list(totals)
-    draw = rng.randrange
     best = max(totals)
-    first = totals.index(best)
-    # Before the first best node, the walk draws for ties of lower running maxima: drawn
-    # alike (the generator's state is what later cycles see), their outcome is discarded.
-    running, ties = -1, 0
-    for total in totals[:first]:
-        if total > running:
-            running, ties = total, 1
-        elif total == running:
-            ties += 1
-            draw(ties)
-    # From there only the ties of the best draw: found by index, not by a loop per node.
-    chosen, ties, at = first, 1, first
+    ties = totals.count(best)
     find = totals.index
-    try:
-        while True:
-            at = find(best, at + 1)
-            ties += 1
-            if draw(ties) == 0:
-                chosen = at
-    except ValueError:
-        pass
-    return nodes[chosen].name
+    at = find(best)
+    for _ in range(rng.randrange(ties) if ties > 1 else 0):
+        at = find(best, at + 1)
+    return nodes[at].name
 
 
 def schedule_pod(

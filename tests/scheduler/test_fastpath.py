@@ -169,15 +169,9 @@ def ref_score(
 
 
 def ref_select_host(nodes: Sequence[NodeInfo], totals: Sequence[int], rng: random.Random) -> str:
-    best, chosen, ties = -1, "", 0
-    for node, total in zip(nodes, totals, strict=True):
-        if total > best:
-            best, chosen, ties = total, node.name, 1
-        elif total == best:
-            ties += 1
-            if rng.randrange(ties) == 0:
-                chosen = node.name
-    return chosen
+    best = max(totals)
+    ties = [node.name for node, total in zip(nodes, totals, strict=True) if total == best]
+    return ties[rng.randrange(len(ties))] if len(ties) > 1 else ties[0]
 
 
 # -- one cycle both ways ------------------------------------------------------------------------
