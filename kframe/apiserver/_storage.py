@@ -51,8 +51,11 @@ __all__ = ["INITIAL_EVENTS_END", "ListOptions", "ObjectStorage", "WatchEvent"]
 #: The pseudo event a watch with sendInitialEvents yields after the last initial ADDED.
 INITIAL_EVENTS_END = "INITIAL_EVENTS_END"
 
-# How many written objects' models a storage keeps for watchers to pick up (see ``recalled``).
+# How many written objects' models a storage keeps for watchers to pick up (see ``recalled``):
+# of the latest writes, and of each object its latest version (for objects written again long
+# after they were created, as pods a scheduler binds minutes after a burst of creations).
 RECALL_MAX = 4096
+RECALL_LATEST_MAX = 1 << 16
 
 
 @attrs.frozen
@@ -89,6 +92,8 @@ class ObjectStorage:
         # (namespace, name, resourceVersion) -> the model that version decodes to, the latest
         # writes'.
         self._recent: dict[tuple[Any, Any, Any], Any] = {}
+        # (namespace, name) -> (resourceVersion, model) of the object's latest write.
+        self._latest: dict[tuple[Any, Any], tuple[str, Any]] = {}
 
     def _admission_request(
         self,
@@ -157,16 +162,23 @@ class ObjectStorage:
         recent = self._recent
         if len(recent) >= RECALL_MAX:
             del recent[next(iter(recent))]
-        recent[(meta.get("namespace"), meta.get("name"), rv)] = typed
+        ns, name = meta.get("namespace"), meta.get("name")
+        recent[(ns, name, rv)] = typed
+        latest = self._latest
+        if latest.pop((ns, name), None) is None and len(latest) >= RECALL_LATEST_MAX:
+            del latest[next(iter(latest))]
+        latest[(ns, name)] = (rv, typed)
 
     def recalled(self, obj: dict[str, Any]) -> Any | None:
         """The model ``obj`` decodes to, if this storage wrote that version lately; else None."""
         meta = obj.get("metadata")
         if not isinstance(meta, dict):
             return None
-        return self._recent.get(
-            (meta.get("namespace"), meta.get("name"), meta.get("resourceVersion"))
-        )
+        ns, name, rv = meta.get("namespace"), meta.get("name"), meta.get("resourceVersion")
+        latest = self._latest.get((ns, name))
+        if latest is not None and latest[0] == rv:
+            return latest[1]
+        return self._recent.get((ns, name, rv))
 
     # -- validation -----------------------------------------------------------------------------
 
