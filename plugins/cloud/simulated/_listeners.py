@@ -13,6 +13,7 @@ import contextlib
 import itertools
 import logging
 from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
 
 from ._state import Backend
 
@@ -30,7 +31,8 @@ class _Port:
         self.backends = backends
         self.turn = itertools.count()
         self.server: asyncio.Server | None = None
-        self.connections: set[asyncio.Task[None]] = set()
+        self.connections: set[asyncio.Task[Any]] = set()
+        self.writers: set[asyncio.StreamWriter] = set()
 
     def order(self) -> list[Backend]:
         if not self.backends:
@@ -81,11 +83,14 @@ class Listeners:
             await self.remove(key)
 
     async def _stop(self, port: _Port) -> None:
+        """Stop listening and end the open connections by closing their sockets (the handler
+        tasks belong to asyncio's stream machinery, which must not see them cancelled)."""
         if port.server is not None:
             port.server.close()
-        for task in list(port.connections):
-            task.cancel()
-        await asyncio.gather(*port.connections, return_exceptions=True)
+        for writer in list(port.writers):
+            writer.close()
+        if port.connections:
+            await asyncio.wait(list(port.connections), timeout=CONNECT_TIMEOUT)
         if port.server is not None:
             with contextlib.suppress(Exception):
                 await port.server.wait_closed()
@@ -94,20 +99,19 @@ class Listeners:
         self, port: _Port
     ) -> Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]:
         async def accept(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            await self._accept(port, reader, writer)
+            task = asyncio.current_task()
+            assert task is not None
+            port.connections.add(task)
+            port.writers.add(writer)
+            try:
+                await self._forward(port, reader, writer)
+            except Exception as exc:  # a reset connection is the client's business
+                log.debug("connection through %s ended: %s", port, exc)
+            finally:
+                port.writers.discard(writer)
+                port.connections.discard(task)
 
         return accept
-
-    async def _accept(
-        self, port: _Port, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
-    ) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        port.connections.add(task)
-        try:
-            await self._forward(port, reader, writer)
-        finally:
-            port.connections.discard(task)
 
     async def _forward(
         self, port: _Port, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
@@ -125,9 +129,11 @@ class Listeners:
             writer.close()
             return
         up_reader, up_writer = upstream
+        port.writers.add(up_writer)
         try:
             await asyncio.gather(_pipe(reader, up_writer), _pipe(up_reader, writer))
         finally:
+            port.writers.discard(up_writer)
             for w in (writer, up_writer):
                 w.close()
                 with contextlib.suppress(Exception):
