@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 from pathlib import Path
 
 import attrs
@@ -236,6 +237,20 @@ class UpCommand:
         from kframe.cli._cloud_controller_manager import add_cloud_flags
 
         add_cloud_flags(parser, required=False)  # the hosted cloud controller manager's
+        parser.add_argument(
+            "--dns-port",
+            type=_port,
+            default=53 if os.geteuid() == 0 else 1053,
+            metavar="PORT",
+            help="where the hosted cluster DNS serves UDP and TCP, on --address (default 53 as "
+            "root, else 1053; 0: not hosted)",
+        )
+        parser.add_argument(
+            "--cluster-domain",
+            default="cluster.local",
+            metavar="DOMAIN",
+            help="the cluster DNS domain (default cluster.local)",
+        )
 
     def run(self, args: argparse.Namespace) -> int:
         from kframe.cluster import run_up
@@ -260,6 +275,8 @@ class UpCommand:
             controller_workers=parse_workers(args.concurrent_syncs),
             cloud_provider=args.cloud_provider,
             cloud_config=args.cloud_config,
+            dns_port=args.dns_port,
+            cluster_domain=args.cluster_domain,
         )
         if args.cloud_provider and args.cluster_name != "kubernetes":
             options = {**settings.controller_options, "cluster-name": args.cluster_name}

@@ -24,6 +24,7 @@ from kframe.cluster._kubeconfig import write_kubeconfig
 from kframe.store import open_store
 
 if TYPE_CHECKING:
+    from kframe.dns import ClusterDNS
     from kframe.scheduler import Scheduler
 
 __all__ = ["Settings", "run_apiserver", "run_until_signal", "run_up"]
@@ -58,6 +59,9 @@ class Settings:
     # The hosted cloud controller manager's provider and its config file ("": none hosted).
     cloud_provider: str = ""
     cloud_config: Path | None = None
+    # The hosted cluster DNS (docs/dns.md): its port on ``address`` (0: not hosted) and domain.
+    dns_port: int = 0
+    cluster_domain: str = "cluster.local"
 
 
 async def run_until_signal(
@@ -144,6 +148,8 @@ async def run_up(settings: Settings) -> None:
     components = [_scheduler(settings), _controller_manager(settings)]
     if settings.cloud_provider:
         components.append(_cloud_controller_manager(settings))
+    if settings.dns_port:
+        components.append(_cluster_dns(settings))
     if settings.nodes:
         from kframe.registry import build_registry
 
@@ -266,6 +272,47 @@ def _scheduler(settings: Settings) -> Component:
         return _run_scheduler(scheduler, settings)
 
     return build
+
+
+def _cluster_dns(settings: Settings) -> Component:
+    def build(server: APIServer) -> Coroutine[Any, Any, None]:
+        from kframe.client import InProcessClient
+        from kframe.dns import ClusterDNS, Forwarder, resolv_conf_upstreams
+
+        cluster_dns = ClusterDNS(
+            InProcessClient(server),
+            cluster_domain=settings.cluster_domain,
+            host=settings.address,
+            port=settings.dns_port,
+            forwarder=Forwarder(resolv_conf_upstreams()),
+        )
+        return _run_cluster_dns(cluster_dns, settings)
+
+    return build
+
+
+async def _run_cluster_dns(cluster_dns: ClusterDNS, settings: Settings) -> None:
+    """The hosted cluster DNS; a port in use costs only the DNS, as the scheduler's metrics."""
+    try:
+        await cluster_dns.start()
+    except OSError as exc:
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        print(
+            f"kframe up: warning: cluster DNS not served on {settings.address}:"
+            f"{settings.dns_port}: {reason} (see --dns-port)",
+            file=sys.stderr,
+            flush=True,
+        )
+        return
+    print(
+        f"cluster DNS: {settings.address}:{cluster_dns.port} (UDP and TCP), "
+        f"{settings.cluster_domain}",
+        flush=True,
+    )
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await cluster_dns.stop()
 
 
 async def _run_scheduler(scheduler: Scheduler, settings: Settings) -> None:
