@@ -194,11 +194,16 @@ async def test_suspend_deletes_pods_and_resume_restarts() -> None:
             return all(p.metadata.deletion_timestamp for p in pods)  # type: ignore[union-attr]
 
         await cp.wait_for(gone, what="pods deleted on suspend")
-        suspended = await cp.client.get(Job, "sus", namespace="default")
+        # the pods go first, then the status write (one sync): wait for the condition
+        suspended = await wait_condition(cp, "sus", "Suspended")
         assert condition(suspended, "Suspended").reason == "JobSuspended"
-        events = await cp.client.list(Event, namespace="default")
-        reasons = {e.reason for e in events.items}
-        assert {"Suspended", "Resumed", "SuccessfulCreate", "SuccessfulDelete"} <= reasons
+
+        async def reasons() -> bool:
+            events = await cp.client.list(Event, namespace="default")
+            got = {e.reason for e in events.items}
+            return {"Suspended", "Resumed", "SuccessfulCreate", "SuccessfulDelete"} <= got
+
+        await cp.wait_for(reasons, what="the events (recorded in the background)")
 
 
 @aio
@@ -266,8 +271,16 @@ async def test_restarts_count_against_the_backoff_limit_with_on_failure() -> Non
         )
         failed = await wait_condition(cp, "crash", "Failed", timeout=60)
         assert condition(failed, "Failed").reason == "BackoffLimitExceeded"
-        events = await cp.client.list(Event, namespace="default")
-        assert any(e.reason == "BackoffLimitExceeded" and e.type == "Warning" for e in events.items)
+
+        async def warned() -> bool:
+            events = await cp.client.list(Event, namespace="default")
+            return any(
+                e.reason == "BackoffLimitExceeded" and e.type == "Warning" for e in events.items
+            )
+
+        await cp.wait_for(
+            warned, what="the BackoffLimitExceeded event (recorded in the background)"
+        )
 
 
 async def _run_and_watch(completions: int, parallelism: int, mode: str) -> tuple[Job, int, int]:
