@@ -10,7 +10,7 @@ import random
 from typing import Any
 
 import attrs
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from kframe.api.models import Deployment, ReplicaSet, ReplicaSetStatus
@@ -199,3 +199,54 @@ def test_rolling_update_respects_surge_and_availability(
         for sim, i in waiting[: rng.randint(1 if step % 3 == 2 else 0, 2)]:
             sim.pods[i] = True
     assert world.complete(), [(s.rs.metadata.name, rs_replicas(s.rs), s.pods) for s in world.sets]  # type: ignore[union-attr]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    sizes=st.lists(st.integers(min_value=0, max_value=50), min_size=2, max_size=5),
+    was=st.integers(min_value=1, max_value=60),
+    now=st.integers(min_value=0, max_value=120),
+    surge=st.integers(min_value=0, max_value=5),
+    annotate=st.booleans(),
+)
+def test_proportional_scale_hits_the_new_size(
+    sizes: list[int], was: int, now: int, surge: int, annotate: bool
+) -> None:
+    """A scaling event mid-rollout (upstream ``scale``): no ReplicaSet goes below 0; with
+    several active, inactive ones stay at 0 (never scaled up from zero) and the total is
+    exactly replicas + maxSurge (0 for 0); otherwise one takes all of spec.replicas."""
+    from kframe_plugins.controllers.deployment._plan import plan_proportional_scale
+
+    assume(was != now)  # a scaling event (and so no saturated new ReplicaSet)
+    d = deployment(
+        replicas=now,
+        max_surge=surge,
+        max_unavailable=1,
+        image="v9",
+        status={"replicas": sum(sizes)},
+    )
+    # Last scaled for ``was``, when the ReplicaSets held what they hold now (max-replicas);
+    # without that annotation the Deployment's status.replicas stands in, the same number.
+    annotations = {DESIRED_REPLICAS_ANNOTATION: str(was)}
+    if annotate:
+        annotations[MAX_REPLICAS_ANNOTATION] = str(sum(sizes))
+    rss = [
+        replica_set(f"rs{i}", replicas=n, age=i, annotations=annotations)
+        for i, n in enumerate(sizes)
+    ]
+    *olds, newest = rss
+    new = attrs.evolve(newest, spec=attrs.evolve(newest.spec, template=d.spec.template))  # type: ignore[union-attr,arg-type]
+    steps = plan_proportional_scale(d, new, olds)
+    after = {rs.metadata.name: rs_replicas(rs) for rs in rss}  # type: ignore[union-attr]
+    for step in steps:
+        after[step.rs.metadata.name] = step.replicas  # type: ignore[union-attr]
+    assert all(n >= 0 for n in after.values())
+    active = [n for n in sizes if n > 0]
+    if len(active) > 1:
+        assert sum(after.values()) == (now + surge if now > 0 else 0)
+        for rs in rss:
+            if rs_replicas(rs) == 0:
+                assert after[rs.metadata.name] == 0  # type: ignore[union-attr]
+    else:
+        # One active ReplicaSet (or, with none, the newest) takes spec.replicas.
+        assert sum(after.values()) == now
