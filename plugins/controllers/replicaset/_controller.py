@@ -66,6 +66,9 @@ class ReplicaSetController:
         self.ctx = ctx
         self.client = ctx.client
         self.expectations = ctx.expectations()
+        # UIDTrackingControllerExpectations: the pods (namespace/name) each ReplicaSet waits to
+        # see deleted, so that a pod seen going (marked, then removed) counts once.
+        self.deleting: dict[str, set[str]] = {}
         self.facts = PodFactsCache()
         self.burst = ctx.option("replicaset-burst-replicas", BURST_REPLICAS)
         if self.burst < 1:
@@ -90,7 +93,7 @@ class ReplicaSetController:
         # A new ReplicaSet of the same name starts clean. Its pods are the garbage
         # collector's to delete, not ours.
         key = object_key(rs)
-        self.expectations.delete(key)
+        self._forget(key)
         self.ctx.queue.add(key)
 
     def _resolve(self, namespace: str | None, ref: Any) -> ReplicaSet | None:
@@ -180,15 +183,26 @@ class ReplicaSetController:
         if rs is None:
             return  # nobody waits for an orphan's deletion
         key = object_key(rs)
-        self.expectations.deletion_observed(key)
+        self._deletion_observed(key, object_key(pod))
         self.ctx.queue.add(key)
+
+    def _deletion_observed(self, key: str, pod_key: str) -> None:
+        """Count the deletion of ``pod_key`` once, and only if ``key`` deleted it."""
+        pending = self.deleting.get(key)
+        if pending is not None and pod_key in pending:
+            pending.discard(pod_key)
+            self.expectations.deletion_observed(key)
+
+    def _forget(self, key: str) -> None:
+        self.expectations.delete(key)
+        self.deleting.pop(key, None)
 
     # -- the sync -------------------------------------------------------------------------------
 
     async def reconcile(self, key: str) -> Result | None:
         rs = self.sets.store.get(key)
         if rs is None:
-            self.expectations.delete(key)
+            self._forget(key)
             return done()
         assert rs.metadata is not None and rs.spec is not None
         needs_sync = self.expectations.satisfied(key)
@@ -335,6 +349,7 @@ class ReplicaSetController:
     async def _delete(self, rs: ReplicaSet, key: str, pods: list[Pod], count: int) -> None:
         assert rs.metadata is not None
         victims = pods_to_delete(pods, self._related_pods(rs), count, time_now())
+        self.deleting[key] = {object_key(p) for p in victims}
         self.expectations.expect_deletions(key, len(victims))
         errors: list[BaseException] = []
         namespace = rs.metadata.namespace
@@ -345,7 +360,7 @@ class ReplicaSetController:
                 await self.client.delete(Pod, name, namespace=namespace)
             except Exception as exc:
                 # This deletion will not be observed; a 404 means it is done already.
-                self.expectations.deletion_observed(key)
+                self._deletion_observed(key, object_key(pod))
                 if getattr(exc, "code", None) != 404:
                     self.ctx.event(rs, "Warning", "FailedDelete", f"Error deleting: {exc}")
                     errors.append(exc)

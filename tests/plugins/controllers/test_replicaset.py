@@ -111,3 +111,24 @@ async def test_another_controllers_pod_is_left_alone() -> None:
         theirs = await cp.client.get(Pod, "theirs", namespace="default")
         assert not owned_by(theirs, rs) and is_pod_active(theirs)
         assert len(await active_pods(cp)) == 3
+
+
+@aio
+async def test_scaling_down_graceful_pods_deletes_each_once() -> None:
+    """A pod being deleted is seen several times (marked, its status while it stops, removed):
+    its deletion counts once, so no more pods are deleted than the scale-down asks."""
+    async with control_plane(["replicaset"], nodes=3, scheduler=True) as cp:
+        spec = {"terminationGracePeriodSeconds": 2}
+        await cp.client.create(replica_set(replicas=6, pod_spec=spec))
+        await settled(cp, replicas=6)
+        await scale(cp, "web", 2)
+        await settled(cp, replicas=2)
+
+        async def all_gone() -> bool:
+            pods = (await cp.client.list(Pod, namespace="default")).items
+            return len(pods) == 2
+
+        await cp.wait_for(all_gone, what="the deleted pods gone")
+        await settled(cp, replicas=2)
+        assert len(await events(cp, "SuccessfulDelete")) == 4
+        assert len(await events(cp, "SuccessfulCreate")) == 6

@@ -109,6 +109,7 @@ def test_a_pod_first_seen_being_deleted_counts_as_a_deletion() -> None:
     web = stored(rsc, replica_set("web"), "w")
     key = object_key(web)
     rsc.expectations.expect(key, adds=1, deletes=1)
+    rsc.deleting[key] = {"default/p1"}
     rsc._pod_observed(a_pod("p1", {"app": "web"}, owner=web, deleting=True))
     assert rsc.expectations.pending(key) == (1, 0)
 
@@ -131,8 +132,24 @@ def test_marked_for_deletion_is_the_deletion_observed() -> None:
     key = object_key(web)
     old = a_pod("p", {"app": "web"}, owner=web, rv="1")
     rsc._pod_observed(old)
-    rsc.expectations.expect_deletions(key, 1)
-    rsc._pod_changed(old, a_pod("p", {"app": "web"}, owner=web, rv="2", deleting=True))
+    other = a_pod("q", {"app": "web"}, owner=web)
+    rsc._pod_observed(other)
+    rsc.expectations.expect_deletions(key, 2)
+    rsc.deleting[key] = {"default/p", "default/q"}
+    marked = a_pod("p", {"app": "web"}, owner=web, rv="2", deleting=True)
+    rsc._pod_changed(old, marked)
+    assert rsc.expectations.pending(key) == (0, 1)
+    # Later updates and the final removal of the same pod count no more (upstream tracks the
+    # keys of the pods it deletes: UIDTrackingControllerExpectations).
+    rsc._pod_changed(marked, a_pod("p", {"app": "web"}, owner=web, rv="3", deleting=True))
+    rsc._pod_gone(marked)
+    assert rsc.expectations.pending(key) == (0, 1)
+    # Nor does a pod deleted by someone else.
+    stranger = a_pod("s", {"app": "web"}, owner=web)
+    rsc._pod_observed(stranger)
+    rsc._pod_gone(stranger)
+    assert rsc.expectations.pending(key) == (0, 1)
+    rsc._pod_gone(other)
     assert rsc.expectations.satisfied(key)
 
 
@@ -187,6 +204,7 @@ def test_a_deleted_pod_is_observed_and_forgotten() -> None:
     rsc._pod_observed(pod)
     assert [e.pod for e in rsc.facts.owned("w")] == [pod]
     rsc.expectations.expect_deletions(key, 1)
+    rsc.deleting[key] = {"default/p"}
     rsc._pod_gone(pod)
     assert rsc.expectations.satisfied(key) and list(rsc.facts.owned("w")) == []
     assert len(rsc.facts) == 0
@@ -197,8 +215,10 @@ def test_a_deleted_replica_set_forgets_its_expectations() -> None:
     web = stored(rsc, replica_set("web"), "w")
     key = object_key(web)
     rsc.expectations.expect_creations(key, 3)
+    rsc.deleting[key] = {"default/p"}
     rsc._rs_deleted(web)
     assert rsc.expectations.pending(key) == (0, 0) and queue.added == [key]
+    assert key not in rsc.deleting
 
 
 # -- remembered facts against a plain recount ---------------------------------------------------
