@@ -77,11 +77,16 @@ class RouteController:
         wanted = {(name, cidr) for name, n in nodes.items() for cidr in pod_cidrs(n)}
         have = {(r.target_node, r.destination_cidr) for r in existing if not r.blackhole}
         failed = False
+        kept: set[tuple[str, str]] = set()
         for route in existing:
             pair = (route.target_node, route.destination_cidr)
-            if (route.blackhole or pair not in wanted) and self._ours(route.destination_cidr):
+            # A second route for a pair is a leftover too (a create that was retried).
+            stale = route.blackhole or pair not in wanted or pair in kept
+            if stale and self._ours(route.destination_cidr):
                 log.info("deleting route %s %s", route.name, route.destination_cidr)
                 await self.routes.delete_route(self.cluster_name, route)
+            elif not route.blackhole:
+                kept.add(pair)
         for name, node in sorted(nodes.items()):
             cidrs = pod_cidrs(node)
             for cidr in cidrs:
