@@ -251,6 +251,13 @@ class UpCommand:
             metavar="DOMAIN",
             help="the cluster DNS domain (default cluster.local)",
         )
+        parser.add_argument(
+            "--proxy-mode",
+            default="",
+            metavar="MODE",
+            help="host a service proxy of this backend (iptables, ...) per node, in dry-run "
+            "mode (default: none)",
+        )
 
     def run(self, args: argparse.Namespace) -> int:
         from kframe.cluster import run_up
@@ -277,6 +284,7 @@ class UpCommand:
             cloud_config=args.cloud_config,
             dns_port=args.dns_port,
             cluster_domain=args.cluster_domain,
+            proxy_mode=args.proxy_mode,
         )
         if args.cloud_provider and args.cluster_name != "kubernetes":
             options = {**settings.controller_options, "cluster-name": args.cluster_name}

@@ -62,6 +62,8 @@ class Settings:
     # The hosted cluster DNS (docs/dns.md): its port on ``address`` (0: not hosted) and domain.
     dns_port: int = 0
     cluster_domain: str = "cluster.local"
+    # A proxy backend mode: one dry-run proxy per hosted node (docs/proxy.md); "": none.
+    proxy_mode: str = ""
 
 
 async def run_until_signal(
@@ -160,6 +162,14 @@ async def run_up(settings: Settings) -> None:
                 f"(installed: {', '.join(runtimes) or 'none'})"
             )
         components.append(_kubelets(settings))
+        if settings.proxy_mode:
+            modes = build_registry().names("proxy-backend")
+            if settings.proxy_mode not in modes:
+                raise ValueError(
+                    f"--proxy-mode {settings.proxy_mode!r}: no such proxy backend "
+                    f"(installed: {', '.join(modes) or 'none'})"
+                )
+            components.append(_proxies(settings))
     await _serve(settings, "kframe up: API server", tuple(components))
 
 
@@ -259,6 +269,25 @@ def _kubelets(settings: Settings) -> Component:
         return host.run()
 
     return build
+
+
+def _proxies(settings: Settings) -> Component:
+    """A proxy per hosted node (``node-0`` ...), in dry-run mode: the nodes share this host, so
+    their rules are rendered, never applied."""
+
+    async def run(server: APIServer) -> None:
+        from kframe.client import InProcessClient
+        from kframe.proxy import ProxyBackend, ProxyHost, ProxyOptions, open_backend
+
+        backends: dict[str, ProxyBackend] = {}
+        for i in range(settings.nodes):
+            node = f"node-{i}"
+            options = ProxyOptions(node_name=node, dry_run=True)
+            backends[node] = await open_backend(settings.proxy_mode, options)
+        print(f"proxies: {settings.nodes} ({settings.proxy_mode}, dry run)", flush=True)
+        await ProxyHost(InProcessClient(server), backends).run()
+
+    return run
 
 
 def _scheduler(settings: Settings) -> Component:

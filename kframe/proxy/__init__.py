@@ -15,6 +15,7 @@ from kframe.proxy._backend import (
     ProxyOptions,
     open_backend,
 )
+from kframe.proxy._host import ProxyHost
 from kframe.proxy._proxy import DEFAULT_MIN_SYNC_PERIOD, DEFAULT_SYNC_PERIOD, Proxy
 from kframe.proxy._runner import BoundedFrequencyRunner
 from kframe.proxy._tracker import (
@@ -58,6 +59,7 @@ __all__ = [
     # sync loop
     "BoundedFrequencyRunner",
     "Proxy",
+    "ProxyHost",
     "DEFAULT_MIN_SYNC_PERIOD",
     "DEFAULT_SYNC_PERIOD",
     # backends

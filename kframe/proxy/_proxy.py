@@ -143,6 +143,14 @@ class Proxy:
             self._last_full = self._clock.now()
         self.synced.set()
 
+    async def run_synced(self) -> None:
+        """Once the informers feeding this proxy's handlers have listed: the first sync, then
+        the sync loop, until cancelled (what :meth:`run` does after listing; a host that
+        shares informers among proxies calls it directly)."""
+        self._initialized = True
+        self.runner.run()  # the first sync, unconditionally (upstream's OnServiceSynced)
+        await self.runner.loop()
+
     async def run(self) -> None:
         """List and watch Services and EndpointSlices, sync once both have listed, then keep the
         backend in sync until cancelled."""
@@ -157,9 +165,7 @@ class Proxy:
         try:
             await services.wait_for_sync()
             await slices.wait_for_sync()
-            self._initialized = True
-            self.runner.run()  # the first sync, unconditionally (upstream's OnServiceSynced)
-            await self.runner.loop()
+            await self.run_synced()
         finally:
             for task in tasks:
                 task.cancel()
