@@ -202,25 +202,38 @@ async def evict(
 ) -> dict[str, Any]:
     """Delete the pod unless its PodDisruptionBudget allows no more disruptions (429), after
     marking it with the ``DisruptionTarget`` condition (upstream EvictionREST.Create)."""
-    pod = await pods.get(namespace, name)
     options = eviction.get("deleteOptions") or {}
-    preconditions = dict(options.get("preconditions") or {})
-    user_rv = bool(preconditions.get("resourceVersion"))
-    pinned_by: str | None = None  # the budget that let an unhealthy pod go without a decrement
-    if _can_ignore_budget(pod):
-        # shouldEnforceResourceVersion: a pending pod must not become ready meanwhile.
-        pin = not metadata(pod).get("deletionTimestamp") and (pod.get("status") or {}).get(
-            "phase"
-        ) not in ("Succeeded", "Failed")
-    else:
-        pinned_by = await _check_budgets(budgets, namespace, pod)
-        pin = pinned_by is not None
-    if pin and not user_rv:
+    given = dict(options.get("preconditions") or {})
+    user_rv = bool(given.get("resourceVersion"))
+    propagation = options.get("propagationPolicy")
+    for attempt in range(_RETRIES):
+        pod = await pods.get(namespace, name)
+        if not _can_ignore_budget(pod):
+            break
+        # A terminal or terminating pod goes at once; a pending one only as read
+        # (shouldEnforceResourceVersion: it must not have become ready meanwhile).
+        preconditions = dict(given)
+        phase = (pod.get("status") or {}).get("phase")
+        pending = not metadata(pod).get("deletionTimestamp") and phase not in (
+            "Succeeded",
+            "Failed",
+        )
+        if pending and not user_rv:
+            preconditions["resourceVersion"] = metadata(pod)["resourceVersion"]
+        try:
+            await _mark_and_delete(pods, namespace, name, preconditions, propagation)
+        except errors.APIError as exc:
+            if exc.reason == "Conflict" and not user_rv and attempt + 1 < _RETRIES:
+                continue  # upstream retries conflicts unless the caller named a version
+            raise
+        return success()
+    preconditions = dict(given)
+    # The budget that let an unhealthy pod go without a decrement, if one did.
+    pinned_by = await _check_budgets(budgets, namespace, pod)
+    if pinned_by is not None and not user_rv:
         preconditions["resourceVersion"] = metadata(pod)["resourceVersion"]
     try:
-        await _mark_and_delete(
-            pods, namespace, name, preconditions, options.get("propagationPolicy")
-        )
+        await _mark_and_delete(pods, namespace, name, preconditions, propagation)
     except errors.APIError as exc:
         if exc.reason == "Conflict" and pinned_by is not None and not user_rv:
             # The unhealthy pod changed since the budget was read: ask the client to retry.

@@ -211,6 +211,11 @@ def test_an_empty_selector_selects_every_pod(run_api: Callable[[Scenario], None]
                 "The disruption budget all needs 1 healthy pods and has 2 currently"
             )
             assert "retryAfterSeconds" not in status["details"]
+        # canIgnorePDB: a pending pod is not protected (deleted at once: it is on no node)
+        await api.call("POST", PODS, pod("pending", app="db"))
+        code, status = await api.call("POST", f"{PODS}/pending/eviction", eviction("pending"))
+        assert code == 201, status
+        assert (await api.call("GET", f"{PODS}/pending"))[0] == 404
 
     run_api(scenario)
 
