@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from kframe.api import format_time, from_dict, time_now
-from kframe.api.models import Node, Service
+from kframe.api.models import Event, Node, Service
 from kframe.cloud import (
     LABEL_INSTANCE_TYPE,
     LABEL_REGION,
@@ -266,6 +266,10 @@ async def _ask(address: str, port: int, text: bytes) -> bytes:
     return answer
 
 
+async def _superset(got: Any, want: set[str]) -> bool:
+    return bool(await got >= want)
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -332,6 +336,21 @@ def test_a_load_balancer_service_gets_a_working_ingress_and_is_cleaned_up(
 
             await cp.wait_for(gone, timeout=10, what="service deleted")
             assert cloud.state.load_balancers() == []
+
+            async def reasons() -> set[str]:
+                events = (await cp.client.list(Event, namespace="default")).items
+                return {
+                    e.reason or ""
+                    for e in events
+                    if e.source is not None and e.source.component == "service-controller"
+                }
+
+            want = {"EnsuringLoadBalancer", "EnsuredLoadBalancer", "DeletingLoadBalancer"}
+            await cp.wait_for(
+                lambda: _superset(reasons(), want | {"DeletedLoadBalancer"}),
+                timeout=10,
+                what="the service controller's events",
+            )
             try:
                 await _ask(address, port, b"x")
             except ConnectionRefusedError:

@@ -64,6 +64,39 @@ def test_public_api_is_pinned() -> None:
     assert all(hasattr(cloud, name) for name in PUBLIC)
 
 
+def test_the_controllers_and_the_suite_are_pinned_too() -> None:
+    import kframe.cloud.controllers as controllers
+    import kframe.testing.cloud as suite
+
+    assert set(controllers.__all__) == {
+        "CLOUD_NODE",
+        "CLOUD_NODE_LIFECYCLE",
+        "LEASE_NAME",
+        "NODE_ROUTE",
+        "SERVICE_LB",
+        "CloudControllerManager",
+        "cloud_controller_specs",
+        "CloudNodeController",
+        "CloudNodeLifecycleController",
+        "RouteController",
+        "ServiceController",
+        "is_backend",
+        "needs_cleanup",
+        "node_addresses",
+        "node_labels",
+        "pod_cidrs",
+        "wants_load_balancer",
+    }
+    assert set(suite.__all__) == {
+        "CLUSTER_NAME",
+        "CloudConformance",
+        "installed_cloud_providers",
+        "make_node",
+        "make_service",
+        "run_with_testbed",
+    }
+
+
 def test_upstream_messages_and_names() -> None:
     assert str(InstanceNotFound()) == "instance not found"
     assert str(ImplementedElsewhere()) == "implemented by alternate to cloud provider"

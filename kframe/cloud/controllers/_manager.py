@@ -46,22 +46,33 @@ def cloud_controller_specs(cloud: CloudProvider) -> dict[str, ControllerSpec]:
     controller LoadBalancer, the route controller Routes (upstream starts a controller only
     when the provider offers what it drives)."""
 
-    def bind(cls: Callable[[ControllerContext, CloudProvider], Controller]) -> ControllerFactory:
+    def bind(
+        cls: Callable[[ControllerContext, CloudProvider], Controller], component: str
+    ) -> ControllerFactory:
         def build(ctx: ControllerContext) -> Controller:
+            # Upstream's event source names (record.EventSource{Component: ...}).
+            ctx.component = ctx.recorder.component = component
             return cls(ctx, cloud)
 
         return build
 
     specs: dict[str, ControllerSpec] = {}
     if cloud.instances_v2() is not None:
-        specs[CLOUD_NODE] = ControllerSpec(bind(CloudNodeController), aliases=("cloud-node",))
+        specs[CLOUD_NODE] = ControllerSpec(
+            bind(CloudNodeController, "cloud-node-controller"), aliases=("cloud-node",)
+        )
         specs[CLOUD_NODE_LIFECYCLE] = ControllerSpec(
-            bind(CloudNodeLifecycleController), aliases=("cloud-node-lifecycle",)
+            bind(CloudNodeLifecycleController, "cloud-node-lifecycle-controller"),
+            aliases=("cloud-node-lifecycle",),
         )
     if cloud.load_balancer() is not None:
-        specs[SERVICE_LB] = ControllerSpec(bind(ServiceController), aliases=("service",))
+        specs[SERVICE_LB] = ControllerSpec(
+            bind(ServiceController, "service-controller"), aliases=("service",)
+        )
     if cloud.routes() is not None:
-        specs[NODE_ROUTE] = ControllerSpec(bind(RouteController), aliases=("route",))
+        specs[NODE_ROUTE] = ControllerSpec(
+            bind(RouteController, "route_controller"), aliases=("route",)
+        )
     return specs
 
 

@@ -177,10 +177,16 @@ class ServiceController:
         if LOAD_BALANCER_CLEANUP_FINALIZER not in _finalizers(service):
             service = await self._set_finalizer(key, add=True)
         self.ctx.event(service, "Normal", "EnsuringLoadBalancer", "Ensuring load balancer")
-        try:
-            status = await self.balancer.ensure_load_balancer(
-                self.cluster_name, service, self.backends()
+        nodes = self.backends()
+        if not nodes:
+            self.ctx.event(
+                service,
+                "Warning",
+                "UnAvailableLoadBalancer",
+                "There are no available nodes for LoadBalancer",
             )
+        try:
+            status = await self.balancer.ensure_load_balancer(self.cluster_name, service, nodes)
         except RetryError as exc:
             log.info("load balancer of %s: retry in %gs (%s)", key, exc.retry_after, exc)
             return requeue_after(exc.retry_after)
