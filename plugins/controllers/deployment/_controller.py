@@ -97,6 +97,18 @@ class DeploymentController(DeploymentInformers):
     """The sync of one Deployment; the informers and handlers are :class:`DeploymentInformers`."""
 
     async def reconcile(self, key: str) -> Result | None:
+        try:
+            return await self._sync_deployment(key)
+        except Exception as exc:
+            if _code(exc) != 409:
+                raise
+            # A write over a cached object that changed meanwhile (a ReplicaSet's status, most
+            # often): retried through the rate limiter, as any error, without a warning.
+            log.debug("deployment %s: %s; retrying", key, exc)
+            return Result(requeue_after=0)
+
+    async def _sync_deployment(self, key: str) -> Result | None:
+        """syncDeployment."""
         d = self.deployments.store.get(key)
         if d is None or d.metadata is None or d.spec is None:
             return done()
