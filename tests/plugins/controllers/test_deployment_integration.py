@@ -474,3 +474,38 @@ async def test_hash_collision_bumps_collision_count() -> None:
         [rs] = await cp.wait_for(made, what="a ReplicaSet under another name")
         assert (await get(cp, "col")).status.collision_count == 1  # type: ignore[union-attr]
         assert rs.metadata.name == f"col-{compute_hash(stored.spec.template, 1)}"  # type: ignore[union-attr]
+
+
+@aio
+async def test_min_ready_seconds_follows_the_deployment_and_scales_to_zero_and_back() -> None:
+    async with control_plane(CONTROLLERS, nodes=1, scheduler=True) as cp:
+        await cp.client.create(manifest("mr", replicas=2, minReadySeconds=1))
+        await cp.wait_for(lambda: rolled_out(cp, "mr", "nginx:1"), what="mr available")
+        [rs] = await sets(cp, "mr")
+        assert rs.spec.min_ready_seconds == 1  # type: ignore[union-attr]
+
+        def change(data: dict[str, Any]) -> None:
+            data["spec"]["minReadySeconds"] = 0
+            data["spec"]["replicas"] = 0
+
+        await edit(cp, "mr", change)
+
+        async def emptied() -> bool:
+            [rs] = await sets(cp, "mr")
+            d = await get(cp, "mr")
+            return (
+                not rs.spec.min_ready_seconds  # type: ignore[union-attr]
+                and rs.spec.replicas == 0  # type: ignore[union-attr]
+                and not await pods(cp, "mr")
+                and (d.status.observed_generation or 0) == d.metadata.generation  # type: ignore[union-attr]
+                and not d.status.replicas  # type: ignore[union-attr]
+            )
+
+        await cp.wait_for(emptied, what="scaled to 0, minReadySeconds 0 on the same ReplicaSet")
+
+        def back(data: dict[str, Any]) -> None:
+            data["spec"]["replicas"] = 3
+
+        await edit(cp, "mr", back)
+        await cp.wait_for(lambda: rolled_out(cp, "mr", "nginx:1"), what="back to 3")
+        assert len(await sets(cp, "mr")) == 1
