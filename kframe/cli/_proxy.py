@@ -179,17 +179,19 @@ class ProxyCommand:
 
             if args.once:
                 task = asyncio.ensure_future(proxy.run())
+                attempted = asyncio.ensure_future(proxy.attempted.wait())
                 try:
                     done, _ = await asyncio.wait(
-                        [task, asyncio.ensure_future(proxy.synced.wait())],
-                        return_when=asyncio.FIRST_COMPLETED,
+                        [task, attempted], return_when=asyncio.FIRST_COMPLETED
                     )
                     if task in done:
                         task.result()  # the proxy stopped: raise its error
                 finally:
+                    attempted.cancel()
                     await stop()
                 state = proxy.last_state
-                assert state is not None
+                if state is None:
+                    raise CommandError(f"{args.mode} sync failed: {proxy.last_error}")
                 endpoints = sum(len(v) for v in state.endpoints.values())
                 print(
                     f"kframe proxy: synced {len(state.services)} service ports, {endpoints} "

@@ -65,6 +65,10 @@ class Proxy:
         self._last_full: float | None = None
         #: Set once the first sync after both informers listed has succeeded.
         self.synced = asyncio.Event()
+        #: Set once the first sync has been tried, whether it succeeded or failed.
+        self.attempted = asyncio.Event()
+        #: The last failure, one line ("" while none).
+        self.last_error = ""
         #: Successful and failed syncs, and the duration of the last one (seconds).
         self.syncs = 0
         self.sync_errors = 0
@@ -130,11 +134,13 @@ class Proxy:
         except Exception as exc:
             self.sync_errors += 1
             self._need_full = True
+            self.last_error = f"{type(exc).__name__}: {exc}" if not str(exc) else str(exc)
             log.error("proxy sync (%s) failed: %s; retrying", self.backend.name, exc)
             self.runner.retry_after(self.sync_period)
             return
         finally:
             self.last_sync_seconds = time.perf_counter() - started
+            self.attempted.set()
         self.syncs += 1
         self.last_state = state
         self._unsynced.clear()

@@ -12,6 +12,7 @@ import os
 import re
 import shutil
 import subprocess
+from pathlib import Path
 
 import attrs
 import pytest
@@ -121,7 +122,9 @@ def test_dry_run_needs_no_root_and_settings_are_checked() -> None:
     asyncio.run(body())
 
 
-def test_dry_run_writes_the_rules_and_deletes_stale_chains_of_its_last_render(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_dry_run_writes_the_rules_and_deletes_stale_chains_of_its_last_render(
+    tmp_path: Path,
+) -> None:
     async def body() -> None:
         out = tmp_path / "rules.txt"
         backend = IptablesBackend(IptablesConfig(output=str(out)))
@@ -132,5 +135,43 @@ def test_dry_run_writes_the_rules_and_deletes_stale_chains_of_its_last_render(tm
         assert backend.last_rules is not None
         assert backend.last_rules.deleted_chains  # everything the first sync created
         assert not backend.last_rules.active_nat_chains
+
+    asyncio.run(body())
+
+
+def test_a_failing_restore_is_a_proxy_error_and_leaves_a_full_sync_next() -> None:
+    async def body() -> None:
+        # Stand-in commands: "iptables" and "iptables-save" succeed with no output, the
+        # restore fails, as a rejected ruleset would.
+        config = IptablesConfig(iptables="true", iptables_save="true", iptables_restore="false")
+        backend = IptablesBackend(config, dry_run=False)
+        with pytest.raises(ProxyError, match="false failed"):
+            await backend.sync(fixed_state())
+        assert backend.last_rules is None
+        partial = attrs.evolve(fixed_state(), full=False, changed=frozenset())
+        ok = IptablesBackend(attrs.evolve(config, iptables_restore="true"), dry_run=False)
+        await ok.sync(partial)  # nothing applied yet: rendered whole despite full=False
+        assert ok.last_rules is not None
+        assert any(line.startswith(":KUBE-SEP-") for line in ok.last_rules.nat)
+
+    asyncio.run(body())
+
+
+@pytest.mark.usefixtures("host_iptables")
+def test_the_jumps_from_the_builtin_chains_are_linked_and_unlinked() -> None:
+    async def body() -> None:
+        backend = IptablesBackend(IptablesConfig(), dry_run=False)
+        try:
+            # No services: the chains hold nothing that could touch traffic on this host.
+            await backend.sync(attrs.evolve(fixed_state(), services={}, endpoints={}))
+            nat = saved("nat")
+            assert '-A PREROUTING -m comment --comment "kubernetes service portals" ' in nat
+            assert '-A POSTROUTING -m comment --comment "kubernetes postrouting rules"' in nat
+            assert "-j KUBE-EXTERNAL-SERVICES" in saved("filter")
+            await backend.sync(attrs.evolve(fixed_state(), services={}, endpoints={}))
+            assert saved("nat").count("-j KUBE-SERVICES") == 2  # ensured, never duplicated
+        finally:
+            await backend.cleanup()
+        assert "KUBE-" not in saved("nat") and "KUBE-" not in saved("filter")
 
     asyncio.run(body())
