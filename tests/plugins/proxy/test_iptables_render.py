@@ -44,7 +44,10 @@ def test_chain_names_are_upstreams() -> None:
     assert service_chain("KUBE-SVC-", "kube-system/kube-dns:dns", "udp") == (
         "KUBE-SVC-TCOU7JCQXEZGVUNU"
     )
-    assert endpoint_chain("ns/svc:p", "tcp", "10.0.0.1:80").startswith("KUBE-SEP-")
+    # And those of upstream's proxier tests (pkg/proxy/iptables/proxier_test.go).
+    assert service_chain("KUBE-SVC-", "ns1/svc1:p80", "tcp") == "KUBE-SVC-XPGD46QRK7WJZT7O"
+    assert endpoint_chain("ns1/svc1:p80", "tcp", "10.180.0.1:80") == "KUBE-SEP-SXIVWICOYRO3J4NJ"
+    assert endpoint_chain("ns1/svc1", "tcp", "10.0.1.2:80") == "KUBE-SEP-IO5XOSKPAXIFQXAJ"
     assert len(endpoint_chain("ns/svc:p", "tcp", "10.0.0.1:80")) == 25  # under iptables' 28
 
 
