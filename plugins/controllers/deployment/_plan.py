@@ -135,15 +135,16 @@ def plan_old_replica_sets(
 def plan_rolling(
     d: Deployment, new_rs: ReplicaSet, old_rss: Sequence[ReplicaSet]
 ) -> tuple[str, list[ScaleStep]]:
-    """One step of rolloutRolling: ``("up", [step])`` when the new ReplicaSet grows,
-    ``("down", steps)`` when old ones shrink, ``("", [])`` when nothing moves (the rollout
+    """One step of rolloutRolling: ``("new", [step])`` when the new ReplicaSet is resized
+    (grows, or shrinks to spec.replicas), ``("old", steps)`` when old ones shrink, ``("", [])``
+    when nothing moves (the rollout
     waits for availability, or is complete)."""
     all_rss = [*old_rss, new_rs]
     step = plan_new_replica_set(d, all_rss, new_rs)
     if step is not None:
-        return "up", [step]
+        return "new", [step]
     steps = plan_old_replica_sets(d, all_rss, filter_active(old_rss), new_rs)
-    return ("down", steps) if steps else ("", [])
+    return ("old", steps) if steps else ("", [])
 
 
 def plan_proportional_scale(

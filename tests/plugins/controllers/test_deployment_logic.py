@@ -311,11 +311,11 @@ def test_rolling_scales_up_within_surge_then_down_within_unavailability() -> Non
     old = replica_set("old", replicas=10, age=0)
     new = replica_set("new", replicas=0, age=1, image="nginx:9")
     kind, steps = plan_rolling(d, new, [old])
-    assert kind == "up" and [s.replicas for s in steps] == [3]
+    assert kind == "new" and [s.replicas for s in steps] == [3]
     new = replica_set("new", replicas=3, available=0, age=1, image="nginx:9")
     kind, steps = plan_rolling(d, new, [old])
     # 13 pods, 8 must stay available, 3 new are unavailable: 2 old may go.
-    assert kind == "down" and [(s.rs.metadata.name, s.replicas) for s in steps] == [("old", 8)]  # type: ignore[union-attr]
+    assert kind == "old" and [(s.rs.metadata.name, s.replicas) for s in steps] == [("old", 8)]  # type: ignore[union-attr]
 
 
 def test_unhealthy_old_replicas_go_first() -> None:
