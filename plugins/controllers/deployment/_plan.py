@@ -137,8 +137,7 @@ def plan_rolling(
 ) -> tuple[str, list[ScaleStep]]:
     """One step of rolloutRolling: ``("new", [step])`` when the new ReplicaSet is resized
     (grows, or shrinks to spec.replicas), ``("old", steps)`` when old ones shrink, ``("", [])``
-    when nothing moves (the rollout
-    waits for availability, or is complete)."""
+    when nothing moves (the rollout waits for availability, or is complete)."""
     all_rss = [*old_rss, new_rs]
     step = plan_new_replica_set(d, all_rss, new_rs)
     if step is not None:
