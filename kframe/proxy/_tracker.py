@@ -216,35 +216,49 @@ class EndpointsChangeTracker:
         self.node_name = node_name
         self.ip_family: IPFamily = ip_family
         self._slices: dict[str, dict[str, EndpointSlice]] = {}
+        # namespace/slice name -> the Service key it is counted under.
+        self._owner: dict[str, str] = {}
         self._current: dict[str, EndpointsMap] = {}
         self._before: dict[str, EndpointsMap] = {}
 
     def endpoint_slice_update(self, eps: EndpointSlice, removed: bool = False) -> bool:
         """Record a slice added or updated, or ``removed``; True if any Service has endpoint
         changes pending. Slices without the ``kubernetes.io/service-name`` label, or of another
-        address type, are ignored (False unless something else is pending)."""
+        address type, are ignored (False unless something else is pending); a slice relabelled
+        to another Service leaves the one it was counted for."""
         meta = eps.metadata
-        service = (meta.labels or {}).get(SERVICE_NAME_LABEL, "") if meta else ""
-        if meta is None or not service or eps.address_type != self.ip_family:
+        if meta is None:
             return bool(self._before)
-        key = _key(meta.namespace, service)
+        slice_key = _key(meta.namespace, meta.name)
+        service = (meta.labels or {}).get(SERVICE_NAME_LABEL, "")
+        wanted = bool(service) and eps.address_type == self.ip_family and not removed
+        key = _key(meta.namespace, service) if service else ""
+        owner = self._owner.get(slice_key)
+        if owner is not None and (owner != key or not wanted):
+            self._set(owner, meta.name or "", None)
+            del self._owner[slice_key]
+        if wanted:
+            self._set(key, meta.name or "", eps)
+            self._owner[slice_key] = key
+        return bool(self._before)
+
+    def _set(self, key: str, name: str, eps: EndpointSlice | None) -> None:
+        """Put (or, with None, drop) one slice of Service ``key`` and re-merge its endpoints."""
         slices = self._slices.setdefault(key, {})
-        if removed:
-            slices.pop(meta.name or "", None)
+        if eps is None:
+            slices.pop(name, None)
         else:
-            slices[meta.name or ""] = eps
+            slices[name] = eps
         if not slices:
             del self._slices[key]
         merged = endpoints_from_slices(slices, self.node_name, self.ip_family) if slices else {}
-        previous = self._current.get(key, {})
-        self._before.setdefault(key, previous)
+        self._before.setdefault(key, self._current.get(key, {}))
         if merged:
             self._current[key] = merged
         else:
             self._current.pop(key, None)
         if self._before[key] == merged:
             del self._before[key]
-        return bool(self._before)
 
     @property
     def pending(self) -> frozenset[str]:

@@ -185,3 +185,21 @@ def test_tracker_state_equals_a_fresh_merge_of_the_live_slices(
     for eps in live.values():
         expected.update(endpoints_from_slices([eps], "node-a"))
     assert tracker.endpoints_map() == expected
+
+
+def test_a_slice_relabelled_to_another_service_moves() -> None:
+    tracker = EndpointsChangeTracker()
+    eps = endpoint_slice("web", [("10.0.0.1", True)], [("http", 80)], name="s1")
+    tracker.endpoint_slice_update(eps)
+    tracker.checkpoint()
+    assert meta_labels_moved(tracker, eps) == {"default/web", "default/api"}
+    assert set(tracker.endpoints_map()) == {ServicePortName("default", "api", "http", "TCP")}
+
+
+def meta_labels_moved(tracker: EndpointsChangeTracker, eps: EndpointSlice) -> frozenset[str]:
+    assert eps.metadata is not None
+    moved = attrs.evolve(
+        eps, metadata=attrs.evolve(eps.metadata, labels={"kubernetes.io/service-name": "api"})
+    )
+    tracker.endpoint_slice_update(moved)
+    return tracker.pending
