@@ -60,7 +60,7 @@ class SchedulerCache:
         if info.pods:
             # Pods still bound there stay counted until their deletion arrives (upstream keeps a
             # NodeInfo without its Node for them).
-            info.node = None
+            info.clear_node()
         else:
             del self._nodes[name]
         self._stale = True

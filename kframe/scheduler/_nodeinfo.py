@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable
 
-from kframe.api.models import Node
+from kframe.api.models import Node, Taint
 
 from ._podinfo import HostPort, PodInfo
 from ._resource import Resource
@@ -86,6 +86,8 @@ class NodeInfo:
 
     ``requested`` sums the pods' requests; ``non_zero_requested`` counts CPU and memory with
     upstream's defaults for containers that request none; ``allocatable`` is the node's.
+    ``taints`` and ``unschedulable`` are the node's ``spec.taints`` and ``spec.unschedulable``
+    (empty and False without a Node or spec), read once per Node rather than per cycle.
     """
 
     __slots__ = (
@@ -99,6 +101,8 @@ class NodeInfo:
         "pods_with_affinity",
         "pods_with_required_anti_affinity",
         "requested",
+        "taints",
+        "unschedulable",
         "used_ports",
     )
 
@@ -113,6 +117,8 @@ class NodeInfo:
         self.requested = Resource()
         self.non_zero_requested = Resource()
         self.used_ports = HostPortInfo()
+        self.taints: tuple[Taint, ...] = ()
+        self.unschedulable = False
         self.generation = next_generation()
         if node is not None:
             self.set_node(node)
@@ -124,6 +130,16 @@ class NodeInfo:
         self.name = (node.metadata.name if node.metadata else None) or ""
         status = node.status
         self.allocatable = Resource.from_list(status.allocatable if status else {})
+        spec = node.spec
+        self.taints = spec.taints if spec is not None else ()
+        self.unschedulable = bool(spec is not None and spec.unschedulable)
+        self.generation = next_generation()
+
+    def clear_node(self) -> None:
+        """The Node is gone while pods are still counted here (upstream keeps the NodeInfo)."""
+        self.node = None
+        self.taints = ()
+        self.unschedulable = False
         self.generation = next_generation()
 
     def add_pod(self, pod: PodInfo) -> None:
@@ -169,6 +185,8 @@ class NodeInfo:
         other.requested = self.requested.clone()
         other.non_zero_requested = self.non_zero_requested.clone()
         other.used_ports = self.used_ports.clone()
+        other.taints = self.taints
+        other.unschedulable = self.unschedulable
         other.generation = self.generation
         return other
 
