@@ -207,6 +207,7 @@ PUBLIC = {
     ],
     "kframe.testing.proxy": [
         "RecordingBackend",
+        "check_backend",
         "endpoint_slice",
         "proxy_state",
         "proxy_states",

@@ -34,13 +34,21 @@ from kframe.proxy import (
     SERVICE_NAME_LABEL,
     EndpointInfo,
     EndpointsChangeTracker,
+    ProxyBackend,
     ProxyState,
     ServiceChangeTracker,
     ServicePortInfo,
     ServicePortName,
 )
 
-__all__ = ["RecordingBackend", "endpoint_slice", "proxy_state", "proxy_states", "service"]
+__all__ = [
+    "RecordingBackend",
+    "check_backend",
+    "endpoint_slice",
+    "proxy_state",
+    "proxy_states",
+    "service",
+]
 
 #: A service port: (name, port) or (name, port, protocol) or (name, port, protocol, nodePort).
 PortSpec = tuple[Any, ...]
@@ -227,3 +235,55 @@ def proxy_states(
         if eps:
             endpoints[name] = tuple(eps[k] for k in sorted(eps))
     return ProxyState(services=services, endpoints=endpoints, node_name=node_name)
+
+
+async def check_backend(backend: ProxyBackend, *, node_name: str = "node-a") -> None:
+    """Drive ``backend`` (in dry-run mode, or against a data plane the caller may change)
+    through the calls a proxy makes: a first full sync of nothing, a full sync of every kind of
+    service (ClusterIP with ready, not-ready and terminating endpoints, NodePort with a Local
+    policy, ClientIP affinity, no endpoints), a partial sync after one Service changed, a sync
+    of nothing again, then cleanup and close. Raises whatever the backend raises; a backend
+    passes when this returns."""
+    assert isinstance(backend, ProxyBackend), f"{type(backend).__name__} is not a ProxyBackend"
+    assert isinstance(backend.name, str) and backend.name
+    services = [
+        service("web", "10.96.0.10", [("http", 80)]),
+        service(
+            "local",
+            "10.96.0.11",
+            [("", 80, "TCP", 30080)],
+            type="NodePort",
+            external_traffic_policy="Local",
+        ),
+        service("sticky", "10.96.0.12", [("", 6379)], session_affinity="ClientIP"),
+        service("empty", "10.96.0.13", [("dns", 53, "UDP")]),
+    ]
+    slices = [
+        endpoint_slice(
+            "web",
+            [
+                ("10.244.1.1", True, node_name),
+                ("10.244.2.1", False, "node-b"),
+                ("10.244.2.2", False, "node-b", True, True),
+            ],
+            [("http", 8080)],
+        ),
+        endpoint_slice("local", [("10.244.1.2", True, node_name)], [("", 8080)]),
+        endpoint_slice("sticky", [("10.244.2.3", True, "node-b")], [("", 6379)]),
+    ]
+    await backend.sync(ProxyState(node_name=node_name))
+    state = proxy_state(services, slices, node_name=node_name)
+    await backend.sync(state)
+    smaller = {k: v for k, v in state.services.items() if k.name != "web"}
+    await backend.sync(
+        ProxyState(
+            services=smaller,
+            endpoints={k: v for k, v in state.endpoints.items() if k in smaller},
+            changed=frozenset({"default/web"}),
+            full=False,
+            node_name=node_name,
+        )
+    )
+    await backend.sync(ProxyState(node_name=node_name, full=False, changed=state.changed))
+    await backend.cleanup()
+    await backend.close()

@@ -240,3 +240,19 @@ def test_a_partial_sync_rewrites_only_the_changed_services_chains() -> None:
     assert any(target(r) == b_svc for r in rules_of(partial.nat, "KUBE-SERVICES"))
     assert b_svc in partial.active_nat_chains and not partial.deleted_chains
     assert partial.active_nat_chains == full.active_nat_chains
+
+
+def test_the_dry_run_backend_passes_the_backend_check() -> None:
+    import asyncio
+
+    from kframe.testing.proxy import RecordingBackend, check_backend
+    from kframe_plugins.proxy.iptables import IptablesBackend
+
+    backend = IptablesBackend(IptablesConfig(), dry_run=True)
+    asyncio.run(check_backend(backend))
+    assert backend.syncs == 4 and backend.last_rules is not None
+    assert backend.last_rules.deleted_chains  # the last sync emptied what the others built
+    recording = RecordingBackend()
+    asyncio.run(check_backend(recording))
+    assert [s.full for s in recording.states] == [True, True, False, False]
+    assert recording.cleaned and recording.closed
