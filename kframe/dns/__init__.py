@@ -16,9 +16,9 @@ from kframe.dns._records import (
     Answer,
     PodRecords,
     RecordTable,
-    endpoint_hostname,
 )
 from kframe.dns._server import DNSServer
+from kframe.dns._service_records import endpoint_hostname
 
 __all__ = [
     "ClusterDNS",

@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator
 from kframe.api.models import EndpointSlice, Service
 from kframe.client import Client, Informer
 from kframe.dns._forward import Forwarder
-from kframe.dns._records import DEFAULT_TTL, PodRecords, RecordTable
+from kframe.dns._records import DEFAULT_TTL, SERVICE_NAME_LABEL, PodRecords, RecordTable
 from kframe.dns._server import DNSServer
 
 __all__ = ["ClusterDNS"]
@@ -107,6 +107,6 @@ def _moved(table: RecordTable, old: EndpointSlice, new: EndpointSlice) -> None:
     # A slice relabelled to another Service leaves the first one's records.
     old_labels = old.metadata.labels if old.metadata else {}
     new_labels = new.metadata.labels if new.metadata else {}
-    if old_labels.get("kubernetes.io/service-name") != new_labels.get("kubernetes.io/service-name"):
+    if old_labels.get(SERVICE_NAME_LABEL) != new_labels.get(SERVICE_NAME_LABEL):
         table.delete_endpoint_slice(old)
     table.set_endpoint_slice(new)

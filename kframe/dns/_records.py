@@ -14,35 +14,27 @@
 - ``dns-version.<zone>`` TXT with the schema version, and the zone's SOA.
 
 It is synchronous and knows nothing of the API server: :class:`kframe.dns.ClusterDNS` feeds it
-from informers, :class:`kframe.dns.DNSServer` asks it. Names compare case-insensitively, as the
-spec requires (dnspython's :class:`dns.name.Name` hashes and compares that way).
+from informers, :class:`kframe.dns.DNSServer` asks it. Records are held as lower-case text
+(see ``_service_records``), so names compare case-insensitively as the spec requires, and
+dnspython rrsets are built once per owner and type when first asked for, until it changes.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import time
-from collections.abc import Callable, Iterable, Iterator
-from typing import Any, Literal, cast
+from typing import Literal
 
 import attrs
 import dns.exception
 import dns.name
 import dns.rcode
-import dns.rdata
 import dns.rdataclass
 import dns.rdatatype
-import dns.rdtypes.ANY.CNAME
-import dns.rdtypes.ANY.PTR
-import dns.rdtypes.ANY.SOA
-import dns.rdtypes.ANY.TXT
-import dns.rdtypes.IN.A
-import dns.rdtypes.IN.AAAA
-import dns.rdtypes.IN.SRV
-import dns.reversename
 import dns.rrset
 
 from kframe.api.models import EndpointSlice, Service
+from kframe.dns._service_records import CNAME, SRV, Records, service_records
 
 __all__ = [
     "DEFAULT_TTL",
@@ -51,7 +43,6 @@ __all__ = [
     "Answer",
     "PodRecords",
     "RecordTable",
-    "endpoint_hostname",
 ]
 
 #: The schema version of kubernetes/dns docs/specification.md this table implements.
@@ -63,29 +54,17 @@ SERVICE_NAME_LABEL = "kubernetes.io/service-name"
 
 PodRecords = Literal["insecure", "disabled"]
 
-_IN = dns.rdataclass.IN
 _A = dns.rdatatype.A
 _AAAA = dns.rdatatype.AAAA
-_CNAME = dns.rdatatype.CNAME
-_PTR = dns.rdatatype.PTR
-_SRV = dns.rdatatype.SRV
 _SOA = dns.rdatatype.SOA
 _TXT = dns.rdatatype.TXT
 _ANY = dns.rdatatype.ANY
-# SRV priority and weight are not prescribed by the spec; CoreDNS answers priority 0.
-_SRV_PRIORITY = 0
-_SRV_WEIGHT = 100
-_IN_ADDR = dns.name.from_text("in-addr.arpa")
-_IP6 = dns.name.from_text("ip6.arpa")
-
-# (owner, type) -> the rdata one Service contributes there.
-_Records = dict[tuple[dns.name.Name, dns.rdatatype.RdataType], set[dns.rdata.Rdata]]
-_Add = Callable[[dns.name.Name, dns.rdata.Rdata], None]
+_REVERSE = (".in-addr.arpa.", ".ip6.arpa.")
 
 
 @attrs.frozen(kw_only=True)
 class Answer:
-    """The response to one question, section by section (rrsets carry the question's case)."""
+    """The response to one question, section by section."""
 
     rcode: dns.rcode.Rcode = dns.rcode.NOERROR
     answer: tuple[dns.rrset.RRset, ...] = ()
@@ -95,39 +74,28 @@ class Answer:
     @property
     def cname_target(self) -> dns.name.Name | None:
         """Where the answer's CNAME chain leaves this table's data, if it ends in a CNAME."""
-        if self.answer and self.answer[-1].rdtype == _CNAME:
-            rdata = next(iter(self.answer[-1]))
-            assert isinstance(rdata, dns.rdtypes.ANY.CNAME.CNAME)
-            return rdata.target
+        if self.answer and self.answer[-1].rdtype == CNAME:
+            target: dns.name.Name = next(iter(self.answer[-1])).target
+            return target
         return None
 
 
-def _rdata(cls: Any, rdtype: int, *fields: Any) -> dns.rdata.Rdata:
-    # dnspython's rdata constructors carry no annotations.
-    return cast(dns.rdata.Rdata, cls(_IN, rdtype, *fields))
+def _key(name: dns.name.Name) -> str:
+    """The table's form of a name: lower-case text with the final dot."""
+    labels = name.labels
+    if any(b"." in label for label in labels):  # an escaped dot never names a record here
+        return name.to_text().lower()
+    return b".".join(labels).lower().decode("latin-1") or "."
 
 
-def _address(ip: str) -> dns.rdata.Rdata | None:
-    try:
-        parsed = ipaddress.ip_address(ip)
-    except ValueError:
+def _object_key(obj: Service | EndpointSlice) -> str | None:
+    meta = obj.metadata
+    if meta is None or not meta.name or not meta.namespace:
         return None
-    if parsed.version == 4:
-        return _rdata(dns.rdtypes.IN.A.A, _A, str(parsed))
-    return _rdata(dns.rdtypes.IN.AAAA.AAAA, _AAAA, str(parsed))
-
-
-def endpoint_hostname(hostname: str | None, ip: str) -> str:
-    """An endpoint's *hostname*: its ``hostname`` field, else its IP with dashes (CoreDNS's
-    system-assigned identifier: ``10-1-2-3``, ``fd00--1``)."""
-    if hostname:
-        return hostname.lower()
-    return ip.replace(".", "-").replace(":", "-").lower()
-
-
-def _is_ready(ready: bool | None) -> bool:
-    # discovery.k8s.io/v1: "a nil value should be interpreted as true".
-    return ready is None or ready
+    if isinstance(obj, EndpointSlice):
+        service = meta.labels.get(SERVICE_NAME_LABEL)
+        return f"{meta.namespace}/{service}" if service else None
+    return f"{meta.namespace}/{meta.name}"
 
 
 class RecordTable:
@@ -150,90 +118,82 @@ class RecordTable:
         self.zone = dns.name.from_text(cluster_domain.strip(".") or "cluster.local")
         self.ttl = ttl
         self.pods: PodRecords = pods
-        self._svc_zone = dns.name.Name((b"svc", *self.zone.labels))
-        self._pod_zone = dns.name.Name((b"pod", *self.zone.labels))
+        self._zone = _key(self.zone)
+        self._svc_zone = f"svc.{self._zone}"
+        self._pod_zone = f"pod.{self._zone}"
+        self._version_name = f"dns-version.{self._zone}"
         self._services: dict[str, Service] = {}
         self._slices: dict[str, dict[str, EndpointSlice]] = {}  # ns/service -> name -> slice
-        self._contributed: dict[str, _Records] = {}  # ns/service -> its records
-        self._index: dict[dns.name.Name, dict[int, dict[str, frozenset[dns.rdata.Rdata]]]] = {}
-        self._reverse: dict[dns.name.Name, dict[str, frozenset[dns.rdata.Rdata]]] = {}
-        self._nonterminals: dict[dns.name.Name, int] = {}  # ancestors of owners, with counts
+        self._contributed: dict[str, Records] = {}  # ns/service -> its records
+        # owner -> type -> ns/service -> rdata texts
+        self._index: dict[str, dict[int, dict[str, frozenset[str]]]] = {}
+        self._nonterminals: dict[str, int] = {}  # names above owners, with counts
+        self._rrsets: dict[tuple[str, int], dns.rrset.RRset | None] = {}
+        self._soa: tuple[int, dns.rrset.RRset] | None = None
         self.serial = int(time.time()) % 2**32
-        self._version = dns.rdtypes.ANY.TXT.TXT(_IN, _TXT, [SCHEMA_VERSION.encode()])
-        self._version_name = dns.name.Name((b"dns-version", *self.zone.labels))
 
     # -- feeding ---------------------------------------------------------------------------
 
     def set_service(self, service: Service) -> None:
-        key = _key(service)
-        if key is None:
-            return
-        self._services[key] = service
-        self._rebuild(key)
+        key = _object_key(service)
+        if key is not None:
+            self._services[key] = service
+            self._rebuild(key)
 
     def delete_service(self, service: Service) -> None:
-        key = _key(service)
-        if key is None:
-            return
-        self._services.pop(key, None)
-        self._rebuild(key)
+        key = _object_key(service)
+        if key is not None and self._services.pop(key, None) is not None:
+            self._rebuild(key)
 
     def set_endpoint_slice(self, endpoint_slice: EndpointSlice) -> None:
-        key, name = _slice_key(endpoint_slice)
-        if key is None:
-            return
-        self._slices.setdefault(key, {})[name] = endpoint_slice
-        self._rebuild(key)
+        key = _object_key(endpoint_slice)
+        if key is not None:
+            assert endpoint_slice.metadata is not None and endpoint_slice.metadata.name
+            self._slices.setdefault(key, {})[endpoint_slice.metadata.name] = endpoint_slice
+            self._rebuild(key)
 
     def delete_endpoint_slice(self, endpoint_slice: EndpointSlice) -> None:
-        key, name = _slice_key(endpoint_slice)
-        if key is None:
+        key = _object_key(endpoint_slice)
+        slices = self._slices.get(key or "")
+        if key is None or slices is None:
             return
-        slices = self._slices.get(key)
-        if slices is not None and slices.pop(name, None) is not None:
+        assert endpoint_slice.metadata is not None
+        if slices.pop(endpoint_slice.metadata.name or "", None) is not None:
             if not slices:
                 del self._slices[key]
             self._rebuild(key)
 
     def _rebuild(self, key: str) -> None:
         service = self._services.get(key)
-        new = self._service_records(service) if service is not None else {}
+        new: Records = {}
+        if service is not None:
+            new = service_records(service, self._slices.get(key, {}).values(), self._svc_zone)
         old = self._contributed.pop(key, {})
-        if new == old:
-            if new:
-                self._contributed[key] = new
-            return
-        for (owner, rdtype), _ in old.items():
-            self._withdraw(key, owner, rdtype)
-        for (owner, rdtype), rdatas in new.items():
-            self._publish(key, owner, rdtype, frozenset(rdatas))
         if new:
             self._contributed[key] = new
+        if new == old:
+            return
+        for owner, rdtype in old.keys() - new.keys():
+            self._withdraw(key, owner, rdtype)
+        for (owner, rdtype), rdatas in new.items():
+            if old.get((owner, rdtype)) != rdatas:
+                self._publish(key, owner, rdtype, rdatas)
         self.serial = (self.serial + 1) % 2**32
 
-    def _publish(
-        self, key: str, owner: dns.name.Name, rdtype: int, rdatas: frozenset[dns.rdata.Rdata]
-    ) -> None:
-        if rdtype == _PTR:
-            self._reverse.setdefault(owner, {})[key] = rdatas
-            return
+    def _publish(self, key: str, owner: str, rdtype: int, rdatas: frozenset[str]) -> None:
         types = self._index.get(owner)
         if types is None:
             types = self._index[owner] = {}
             for parent in self._ancestors(owner):
                 self._nonterminals[parent] = self._nonterminals.get(parent, 0) + 1
         types.setdefault(rdtype, {})[key] = rdatas
+        self._rrsets.pop((owner, rdtype), None)
 
-    def _withdraw(self, key: str, owner: dns.name.Name, rdtype: int) -> None:
-        if rdtype == _PTR:
-            by_key = self._reverse.get(owner, {})
-            by_key.pop(key, None)
-            if not by_key:
-                self._reverse.pop(owner, None)
-            return
+    def _withdraw(self, key: str, owner: str, rdtype: int) -> None:
         types = self._index.get(owner)
         if types is None:
             return
+        self._rrsets.pop((owner, rdtype), None)
         by_key = types.get(rdtype, {})
         by_key.pop(key, None)
         if not by_key:
@@ -247,248 +207,140 @@ class RecordTable:
                 else:
                     del self._nonterminals[parent]
 
-    def _ancestors(self, owner: dns.name.Name) -> Iterator[dns.name.Name]:
-        name = owner.parent()
-        while name != self.zone and name.is_subdomain(self.zone):
-            yield name
-            name = name.parent()
-
-    # -- one Service's records --------------------------------------------------------------
-
-    def _service_records(self, service: Service) -> _Records:
-        meta, spec = service.metadata, service.spec
-        if meta is None or spec is None or not meta.name or not meta.namespace:
-            return {}
-        records: _Records = {}
-        try:
-            labels = (meta.name.lower().encode(), meta.namespace.lower().encode())
-            base = dns.name.Name((*labels, *self._svc_zone.labels))
-        except dns.exception.DNSException:  # a name too long for DNS gets no records
-            return {}
-
-        def add(owner: dns.name.Name, rdata: dns.rdata.Rdata) -> None:
-            records.setdefault((owner, rdata.rdtype), set()).add(rdata)
-
-        if spec.type == "ExternalName":
-            if not spec.external_name:
-                return {}
-            try:
-                target = dns.name.from_text(spec.external_name)
-            except dns.exception.DNSException:
-                return {}
-            add(base, _rdata(dns.rdtypes.ANY.CNAME.CNAME, _CNAME, target))
-            return records
-        ips = spec.cluster_ips or ((spec.cluster_ip,) if spec.cluster_ip else ())
-        if "None" in ips:
-            self._headless_records(service, base, add)
-            return records
-        for ip in ips:
-            address = _address(ip)
-            if address is None:
-                continue
-            add(base, address)
-            add(dns.reversename.from_address(ip), _rdata(dns.rdtypes.ANY.PTR.PTR, _PTR, base))
-        if any(rdtype in (_A, _AAAA) for _, rdtype in records):
-            for port in spec.ports:
-                owner = _srv_owner(port.name, port.protocol, base)
-                if owner is not None and port.port:
-                    add(owner, _srv(port.port, base))
-        return records
-
-    def _headless_records(self, service: Service, base: dns.name.Name, add: _Add) -> None:
-        key = _key(service)
-        spec = service.spec
-        assert key is not None and spec is not None
-        publish_all = bool(spec.publish_not_ready_addresses)
-        for endpoint_slice in self._slices.get(key, {}).values():
-            if endpoint_slice.address_type == "FQDN":
-                continue
-            for endpoint in endpoint_slice.endpoints:
-                ready = endpoint.conditions.ready if endpoint.conditions else None
-                if not (publish_all or _is_ready(ready)):
-                    continue
-                for ip in endpoint.addresses:
-                    address = _address(ip)
-                    if address is None:
-                        continue
-                    try:
-                        host = dns.name.Name(
-                            (endpoint_hostname(endpoint.hostname, ip).encode(), *base.labels)
-                        )
-                    except dns.exception.DNSException:
-                        continue
-                    add(base, address)
-                    add(host, address)
-                    add(
-                        dns.reversename.from_address(ip),
-                        _rdata(dns.rdtypes.ANY.PTR.PTR, _PTR, host),
-                    )
-                    # CoreDNS takes headless SRV ports from the slice (the pods' real ports).
-                    for port in endpoint_slice.ports:
-                        owner = _srv_owner(port.name, port.protocol, base)
-                        if owner is not None and port.port:
-                            add(owner, _srv(port.port, host))
+    def _ancestors(self, owner: str) -> list[str]:
+        """The names strictly between ``owner`` and the zone (none for a reverse name)."""
+        if not owner.endswith(f".{self._zone}"):
+            return []
+        found = []
+        name = owner.partition(".")[2]
+        while name != self._zone and name:
+            found.append(name)
+            name = name.partition(".")[2]
+        return found
 
     # -- asking -----------------------------------------------------------------------------
 
     def is_authoritative(self, qname: dns.name.Name) -> bool:
         """Whether ``qname`` is inside the cluster domain."""
-        return qname.is_subdomain(self.zone)
+        key = _key(qname)
+        return key == self._zone or key.endswith(f".{self._zone}")
 
     def is_reverse(self, qname: dns.name.Name) -> bool:
         """Whether ``qname`` is a reverse-lookup name (``in-addr.arpa``, ``ip6.arpa``)."""
-        return qname.is_subdomain(_IN_ADDR) or qname.is_subdomain(_IP6)
+        key = _key(qname)
+        return key.endswith(_REVERSE) or key in ("in-addr.arpa.", "ip6.arpa.")
 
     def lookup(self, qname: dns.name.Name, rdtype: int) -> Answer | None:
         """The answer to ``qname``/``rdtype``, or None when the name is not this table's to
         answer (outside the cluster domain, or a reverse name of no cluster IP or endpoint)."""
-        if not qname.is_subdomain(self.zone):
-            return self._lookup_reverse(qname, rdtype)
-        rrsets = self._rrsets(qname, rdtype)
-        if rrsets is None:
-            return Answer(rcode=dns.rcode.NXDOMAIN, authority=(self._soa(),))
-        if not rrsets:
-            return Answer(authority=(self._soa(),))
-        answer = list(rrsets)
+        key = _key(qname)
+        if not (key == self._zone or key.endswith(f".{self._zone}")):
+            if key not in self._index:
+                return None
+            found = self._found(key, rdtype)
+            return Answer(answer=tuple(found or ()))
+        found = self._found(key, rdtype)
+        if found is None:
+            return Answer(rcode=dns.rcode.NXDOMAIN, authority=(self.soa(),))
+        if not found:
+            return Answer(authority=(self.soa(),))
+        answer = list(found)
         # Chase a CNAME as far as the zone's data goes (an ExternalName naming a Service).
-        seen = {qname}
-        while rdtype not in (_CNAME, _ANY) and answer[-1].rdtype == _CNAME:
-            target = next(iter(answer[-1])).target
-            if target in seen or not target.is_subdomain(self.zone):
+        seen = {key}
+        while rdtype not in (CNAME, _ANY) and answer[-1].rdtype == CNAME:
+            target = _key(next(iter(answer[-1])).target)
+            if target in seen or not target.endswith(f".{self._zone}"):
                 break
             seen.add(target)
-            more = self._rrsets(target, rdtype)
+            more = self._found(target, rdtype)
             if not more:
                 break
             answer.extend(more)
         return Answer(answer=tuple(answer), additional=self._additional(answer))
 
-    def _lookup_reverse(self, qname: dns.name.Name, rdtype: int) -> Answer | None:
-        by_key = self._reverse.get(qname)
-        if by_key is None:
-            return None
-        if rdtype not in (_PTR, _ANY):
-            return Answer()
-        rrset = dns.rrset.RRset(qname, _IN, _PTR)
-        for rdatas in by_key.values():
-            for rdata in rdatas:
-                rrset.add(rdata, self.ttl)
-        return Answer(answer=(rrset,))
-
-    def _rrsets(self, qname: dns.name.Name, rdtype: int) -> list[dns.rrset.RRset] | None:
-        """The rrsets at ``qname`` for ``rdtype`` (a CNAME answers any type); [] for a name that
+    def _found(self, key: str, rdtype: int) -> list[dns.rrset.RRset] | None:
+        """The rrsets at ``key`` for ``rdtype`` (a CNAME answers any type); [] for a name that
         exists without such records; None for a name that does not exist."""
-        types = self._index.get(qname)
+        types = self._index.get(key)
         if types is not None:
-            wanted = list(types) if rdtype == _ANY else [rdtype]
-            if rdtype not in types and _CNAME in types:
-                wanted = [_CNAME]
-            found = []
-            for each in wanted:
-                by_key = types.get(each)
-                if not by_key:
-                    continue
-                rrset = dns.rrset.RRset(qname, _IN, dns.rdatatype.RdataType.make(each))
-                for rdatas in by_key.values():
-                    for rdata in rdatas:
-                        rrset.add(rdata, self.ttl)
-                found.append(rrset)
-            return found
-        if qname == self.zone:
-            return [self._soa(qname)] if rdtype in (_SOA, _ANY) else []
-        if qname == self._version_name:
+            if rdtype == _ANY:
+                wanted = list(types)
+            elif rdtype not in types and CNAME in types:
+                wanted = [CNAME]
+            else:
+                wanted = [rdtype] if rdtype in types else []
+            return [r for r in (self._rrset(key, each) for each in wanted) if r is not None]
+        if key == self._zone:
+            return [self.soa()] if rdtype in (_SOA, _ANY) else []
+        if key == self._version_name:
             if rdtype not in (_TXT, _ANY):
                 return []
-            return [dns.rrset.from_rdata(qname, self.ttl, self._version)]
-        if qname in self._nonterminals or qname in (self._svc_zone, self._pod_zone):
+            return [dns.rrset.from_text(key, self.ttl, "IN", "TXT", f'"{SCHEMA_VERSION}"')]
+        if key in self._nonterminals or key in (self._svc_zone, self._pod_zone):
             return []
-        if self.pods == "insecure" and qname.is_subdomain(self._pod_zone):
-            depth = len(qname) - len(self._pod_zone)
-            if depth == 2:
-                return self._pod_rrsets(qname, rdtype)
-            if depth == 1:
+        if self.pods == "insecure" and key.endswith(f".{self._pod_zone}"):
+            labels = key[: -len(self._pod_zone) - 1].split(".")
+            if len(labels) == 2:
+                return self._pod(key, labels[0], rdtype)
+            if len(labels) == 1:
                 return []  # <ns>.pod.<zone>: every namespace has pod names below it
         return None
 
-    def _pod_rrsets(self, qname: dns.name.Name, rdtype: int) -> list[dns.rrset.RRset] | None:
-        label = qname.labels[0].decode("ascii", "replace")
-        text = label.replace("-", ".") if label.count("-") == 3 else label.replace("-", ":")
-        address = _address(text)
-        if address is None:
-            return None
-        if rdtype not in (address.rdtype, _ANY):
-            return []
-        return [dns.rrset.from_rdata(qname, self.ttl, address)]
+    def _rrset(self, owner: str, rdtype: int) -> dns.rrset.RRset | None:
+        cache_key = (owner, rdtype)
+        if cache_key in self._rrsets:
+            return self._rrsets[cache_key]
+        texts = sorted({t for rdatas in self._index[owner][rdtype].values() for t in rdatas})
+        try:
+            rrset: dns.rrset.RRset | None = dns.rrset.from_text_list(
+                owner, self.ttl, dns.rdataclass.IN, dns.rdatatype.RdataType.make(rdtype), texts
+            )
+        except dns.exception.DNSException:  # a name too long for DNS: no records
+            rrset = None
+        self._rrsets[cache_key] = rrset
+        return rrset
 
-    def _additional(self, answer: Iterable[dns.rrset.RRset]) -> tuple[dns.rrset.RRset, ...]:
+    def _pod(self, key: str, label: str, rdtype: int) -> list[dns.rrset.RRset] | None:
+        text = label.replace("-", ".") if label.count("-") == 3 else label.replace("-", ":")
+        try:
+            address = ipaddress.ip_address(text)
+        except ValueError:
+            return None
+        own = _A if address.version == 4 else _AAAA
+        if rdtype not in (own, _ANY):
+            return []
+        return [dns.rrset.from_text(key, self.ttl, "IN", own, str(address))]
+
+    def _additional(self, answer: list[dns.rrset.RRset]) -> tuple[dns.rrset.RRset, ...]:
         """The addresses of the SRV targets (the spec's "Additional section may include")."""
         extra: list[dns.rrset.RRset] = []
-        seen: set[dns.name.Name] = set()
+        seen: set[str] = set()
         for rrset in answer:
-            if rrset.rdtype != _SRV:
+            if rrset.rdtype != SRV:
                 continue
             for rdata in rrset:
-                assert isinstance(rdata, dns.rdtypes.IN.SRV.SRV)
-                if rdata.target in seen:
+                target = _key(rdata.target)
+                if target in seen:
                     continue
-                seen.add(rdata.target)
+                seen.add(target)
                 for rdtype in (_A, _AAAA):
-                    extra.extend(self._rrsets(rdata.target, rdtype) or [])
+                    extra.extend(self._found(target, rdtype) or [])
         return tuple(extra)
 
-    def _soa(self, owner: dns.name.Name | None = None) -> dns.rrset.RRset:
-        # CoreDNS's SOA for the kubernetes zone: ns.dns.<zone>, hostmaster.<zone>, refresh 7200,
-        # retry 1800, expire 86400, minimum the records' TTL.
-        soa = _rdata(
-            dns.rdtypes.ANY.SOA.SOA,
-            _SOA,
-            dns.name.Name((b"ns", b"dns", *self.zone.labels)),
-            dns.name.Name((b"hostmaster", *self.zone.labels)),
-            self.serial,
-            7200,
-            1800,
-            86400,
-            self.ttl,
-        )
-        return dns.rrset.from_rdata(owner or self.zone, self.ttl, soa)
+    def soa(self) -> dns.rrset.RRset:
+        """The zone's SOA (CoreDNS's: ``ns.dns.<zone>``, ``hostmaster.<zone>``, refresh 7200,
+        retry 1800, expire 86400, minimum the records' TTL), for negative answers too."""
+        if self._soa is None or self._soa[0] != self.serial:
+            text = (
+                f"ns.dns.{self._zone} hostmaster.{self._zone} {self.serial} 7200 1800 86400 "
+                f"{self.ttl}"
+            )
+            self._soa = (self.serial, dns.rrset.from_text(self._zone, self.ttl, "IN", "SOA", text))
+        return self._soa[1]
 
     # -- introspection ----------------------------------------------------------------------
 
     def names(self) -> list[str]:
         """Every owner name with records (not the synthesized pod names), sorted; for tests
         and ``kframe dns`` debugging."""
-        return sorted(
-            [name.to_text() for name in self._index] + [name.to_text() for name in self._reverse]
-        )
-
-
-def _key(service: Service) -> str | None:
-    meta = service.metadata
-    if meta is None or not meta.name or not meta.namespace:
-        return None
-    return f"{meta.namespace}/{meta.name}"
-
-
-def _slice_key(endpoint_slice: EndpointSlice) -> tuple[str | None, str]:
-    meta = endpoint_slice.metadata
-    if meta is None or not meta.namespace or not meta.name:
-        return None, ""
-    service = meta.labels.get(SERVICE_NAME_LABEL)
-    if not service:
-        return None, ""
-    return f"{meta.namespace}/{service}", meta.name
-
-
-def _srv_owner(name: str | None, protocol: str | None, base: dns.name.Name) -> dns.name.Name | None:
-    if not name:  # unnamed ports have no SRV record
-        return None
-    try:
-        return dns.name.Name(
-            (f"_{name.lower()}".encode(), f"_{(protocol or 'TCP').lower()}".encode(), *base.labels)
-        )
-    except dns.exception.DNSException:
-        return None
-
-
-def _srv(port: int, target: dns.name.Name) -> dns.rdata.Rdata:
-    return _rdata(dns.rdtypes.IN.SRV.SRV, _SRV, _SRV_PRIORITY, _SRV_WEIGHT, port, target)
+        return sorted(self._index)
