@@ -262,6 +262,8 @@ class ReplicaSetController:
         ]
         if adoptable and not await self._can_adopt(rs):
             adoptable = []
+        if rs.metadata.deletion_timestamp is not None:
+            others = []  # ClaimObject: a ReplicaSet being deleted releases nothing (nor claims)
         if others or adoptable:
             more = await claim_objects(self.client, rs, selector, [*others, *adoptable])
             claimed += more

@@ -171,5 +171,23 @@ async def test_a_replica_set_being_deleted_neither_replaces_nor_adopts() -> None
         assert len([p for p in await active_pods(cp) if controller_ref(p) is not None]) == 1
         orphan = await cp.client.get(Pod, "orphan", namespace="default")
         assert controller_ref(orphan) is None
+        # Nor is a pod that stops matching released (ClaimObject, while being deleted).
+        (ours,) = [p for p in await active_pods(cp) if controller_ref(p) is not None]
+        assert ours.metadata is not None and ours.metadata.name is not None
+        await cp.client.patch(
+            Pod,
+            ours.metadata.name,
+            {"metadata": {"labels": {"app": "moved"}}},
+            namespace="default",
+            patch_type="merge",
+        )
+
+        async def not_counted() -> bool:
+            st = (await get(cp)).status
+            return st is not None and not st.replicas
+
+        await cp.wait_for(not_counted, what="the status at zero replicas")
+        moved = await cp.client.get(Pod, ours.metadata.name, namespace="default")
+        assert controller_ref(moved) is not None
         # Our pods are the garbage collector's to delete (not running here), not ours.
         assert (await get(cp)).metadata is not None
