@@ -11,7 +11,7 @@ import attrs
 import pytest
 
 from kframe.api import from_dict
-from kframe.api.models import ObjectMeta, Pod, ReplicaSet
+from kframe.api.models import ObjectMeta, OwnerReference, Pod, ReplicaSet
 from kframe.apiserver import APIError
 from kframe.client import object_key
 from kframe.controller import ControllerContext, SharedInformers
@@ -198,5 +198,59 @@ def test_pod_metadata_is_the_templates() -> None:
         assert pod.metadata is not None
         assert pod.metadata.labels == {"app": "web", "tier": "x"}
         assert pod.metadata.annotations == {"a": "b"}
+
+    asyncio.run(main())
+
+
+def test_scale_down_ranks_by_pods_of_sibling_replica_sets_on_the_node() -> None:
+    """getIndirectlyRelatedPods: the pods of every ReplicaSet with the same controller (a
+    Deployment's old and new ones) count towards crowding a node."""
+
+    async def main() -> None:
+        client = ScriptedClient()
+        rsc, _ = make(client)
+        owner = {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "name": "d",
+            "uid": "dep-uid",
+            "controller": True,
+        }
+
+        def owned_rs(name: str, uid: str, replicas: int) -> ReplicaSet:
+            rs = replica_set(name, replicas=replicas)
+            assert rs.metadata is not None
+            ref = from_dict(owner, OwnerReference)
+            meta = attrs.evolve(rs.metadata, uid=uid, generation=1, owner_references=(ref,))
+            rs = attrs.evolve(rs, metadata=meta)
+            rsc.sets.store.put(rs)
+            return rs
+
+        new = owned_rs("new", "new-uid", 1)
+        old = owned_rs("old", "old-uid", 0)
+
+        def pod_of(rs: ReplicaSet, name: str, node: str) -> Pod:
+            pod = running(name, node)
+            assert pod.metadata is not None and rs.metadata is not None
+            ref = from_dict(
+                {**owner, "kind": "ReplicaSet", "name": rs.metadata.name, "uid": rs.metadata.uid},
+                OwnerReference,
+            )
+            pod = attrs.evolve(pod, metadata=attrs.evolve(pod.metadata, owner_references=(ref,)))
+            rsc._pod_observed(pod)
+            return pod
+
+        mine = [pod_of(new, "a", "n1"), pod_of(new, "b", "n2")]
+        pod_of(old, "x", "n2")
+        pod_of(old, "y", "n2")
+        await rsc._manage(new, mine)
+        assert client.deleted == ["b"]  # n2 holds three of the Deployment's pods
+
+        # Without a controller, ranks are all equal (upstream: no related pods).
+        client.deleted.clear()
+        alone = with_uid(replica_set("alone", replicas=1))
+        older = attrs.evolve(mine[0], metadata=attrs.evolve(mine[0].metadata, uid="zz"))  # type: ignore[arg-type]
+        await rsc._manage(alone, [older, mine[1]])
+        assert len(client.deleted) == 1
 
     asyncio.run(main())
