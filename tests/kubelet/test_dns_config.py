@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from kframe.api import models
 from kframe.kubelet._cri import sandbox_config
 from kframe.kubelet._dns import pod_dns_config, read_resolv_conf
 from kframe.runtime import DNSConfig
+from tests.kubelet.harness import cluster, pod_body
 
 HOST = (("192.0.2.1",), ("corp.example",), ("timeout:2",))
 CLUSTER = ("10.96.0.10",)
@@ -113,3 +115,27 @@ def test_sandbox_config_carries_it(tmp_path: Path) -> None:
         "svc.kube.test",
         "kube.test",
     )
+
+
+def test_kubelet_gives_cluster_first_pods_the_cluster_dns() -> None:
+    async def main() -> None:
+        async with cluster(cluster_dns=("10.96.0.10",), cluster_domain="kube.test") as c:
+            await c.create_pod(pod_body("web"))
+            await c.create_pod(pod_body("host", hostNetwork=True))
+            await c.eventually(lambda: c.phase("web", "Running"))
+            await c.eventually(lambda: c.phase("host", "Running"))
+            configs = {
+                w.pod.metadata.name: w.sandbox_config.dns_config
+                for w in c.kubelets[0].sandboxes.values()
+            }
+            assert configs["host"] is None
+            assert configs["web"] is not None
+            assert configs["web"].servers == ("10.96.0.10",)
+            assert configs["web"].searches[:3] == (
+                "default.svc.kube.test",
+                "svc.kube.test",
+                "kube.test",
+            )
+            assert configs["web"].options == ("ndots:5",)
+
+    asyncio.run(asyncio.wait_for(main(), 60))
