@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import struct
+import weakref
 from typing import Any
 
 from kframe.api import to_dict
@@ -73,12 +74,28 @@ def _prune(value: Any) -> Any:
     return value
 
 
+#: id(template) -> (a weak reference to it, its comparable form). Templates come from the
+#: informers' caches, where the same object stays until its owner changes, and every sync
+#: compares the Deployment's template with each of its ReplicaSets'.
+_COMPARABLE: dict[int, tuple[weakref.ref[PodTemplateSpec], Any]] = {}
+_COMPARABLE_MAX = 4096
+
+
 def _without_hash(template: PodTemplateSpec | None) -> Any:
-    data = to_dict(template) if template is not None else {}
+    if template is None:
+        return {}
+    cached = _COMPARABLE.get(id(template))
+    if cached is not None and cached[0]() is template:
+        return cached[1]
+    data = to_dict(template)
     labels = (data.get("metadata") or {}).get("labels")
     if isinstance(labels, dict):
         labels.pop(POD_TEMPLATE_HASH_LABEL, None)
-    return _prune(data)
+    comparable = _prune(data)
+    if len(_COMPARABLE) >= _COMPARABLE_MAX:
+        _COMPARABLE.clear()
+    _COMPARABLE[id(template)] = (weakref.ref(template), comparable)
+    return comparable
 
 
 def equal_ignore_hash(a: PodTemplateSpec | None, b: PodTemplateSpec | None) -> bool:
