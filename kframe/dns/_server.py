@@ -69,6 +69,9 @@ class DNSServer:
         if query.opcode() != dns.opcode.QUERY:
             response.set_rcode(dns.rcode.NOTIMP)
             return response
+        if query.edns > 0:  # RFC 6891 6.1.3: only EDNS version 0 exists
+            response.set_rcode(dns.rcode.BADVERS)
+            return response
         if len(query.question) != 1:
             response.set_rcode(dns.rcode.FORMERR)
             return response

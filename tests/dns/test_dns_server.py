@@ -108,7 +108,8 @@ def test_services_resolve_over_udp_and_tcp(kind: str) -> None:
     run(body, kind)
 
 
-def test_headless_service_follows_its_endpoint_slices() -> None:
+@pytest.mark.parametrize("kind", ["inprocess", "http"])
+def test_headless_service_follows_its_endpoint_slices(kind: str) -> None:
     async def body(client: Client) -> None:
         await client.create(service("db", cluster_ip="None", ports=(("pg", 5432, "TCP"),)))
         async with ClusterDNS(client, port=0).running() as cdns:
@@ -145,7 +146,7 @@ def test_headless_service_follows_its_endpoint_slices() -> None:
 
             await until(gone)
 
-    run(body)
+    run(body, kind)
 
 
 def test_big_answers_are_truncated_over_udp_and_whole_over_tcp() -> None:
@@ -227,6 +228,9 @@ def test_malformed_and_unsupported_messages() -> None:
             assert response.rcode() == dns.rcode.NOTIMP
             xfr = await query(server.port, "cluster.local", "AXFR", tcp=True)
             assert xfr.rcode() == dns.rcode.REFUSED
+            future = dns.message.make_query("cluster.local", "SOA", use_edns=1)
+            response = await dns.asyncquery.udp(future, "127.0.0.1", timeout=5, port=server.port)
+            assert response.rcode() == dns.rcode.BADVERS
             # Several queries down one TCP connection.
             reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
             for name in ("dns-version.cluster.local", "x.cluster.local"):
