@@ -460,7 +460,9 @@ class Framework:
         Raises :class:`SchedulingError` when a plugin fails or leaves a score out of [0, 100].
         """
         count = len(nodes)
-        totals = [0] * count
+        # None until a plugin's scores differ between nodes; those the same for all are summed
+        # in ``offset`` and added at the end.
+        totals: list[int] | None = None
         offset = 0  # the weighted scores every node got alike, added at the end
         details: list[PluginScores] = []
         skip = state.skip_score_plugins
@@ -499,7 +501,11 @@ class Framework:
             else:
                 normalized = raw if isinstance(raw, list) and not keep_raw else list(raw)
             if count:
-                low, high = min(normalized), max(normalized)
+                first = normalized[0]
+                if normalized.count(first) == count:  # one score for all: a scan at C speed
+                    low = high = first
+                else:
+                    low, high = min(normalized), max(normalized)
                 if low < MIN_NODE_SCORE or high > MAX_NODE_SCORE:
                     bad = next(s for s in normalized if not MIN_NODE_SCORE <= s <= MAX_NODE_SCORE)
                     raise SchedulingError(
@@ -508,6 +514,12 @@ class Framework:
                     )
                 if low == high:  # the same for every node (no taints anywhere, say): added once
                     offset += low * weight
+                elif totals is None:  # the first to tell nodes apart: its scores are the totals
+                    totals = (
+                        list(normalized)
+                        if weight == 1
+                        else list(map(operator.mul, normalized, repeat(weight)))
+                    )
                 elif weight == 1:
                     totals = list(map(operator.add, totals, normalized))
                 else:
@@ -517,6 +529,8 @@ class Framework:
             details.append(
                 PluginScores(name, weight, list(raw) if keep_raw else normalized, normalized)
             )
+        if totals is None:
+            return [offset] * count, details
         if offset:
             totals = [t + offset for t in totals]
         return totals, details
