@@ -100,6 +100,8 @@ class DeploymentController(DeploymentInformers):
         try:
             return await self._sync_deployment(key)
         except Exception as exc:
+            if _namespace_terminating(exc):
+                return done()  # every later create fails too: handleErr forgets the key
             if _code(exc) != 409:
                 raise
             # A write over a cached object that changed meanwhile (a ReplicaSet's status, most
