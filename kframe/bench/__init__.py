@@ -13,6 +13,7 @@ from typing import Protocol
 from kframe.bench._apiserver import ApiserverBench
 from kframe.bench._controllers import ControllersBench
 from kframe.bench._density import DensityBench
+from kframe.bench._dns import DnsBench
 from kframe.bench._kubelet import KubeletBench
 from kframe.bench._proxy import ProxyBench
 from kframe.bench._scheduler import SchedulerBench
@@ -38,4 +39,5 @@ TARGETS: dict[str, Callable[[], BenchTarget]] = {
     "density": DensityBench,
     "controllers": ControllersBench,
     "proxy": ProxyBench,
+    "dns": DnsBench,
 }
