@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 from pathlib import Path
 
+import pytest
+
 from kframe.api import models
+from kframe.cli import CommandError
+from kframe.cli._kubelet import KubeletCommand
 from kframe.kubelet._cri import sandbox_config
 from kframe.kubelet._dns import pod_dns_config, read_resolv_conf
+from kframe.registry import build_registry
 from kframe.runtime import DNSConfig
 from tests.kubelet.harness import cluster, pod_body
 
@@ -139,3 +145,12 @@ def test_kubelet_gives_cluster_first_pods_the_cluster_dns() -> None:
             assert configs["web"].options == ("ndots:5",)
 
     asyncio.run(asyncio.wait_for(main(), 60))
+
+
+def test_kframe_kubelet_refuses_a_cluster_dns_that_is_not_an_ip() -> None:
+    command = KubeletCommand(build_registry())
+    parser = argparse.ArgumentParser()
+    command.configure(parser)
+    args = parser.parse_args(["--server", "http://127.0.0.1:1", "--cluster-dns", "10.96.0.10,x"])
+    with pytest.raises(CommandError, match="--cluster-dns: 'x' is not an IP address"):
+        command.run(args)
