@@ -300,6 +300,23 @@ def pod_streams(draw: st.DrawFn, node_count: int) -> list[Pod]:
                     "labelSelector": {"matchLabels": {"app": app}},
                 }
             ]
+        if draw(st.integers(0, 4)) == 0:
+            zones = draw(st.lists(st.sampled_from(ZONES), min_size=1, max_size=2, unique=True))
+            spec.setdefault("affinity", {})["nodeAffinity"] = {
+                "requiredDuringSchedulingIgnoredDuringExecution": {
+                    "nodeSelectorTerms": [
+                        {
+                            "matchExpressions": [
+                                {
+                                    "key": "topology.kubernetes.io/zone",
+                                    "operator": draw(st.sampled_from(["In", "NotIn"])),
+                                    "values": zones,
+                                }
+                            ]
+                        }
+                    ]
+                }
+            }
         if draw(st.integers(0, 5)) == 0:
             spec["containers"] = [
                 {
@@ -356,7 +373,13 @@ def test_the_in_tree_batch_plugins_are_batch_plugins() -> None:
         "ImageLocality",
     } <= batch_scores
     batch_filters = {pl.name for pl in fwk.filter_plugins if isinstance(pl, BatchFilterPlugin)}
-    assert {"NodeUnschedulable", "NodeName", "TaintToleration", "NodeResourcesFit"} <= batch_filters
+    assert {
+        "NodeUnschedulable",
+        "NodeName",
+        "TaintToleration",
+        "NodeResourcesFit",
+        "NodeAffinity",
+    } <= batch_filters
 
 
 def test_a_plugin_with_score_only_scores_through_the_per_node_fallback() -> None:

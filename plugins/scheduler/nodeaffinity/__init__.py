@@ -10,7 +10,8 @@ the matching terms (the added ones too); NormalizeScore scales the sums onto [0,
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Hashable, Sequence
 
 import attrs
 
@@ -24,11 +25,11 @@ from kframe.api.models import NodeAffinity as NodeAffinityModel
 from kframe.api.models import Pod
 from kframe.scheduler import (
     MAX_NODE_SCORE,
+    BatchFilterPlugin,
     BatchScoreExtensions,
     Code,
     ConfigError,
     CycleState,
-    FilterPlugin,
     Handle,
     NodeInfo,
     NodeScore,
@@ -65,6 +66,11 @@ ERR_REASON_CONFLICT = "pod affinity terms conflict"
 
 _ADDED = "addedAffinity"
 
+# filter_nodes' verdicts (by NodeInfo generation) are kept for this many pod requirements, each
+# for up to MEMO_MAX generations.
+_MEMOS = 4
+MEMO_MAX = 1 << 16
+
 
 @attrs.frozen(kw_only=True)
 class NodeAffinityArgs:
@@ -80,6 +86,8 @@ class NodeAffinity:
     name = NODE_AFFINITY
 
     def __init__(self, args: NodeAffinityArgs | None = None) -> None:
+        # filter_nodes' verdicts by NodeInfo generation, per pod requirements (the last few).
+        self._memos: dict[Hashable, dict[int, bool]] = {}
         self._added_selector: NodeSelectorMatcher | None = None
         self._added_preferred: PreferredSchedulingTermsMatcher | None = None
         added = args.added_affinity if args is not None else None
@@ -148,6 +156,43 @@ class NodeAffinity:
             return Status(Code.UNSCHEDULABLE_AND_UNRESOLVABLE, ERR_REASON_POD)
         return None
 
+    def filter_nodes(
+        self, state: CycleState, pod: Pod, nodes: Sequence[NodeInfo]
+    ) -> list[Status | None] | None:
+        """:meth:`filter` per node, with each node's verdict remembered by its generation.
+
+        The verdict depends only on the node's labels and name (which change only with its
+        ``generation``) and the pod's nodeSelector and required terms: for the next pod that
+        asks the same (a ReplicaSet's pods do), only the nodes that changed since are matched
+        again.
+        """
+        spec = pod.spec
+        selector = spec.node_selector if spec is not None else None
+        key = (tuple(sorted(selector.items())) if selector else (), required_terms(pod))
+        memos = self._memos
+        memo = memos.get(key)
+        if memo is None or len(memo) > MEMO_MAX:
+            if len(memos) >= _MEMOS:
+                del memos[next(iter(memos))]
+            memo = memos[key] = {}
+        get = memo.get
+        fits = [get(n.generation) for n in nodes]
+        if None in fits:  # the nodes that changed: found by index, usually a few
+            find = fits.index
+            i = -1
+            with contextlib.suppress(ValueError):
+                while True:
+                    i = find(None, i + 1)
+                    n = nodes[i]
+                    fits[i] = memo[n.generation] = self.filter(state, pod, n) is None
+        if False not in fits:
+            return None
+        out: list[Status | None] = [None] * len(nodes)
+        for i, fit in enumerate(fits):
+            if not fit:
+                out[i] = self.filter(state, pod, nodes[i])
+        return out
+
     # -- scoring ------------------------------------------------------------------------------
 
     def pre_score(self, state: CycleState, pod: Pod, nodes: Sequence[NodeInfo]) -> Status | None:
@@ -193,7 +238,7 @@ def _new(args: NodeAffinityArgs, handle: Handle) -> NodeAffinity:
 
 
 _pre_filter: type[PreFilterPlugin] = NodeAffinity
-_filter: type[FilterPlugin] = NodeAffinity
+_filter: type[BatchFilterPlugin] = NodeAffinity
 _pre_score: type[PreScorePlugin] = NodeAffinity
 _score: type[ScorePlugin] = NodeAffinity
 _normalizer: type[BatchScoreExtensions] = NodeAffinity

@@ -820,3 +820,64 @@ def test_normalized_scores_in_range(
     assert all(0 <= s.score <= sum(weights) for s in scores)
     plugin.normalize_score(state, pod, scores)
     assert all(0 <= s.score <= 100 for s in scores)
+
+
+# -- filter_nodes: the batch path and its memo -------------------------------------------------
+
+
+@given(
+    st.lists(st.sampled_from(["a", "b", "c", None]), min_size=1, max_size=12),
+    st.lists(st.tuples(st.integers(0, 11), st.sampled_from(["a", "b", "c", None])), max_size=6),
+    st.sampled_from([["a"], ["a", "b"], ["c"]]),
+    st.booleans(),
+)
+def test_filter_nodes_agrees_with_filter_as_nodes_change(
+    zones: list[str | None],
+    changes: list[tuple[int, str | None]],
+    wanted: list[str],
+    with_selector: bool,
+) -> None:
+    """The verdicts remembered by generation follow label changes, for pods asking alike."""
+    plugin = _plugin(
+        {
+            "requiredDuringSchedulingIgnoredDuringExecution": {
+                "nodeSelectorTerms": [{"matchExpressions": [_expr("pool", "NotIn", "banned")]}]
+            }
+        }
+    )
+    spec: dict[str, Any] = {
+        "affinity": {
+            "nodeAffinity": {
+                "requiredDuringSchedulingIgnoredDuringExecution": {
+                    "nodeSelectorTerms": [{"matchExpressions": [_expr("zone", "In", *wanted)]}]
+                }
+            }
+        }
+    }
+    if with_selector:
+        spec["nodeSelector"] = {"disk": "ssd"}
+
+    def labels(zone: str | None, i: int) -> dict[str, str]:
+        out = {"zone": zone} if zone else {}
+        if i % 2:
+            out["disk"] = "ssd"
+        if i % 5 == 4:
+            out["pool"] = "banned"
+        return out
+
+    infos = [NodeInfo(_node(f"n{i}", labels(z, i))) for i, z in enumerate(zones)]
+    rounds = [None, *changes]
+    for change in rounds:
+        if change is not None:
+            i, zone = change
+            if i < len(infos):
+                infos[i].set_node(_node(f"n{i}", labels(zone, i)))
+        pod = _pod(spec)  # a new pod object each time, asking the same
+        state = CycleState()
+        plugin.pre_filter(state, pod, infos)
+        want = [plugin.filter(state, pod, n) for n in infos]
+        got = plugin.filter_nodes(state, pod, infos)
+        got_list = [None] * len(infos) if got is None else list(got)
+        assert [(s.code, s.reasons) if s else None for s in got_list] == [
+            (s.code, s.reasons) if s else None for s in want
+        ]
