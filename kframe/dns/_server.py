@@ -144,9 +144,7 @@ class DNSServer:
             return _format_error(wire)
         if query.flags & dns.flags.QR:
             return None  # a response: never answer one (no reflection loops)
-        response = self.answer_locally(query)
-        if response is None or self._external_target(response) is not None:
-            response = await self.respond(query)
+        response = await self.respond(query)
         if limit is None:
             limit = max(_UDP_DEFAULT, query.payload) if query.edns >= 0 else _UDP_DEFAULT
         return _render(response, min(limit, _TCP_MAX))
