@@ -50,6 +50,17 @@ ORPHAN_INDEX = "replicaset-orphans"
 _STATUS_UPDATE_RETRIES = 1  # upstream statusUpdateRetries
 
 
+@attrs.frozen
+class _Scan:
+    uid: str
+    version: int
+    selector: Selector
+    claimed: list[Pod]
+    entries: list[PodEntry]
+    others: list[Pod]
+    terminating: int
+
+
 def orphan_namespace_index(pod: Pod) -> list[str]:
     if pod.metadata is None or controller_ref(pod) is not None:
         return []
@@ -70,6 +81,10 @@ class ReplicaSetController:
         # see deleted, so that a pod seen going (marked, then removed) counts once.
         self.deleting: dict[str, set[str]] = {}
         self.facts = PodFactsCache()
+        # The last scan of each ReplicaSet's pods, reused while none of them changed (a sync
+        # woken by the ReplicaSet's own status write, say).
+        self._scans: dict[str, _Scan] = {}
+        self._counts: dict[str, tuple[list[PodEntry], object, ReplicaCounts]] = {}
         self.burst = ctx.option("replicaset-burst-replicas", BURST_REPLICAS)
         if self.burst < 1:
             raise ValueError(f"--option replicaset-burst-replicas={self.burst}: must be positive")
@@ -196,6 +211,8 @@ class ReplicaSetController:
     def _forget(self, key: str) -> None:
         self.expectations.delete(key)
         self.deleting.pop(key, None)
+        self._scans.pop(key, None)
+        self._counts.pop(key, None)
 
     # -- the sync -------------------------------------------------------------------------------
 
@@ -240,21 +257,18 @@ class ReplicaSetController:
         terminating. Owned active pods that match are ours as they are; only orphans that match
         (adopted) and owned pods that no longer match (released) go through claim_objects."""
         assert rs.metadata is not None
-        claimed: list[Pod] = []
-        entries: list[PodEntry] = []
-        others: list[Pod] = []
-        terminating = 0
-        matches = self.facts.matches
-        for entry in self.facts.owned(_uid(rs)):
-            if entry.active:
-                # (the cached match inline: this loop runs over every pod on every sync)
-                if entry.matches if entry.selector is selector else matches(entry, selector):
-                    claimed.append(entry.pod)
-                    entries.append(entry)
-                else:
-                    others.append(entry.pod)  # to release
-            elif entry.terminating and matches(entry, selector):
-                terminating += 1
+        key, uid = object_key(rs), _uid(rs)
+        version = self.facts.version(uid)
+        last = self._scans.get(key)
+        if (
+            last is not None
+            and (last.uid, last.version) == (uid, version)
+            and last.selector is selector
+        ):
+            scan = last
+        else:
+            scan = self._scans[key] = _Scan(uid, version, selector, *self._scan(uid, selector))
+        claimed, entries, others = scan.claimed, scan.entries, scan.others
         adoptable = [
             pod
             for pod in self.pods.store.by_index(ORPHAN_INDEX, rs.metadata.namespace or "")
@@ -266,9 +280,31 @@ class ReplicaSetController:
             others = []  # ClaimObject: a ReplicaSet being deleted releases nothing (nor claims)
         if others or adoptable:
             more = await claim_objects(self.client, rs, selector, [*others, *adoptable])
-            claimed += more
-            entries += [self.facts.entry(p) for p in more]
-        return claimed, entries, terminating
+            claimed = [*claimed, *more]
+            entries = [*entries, *(self.facts.entry(p) for p in more)]
+        return claimed, entries, scan.terminating
+
+    def _scan(
+        self, uid: str, selector: Selector
+    ) -> tuple[list[Pod], list[PodEntry], list[Pod], int]:
+        """The owned pods: active and matching (with their facts), active and not matching (to
+        release), and how many are terminating and matching."""
+        claimed: list[Pod] = []
+        entries: list[PodEntry] = []
+        others: list[Pod] = []
+        terminating = 0
+        matches = self.facts.matches
+        for entry in self.facts.owned(uid):
+            if entry.active:
+                # (the cached match inline: this loop runs over every pod on every sync)
+                if entry.matches if entry.selector is selector else matches(entry, selector):
+                    claimed.append(entry.pod)
+                    entries.append(entry)
+                else:
+                    others.append(entry.pod)  # to release
+            elif entry.terminating and matches(entry, selector):
+                terminating += 1
+        return claimed, entries, others, terminating
 
     def _count(
         self, rs: ReplicaSet, entries: list[PodEntry], terminating: int, now: _dt.datetime
@@ -279,6 +315,10 @@ class ReplicaSetController:
         labels = (template.metadata.labels if template and template.metadata else None) or {}
         interned = self.facts.intern_labels(labels)
         min_ready = rs.spec.min_ready_seconds or 0
+        key = object_key(rs)
+        last = self._counts.get(key)
+        if min_ready <= 0 and last is not None and last[0] is entries and last[1] is interned:
+            return attrs.evolve(last[2], terminating=terminating)  # nothing could have changed
         ready_before = now - _dt.timedelta(seconds=min_ready)
         fully = ready = available = 0
         fully_labeled = self.facts.fully_labeled
@@ -294,7 +334,9 @@ class ReplicaSetController:
                 since = entry.ready_since
                 if min_ready <= 0 or (since is not None and since <= ready_before):
                     available += 1
-        return ReplicaCounts(len(entries), fully, ready, available, terminating)
+        counts = ReplicaCounts(len(entries), fully, ready, available, terminating)
+        self._counts[key] = (entries, interned, counts)
+        return counts
 
     async def _can_adopt(self, rs: ReplicaSet) -> bool:
         """RecheckDeletionTimestamp: an uncached read of the ReplicaSet before adopting: the

@@ -43,6 +43,8 @@ class PodFactsCache:
 
     def __init__(self) -> None:
         self._owned: dict[str, dict[str, PodEntry]] = {}
+        self._versions: dict[str, int] = {}
+        self._clock = 0
         self._owner_of: dict[str, str] = {}
         self._selectors: dict[Selector, Selector] = {}
         self._templates: dict[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]] = {}
@@ -79,6 +81,7 @@ class PodFactsCache:
         self._owner_of[uid] = owner
         if owner:
             self._owned.setdefault(owner, {})[uid] = self.entry(pod)
+            self._touch(owner)
 
     def forget(self, pod: Pod) -> None:
         """The informer no longer holds ``pod``."""
@@ -87,12 +90,22 @@ class PodFactsCache:
         if owner is not None:
             self._drop(owner, uid)
 
+    def _touch(self, owner: str) -> None:
+        self._clock += 1
+        self._versions[owner] = self._clock
+
+    def version(self, owner_uid: str) -> int:
+        """Changes whenever a pod of ``owner_uid`` is filed or dropped (0: none ever was)."""
+        return self._versions.get(owner_uid, 0)
+
     def _drop(self, owner: str, uid: str) -> None:
         pods = self._owned.get(owner)
         if pods is not None:
             pods.pop(uid, None)
+            self._touch(owner)
             if not pods:
                 del self._owned[owner]
+                self._versions.pop(owner, None)
 
     def owned(self, owner_uid: str) -> Iterable[PodEntry]:
         """The facts of the pods whose controller reference names ``owner_uid``."""
