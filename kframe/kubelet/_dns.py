@@ -34,12 +34,32 @@ _MAX_SEARCH_CHARS = 2048
 HostResolvConf = tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]
 
 
+# path -> (mtime_ns, size, parsed): a kubelet reads the host's file for every sandbox it makes,
+# and a fake-runtime host makes thousands; a changed file is read again.
+_RESOLV_CACHE: dict[str, tuple[int, int, HostResolvConf]] = {}
+# Policies already warned about: one line per process, not one per pod.
+_WARNED_NO_CLUSTER_DNS: set[str] = set()
+
+
 def read_resolv_conf(path: str | Path = "/etc/resolv.conf") -> HostResolvConf:
     """The (nameservers, searches, options) of a resolv.conf; empty when it is missing."""
+    try:
+        st = Path(path).stat()
+    except OSError:
+        return (), (), ()
+    cached = _RESOLV_CACHE.get(str(path))
+    if cached is not None and cached[:2] == (st.st_mtime_ns, st.st_size):
+        return cached[2]
     try:
         text = Path(path).read_text()
     except OSError:
         return (), (), ()
+    parsed = _parse_resolv_conf(text)
+    _RESOLV_CACHE[str(path)] = (st.st_mtime_ns, st.st_size, parsed)
+    return parsed
+
+
+def _parse_resolv_conf(text: str) -> HostResolvConf:
     servers: list[str] = []
     searches: list[str] = []
     options: list[str] = []
@@ -107,7 +127,10 @@ def pod_dns_config(
         kind = "host"
     if kind == "cluster" and not cluster_dns:
         # Upstream records a MissingClusterDNS event and uses the host's settings.
-        log.warning(
+        level = logging.DEBUG if policy in _WARNED_NO_CLUSTER_DNS else logging.WARNING
+        _WARNED_NO_CLUSTER_DNS.add(policy)
+        log.log(
+            level,
             "pod %s: dnsPolicy %s but the kubelet has no cluster DNS; using the host's",
             key,
             policy,
