@@ -509,3 +509,34 @@ async def test_min_ready_seconds_follows_the_deployment_and_scales_to_zero_and_b
         await edit(cp, "mr", back)
         await cp.wait_for(lambda: rolled_out(cp, "mr", "nginx:1"), what="back to 3")
         assert len(await sets(cp, "mr")) == 1
+
+
+@aio
+async def test_replica_failure_is_copied_from_the_replica_set() -> None:
+    from kframe.api.models import LimitRange
+
+    async with control_plane(CONTROLLERS) as cp:
+        # LimitRanger refuses every pod of this template: the ReplicaSet reports FailedCreate.
+        limits = from_dict(
+            {
+                "apiVersion": "v1",
+                "kind": "LimitRange",
+                "metadata": {"name": "small", "namespace": "default"},
+                "spec": {"limits": [{"type": "Container", "max": {"cpu": "100m"}}]},
+            },
+            LimitRange,
+        )
+        await cp.client.create(limits)
+        data = to_dict(manifest("big", replicas=2))
+        data["spec"]["template"]["spec"]["containers"][0]["resources"] = {"limits": {"cpu": "1"}}
+        await cp.client.create(from_dict(data, Deployment))
+
+        async def failing() -> Any:
+            return condition(await get(cp, "big"), "ReplicaFailure")
+
+        cond = await cp.wait_for(failing, what="ReplicaFailure on the Deployment", timeout=30)
+        [rs] = await sets(cp, "big")
+        [rs_cond] = [c for c in rs.status.conditions if c.type == "ReplicaFailure"]  # type: ignore[union-attr]
+        assert (cond.status, cond.reason) == ("True", rs_cond.reason) == ("True", "FailedCreate")
+        # (the message names the pod that failed last, so it may have moved on since)
+        assert "maximum cpu usage per Container is 100m" in cond.message
