@@ -160,6 +160,7 @@ async def test_create_roll_and_undo() -> None:
         await cp.wait_for(lambda: rolled_out(cp, "web", "nginx:1"), what="web available")
         d = await get(cp, "web")
         assert annotation(d, REVISION_ANNOTATION) == "1"
+        assert d.metadata.generation == 1  # type: ignore[union-attr]  # metadata writes keep it
         available, progressing = condition(d, "Available"), condition(d, "Progressing")
         assert (available.status, available.reason) == ("True", "MinimumReplicasAvailable")
         assert progressing.reason == "NewReplicaSetAvailable"
