@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+import pytest
+
 if TYPE_CHECKING:  # the fixtures' types; pytest imports conftest itself
     from tests.apiserver.conftest import Api, Scenario
 
@@ -269,5 +271,26 @@ def test_pods_on_a_node_are_deleted_gracefully(run_api: Callable[[Scenario], Non
         assert shorter["metadata"]["deletionGracePeriodSeconds"] == 5
         code, _ = await api.call("DELETE", f"{path}/p", params={"gracePeriodSeconds": "0"})
         assert code == 200 and (await api.call("GET", f"{path}/p"))[0] == 404
+
+    run_api(scenario)
+
+
+def test_a_generated_name_that_is_taken_is_generated_again(
+    run_api: Callable[[Scenario], None], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import kframe.apiserver._storage as storage
+
+    names = iter(["cm-taken", "cm-taken", "cm-free"])
+    monkeypatch.setattr(storage, "generate_name", lambda prefix: next(names))
+
+    async def scenario(api: Api) -> None:
+        body = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"generateName": "cm-"}}
+        code, first = await api.call("POST", CM, body)
+        assert code == 201 and first["metadata"]["name"] == "cm-taken"
+        code, second = await api.call("POST", CM, body)  # "cm-taken" again, then "cm-free"
+        assert code == 201 and second["metadata"]["name"] == "cm-free"
+        # A name the client chose is never replaced: taken is 409 AlreadyExists.
+        code, status = await api.call("POST", CM, {**body, "metadata": {"name": "cm-free"}})
+        assert code == 409 and status["reason"] == "AlreadyExists"
 
     run_api(scenario)
