@@ -259,7 +259,7 @@ class NodeMemo:
     generation: a node's pods and labels change only with its generation, so for the next pod
     with the same terms (a workload's replicas) only changed nodes are matched again."""
 
-    _MAX_ENTRIES = 1 << 16
+    _MAX_ENTRIES = 1 << 14  # a few times a large cluster's nodes: the table stays in cache
     _MAX_KEYS = 8
 
     def __init__(self) -> None:

@@ -69,7 +69,7 @@ _ADDED = "addedAffinity"
 # filter_nodes' verdicts (by NodeInfo generation) are kept for this many pod requirements, each
 # for up to MEMO_MAX generations.
 _MEMOS = 4
-MEMO_MAX = 1 << 16
+MEMO_MAX = 1 << 13
 
 
 @attrs.frozen(kw_only=True)

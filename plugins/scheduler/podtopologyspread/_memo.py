@@ -22,7 +22,7 @@ from ._common import Constraint
 __all__ = ["NodeMemo", "constraints_key"]
 
 # Per key, the entries are dropped past this many (stale generations pile up); few keys kept.
-_MAX_ENTRIES = 1 << 16
+_MAX_ENTRIES = 1 << 14  # a few times a large cluster's nodes: the table stays in cache
 _MAX_KEYS = 8
 
 #: Per node: () when the node does not count at all, else (value, count) per constraint.
