@@ -541,3 +541,39 @@ async def test_replica_failure_is_copied_from_the_replica_set() -> None:
         assert (cond.status, cond.reason) == ("True", rs_cond.reason) == ("True", "FailedCreate")
         # (the message names the pod that failed last, so it may have moved on since)
         assert "maximum cpu usage per Container is 100m" in cond.message
+
+
+@aio
+async def test_a_rolling_update_keeps_the_minimum_available() -> None:
+    """maxSurge 0, maxUnavailable 1: while 10 pods roll, at most one is missing and none is
+    added past 10 (counted on the pods themselves, Ready and not terminating)."""
+    async with control_plane(CONTROLLERS, nodes=3, scheduler=True) as cp:
+        rolling = {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 0, "maxUnavailable": 1}}
+        await cp.client.create(manifest("min", replicas=10, strategy=rolling))
+        await cp.wait_for(
+            lambda: rolled_out(cp, "min", "nginx:1"), what="min available", timeout=60
+        )
+        seen: list[tuple[int, int]] = []
+        stop = asyncio.Event()
+
+        async def watch() -> None:
+            while not stop.is_set():
+                live = [p for p in await pods(cp, "min") if p.metadata.deletion_timestamp is None]  # type: ignore[union-attr]
+                ready = [
+                    p
+                    for p in live
+                    if any(
+                        c.type == "Ready" and c.status == "True" for c in p.status.conditions or ()
+                    )  # type: ignore[union-attr]
+                ]
+                seen.append((len(live), len(ready)))
+                await asyncio.sleep(0.002)
+
+        watcher = asyncio.ensure_future(watch())
+        await edit(cp, "min", set_image("nginx:2"))
+        await cp.wait_for(lambda: rolled_out(cp, "min", "nginx:2"), what="rolled", timeout=60)
+        stop.set()
+        await watcher
+        assert len(seen) > 5
+        assert min(ready for _, ready in seen) >= 9
+        assert max(live for live, _ in seen) <= 10
