@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from kframe.apiserver._resources import Resource
@@ -45,8 +45,18 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def object_fields(resource: Resource, obj: dict[str, Any]) -> dict[str, str]:
-    """``{"metadata.name": ..., "metadata.namespace": ..., "spec.nodeName": ...}``."""
+def object_fields(
+    resource: Resource, obj: dict[str, Any], only: Iterable[str] | None = None
+) -> dict[str, str]:
+    """``{"metadata.name": ..., "metadata.namespace": ..., "spec.nodeName": ...}``; with
+    ``only``, just those of these fields (what a selector's requirements name)."""
+    if only is not None:
+        fields: dict[str, str] = {}
+        for field in only:
+            getter = _getter(resource, field)
+            if getter is not None:
+                fields[field] = getter(obj)
+        return fields
     meta = obj.get("metadata") or {}
     fields = {"metadata.name": _text(meta.get("name"))}
     if resource.namespaced:
@@ -56,3 +66,31 @@ def object_fields(resource: Resource, obj: dict[str, Any]) -> dict[str, str]:
         value = special(obj) if special else _at(obj, tuple(field.split(".")))
         fields[field] = _text(value)
     return fields
+
+
+# (plural, namespaced, field) -> how the field's text is read, None if it is not selectable.
+_GETTERS: dict[tuple[str, bool, str], Callable[[dict[str, Any]], str] | None] = {}
+
+
+def _getter(resource: Resource, field: str) -> Callable[[dict[str, Any]], str] | None:
+    key = (resource.plural, resource.namespaced, field)
+    try:
+        return _GETTERS[key]
+    except KeyError:
+        pass
+    getter: Callable[[dict[str, Any]], str] | None = None
+    if field == "metadata.name" or (field == "metadata.namespace" and resource.namespaced):
+        part = field.split(".")[1]
+
+        def getter(obj: dict[str, Any]) -> str:
+            return _text((obj.get("metadata") or {}).get(part))
+
+    elif field in resource.field_selectors:
+        special = _SPECIAL.get((resource.plural, field))
+        path = tuple(field.split("."))
+
+        def getter(obj: dict[str, Any]) -> str:
+            return _text(special(obj) if special else _at(obj, path))
+
+    _GETTERS[key] = getter
+    return getter
