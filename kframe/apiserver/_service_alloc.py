@@ -45,6 +45,8 @@ DEFAULT_NODE_PORT_RANGE = "30000-32767"
 IP_ALLOCATED = "provided IP is already allocated"
 PORT_ALLOCATED = "provided port is already allocated"
 FULL = "range is full"
+# kube-apiserver refuses a service CIDR of more than 2^20 addresses (a /12 for IPv4).
+_MAX_CIDR_BITS = 20
 
 
 class AllocationError(Exception):
@@ -169,6 +171,12 @@ class ServiceAllocator:
     ) -> None:
         rng = random.Random(seed)
         self.ips = IPRange(cluster_ip_range, rng)
+        network = self.ips.network
+        if network.max_prefixlen - network.prefixlen > _MAX_CIDR_BITS:  # validateMaxCIDRRange
+            raise ValueError(
+                f"specified --service-cluster-ip-range is too large; for {network.max_prefixlen}"
+                f"-bit addresses, the mask must be >= {network.max_prefixlen - _MAX_CIDR_BITS}"
+            )
         self.ports = parse_port_range(node_port_range, rng)
         self.family = self.ips.family
         self._lock = threading.Lock()

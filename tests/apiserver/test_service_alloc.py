@@ -68,6 +68,7 @@ def offset(ip: str, cidr: str) -> int:
         ("10.96.0.0/28", 0, 14),  # 16 addresses or fewer: no band
         ("10.96.0.0/27", 16, 30),
         ("fd00::/120", 16, 255),  # IPv6 keeps the last address
+        ("fd00::/108", 256, 2**20 - 1),
     ],
 )
 def test_ip_range_band_and_size(cidr: str, band: int, usable: int) -> None:
@@ -195,6 +196,19 @@ def test_other_families_and_dual_stack_are_refused_on_a_single_stack_cluster() -
     run(scenario)
 
 
+def test_an_ipv6_cluster() -> None:
+    async def scenario(server: APIServer) -> None:
+        spec = (await create(server, svc("v6")))["spec"]
+        assert ipaddress.ip_address(spec["clusterIP"]) in ipaddress.ip_network("fd00::/108")
+        assert (spec["ipFamilies"], spec["ipFamilyPolicy"]) == (["IPv6"], "SingleStack")
+        asked = (await create(server, svc("asked", clusterIP="fd00::a")))["spec"]
+        assert asked["clusterIPs"] == ["fd00::a"]
+        error = await refused(create(server, svc("v4", clusterIP="10.96.0.1")))
+        assert "IPv4 is not configured on this cluster" in error.message
+
+    run(scenario, service_cluster_ip_range="fd00::/108")
+
+
 def test_headless_and_external_name_services_allocate_nothing() -> None:
     async def scenario(server: APIServer) -> None:
         headless = (await create(server, svc("h", clusterIP="None", selector={"a": "b"})))["spec"]
@@ -261,7 +275,7 @@ def test_dry_run_holds_nothing() -> None:
 
 def test_a_restarted_server_takes_the_stored_allocations(tmp_path: Path) -> None:
     url = f"sqlite://{tmp_path / 'state.db'}"
-    tiny = {"service_cluster_ip_range": "10.0.0.0/29", "service_node_port_range": "30000-30003"}
+    tiny = {"service_cluster_ip_range": "10.0.0.0/29", "service_node_port_range": "30000-30005"}
     first: dict[str, Any] = {}
 
     async def before(server: APIServer) -> None:
@@ -271,19 +285,21 @@ def test_a_restarted_server_takes_the_stored_allocations(tmp_path: Path) -> None
 
     async def after(server: APIServer) -> None:
         ips = {ip: f"default/{n}" for n, (ip, _) in first.items()}
+        ports = {port: f"default/{n}" for n, (_, port) in first.items()}
         assert server.service_allocator.allocated_ips() == ips
+        assert server.service_allocator.allocated_ports() == ports
         taken_ip, taken_port = first["s0"]
         error = await refused(create(server, svc("x", clusterIP=taken_ip)))
         assert "provided IP is already allocated" in error.message
         node_port = svc("y", type="NodePort", ports=[{"port": 80, "nodePort": taken_port}])
         error = await refused(create(server, node_port))
         assert "provided port is already allocated" in error.message
-        last = (await create(server, svc("last")))["spec"]["clusterIP"]
-        assert last not in ips
+        last = (await create(server, svc("last", type="NodePort")))["spec"]
+        assert last["clusterIP"] not in ips and last["ports"][0]["nodePort"] not in ports
         error = await refused(create(server, svc("full")))
         assert error.code == 500
 
-    run(before, url, **{**tiny, "service_node_port_range": "30000-30009"})
+    run(before, url, **tiny)
     run(after, url, **tiny)
 
 
@@ -481,5 +497,9 @@ def test_bad_ranges_are_refused() -> None:
     store = asyncio.run(main())
     with pytest.raises(ValueError, match=r"10\.0\.0\.0/33"):
         APIServer(store, service_cluster_ip_range="10.0.0.0/33")
+    with pytest.raises(ValueError, match="the mask must be >= 12"):
+        APIServer(store, service_cluster_ip_range="10.0.0.0/11")
+    with pytest.raises(ValueError, match="the mask must be >= 108"):
+        APIServer(store, service_cluster_ip_range="fd00::/64")
     with pytest.raises(ValueError, match="inverted"):
         APIServer(store, service_node_port_range="32767-30000")

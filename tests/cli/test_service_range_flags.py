@@ -38,6 +38,7 @@ def test_given_ranges_reach_the_settings() -> None:
     [
         ("--service-cluster-ip-range", "10.0.0.0/33"),
         ("--service-cluster-ip-range", "not-a-cidr"),
+        ("--service-cluster-ip-range", "10.0.0.0/8"),
         ("--service-node-port-range", "32767-30000"),
         ("--service-node-port-range", "30000-70000"),
     ],
