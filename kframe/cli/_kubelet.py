@@ -113,6 +113,14 @@ class KubeletCommand:
             "(default none: pods get the host's resolv.conf)",
         )
         parser.add_argument(
+            "--cloud-provider",
+            default="",
+            metavar="external",
+            help="'external': register the node with the taint "
+            "node.cloudprovider.kubernetes.io/uninitialized=true:NoSchedule for a cloud "
+            "controller manager to initialise (default '': no cloud)",
+        )
+        parser.add_argument(
             "--cluster-domain",
             default="cluster.local",
             metavar="DOMAIN",
@@ -155,6 +163,11 @@ class KubeletCommand:
                 ipaddress.ip_address(ip)
             except ValueError:
                 raise CommandError(f"--cluster-dns: {ip!r} is not an IP address") from None
+        from kframe.kubelet._config import cloud_provider_error
+
+        cloud_error = cloud_provider_error(args.cloud_provider)
+        if cloud_error is not None:
+            raise CommandError(f"--cloud-provider: {cloud_error}")
         root = str(args.root_dir.resolve()) if args.root_dir else ""
         if root:
             with contextlib.suppress(OSError):
@@ -172,6 +185,7 @@ class KubeletCommand:
             log_dir=str(Path(root) / "pods") if root else "",
             cluster_dns=cluster_dns,
             cluster_domain=args.cluster_domain,
+            cloud_provider=args.cloud_provider,
         )
 
         async def main() -> None:

@@ -265,6 +265,9 @@ def _kubelets(settings: Settings) -> Component:
             data_dir=str(settings.data_dir) if settings.data_dir else "",
             address="127.0.0.1",
             port=0,
+            # A hosted cloud controller manager initialises the nodes: they register as
+            # upstream's kubelet does under --cloud-provider=external.
+            cloud_provider="external" if settings.cloud_provider else "",
         )
         return host.run()
 

@@ -13,7 +13,26 @@ from typing import Any
 
 import attrs
 
-__all__ = ["KubeletConfig"]
+__all__ = ["EXTERNAL_CLOUD_PROVIDER", "KubeletConfig", "cloud_provider_error"]
+
+#: The one ``--cloud-provider`` value besides "" (upstream removed the in-tree providers).
+EXTERNAL_CLOUD_PROVIDER = "external"
+
+
+def cloud_provider_error(name: str) -> str | None:
+    """Upstream's message for a ``--cloud-provider`` other than "" and ``external``."""
+    if name in ("", EXTERNAL_CLOUD_PROVIDER):
+        return None
+    return (
+        f'cloud provider "{name}" was specified, but built-in cloud providers are disabled. '
+        "Please set --cloud-provider=external and migrate to an external cloud provider"
+    )
+
+
+def _check_cloud_provider(_obj: object, _attr: object, value: str) -> None:
+    error = cloud_provider_error(value)
+    if error is not None:
+        raise ValueError(error)
 
 
 @attrs.frozen(kw_only=True)
@@ -27,6 +46,10 @@ class KubeletConfig:
     address (default: the node name). ``port``: the port published as
     ``status.daemonEndpoints.kubeletEndpoint.Port`` (the streaming and log server's).
     ``log_dir``: where pod log directories go ("" for none: the runtime keeps no logs).
+    ``cloud_provider``: ``"external"`` (upstream's ``--cloud-provider=external``) registers the
+    Node with the NoSchedule taint ``node.cloudprovider.kubernetes.io/uninitialized=true`` for
+    a cloud node controller to initialise and remove, and leaves the Node's addresses to the
+    cloud once it has some; ``""``: no cloud.
     """
 
     node_name: str
@@ -41,6 +64,7 @@ class KubeletConfig:
     port: int = 10250
     log_dir: str = ""
     root_dir: str = ""
+    cloud_provider: str = attrs.field(default="", validator=_check_cloud_provider)
     max_pods: int = 110
     # Upstream's clusterDNS and clusterDomain: the pods' nameservers under dnsPolicy
     # ClusterFirst (none: pods get the host's), and the domain of their search list.
@@ -62,6 +86,10 @@ class KubeletConfig:
     def lease_renew_interval(self) -> float:
         # Upstream's renewInterval: a quarter of the lease duration (10 s of 40 s).
         return self.node_lease_duration_seconds * 0.25
+
+    @property
+    def external_cloud_provider(self) -> bool:
+        return self.cloud_provider == EXTERNAL_CLOUD_PROVIDER
 
     @property
     def address_hostname(self) -> str:

@@ -49,6 +49,7 @@ class KubeletHost:
         clock: Clock | None = None,
         registry: Registry | None = None,
         serve: bool = True,
+        cloud_provider: str = "",
     ) -> None:
         self.client = client
         self.count = nodes
@@ -61,6 +62,8 @@ class KubeletHost:
         self.clock = clock
         self.registry = registry
         self.serve = serve
+        # "external": every node registers with the cloud's uninitialized taint.
+        self.cloud_provider = cloud_provider
         self.kubelets: list[Kubelet] = []
         self.runtimes: list[Runtime] = []
         self.source = PodSource(client)
@@ -81,6 +84,7 @@ class KubeletHost:
             port=port,
             root_dir=node_dir,
             log_dir=os.path.join(node_dir, "pods") if node_dir else "",
+            cloud_provider=self.cloud_provider,
         )
 
     def lookup(

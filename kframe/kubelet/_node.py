@@ -5,6 +5,12 @@ adopts the one that exists), checks its status every ``nodeStatusUpdateFrequency
 patches ``nodes/status`` when something changed or ``nodeStatusReportFrequency`` (5 min) has
 passed; its Lease in ``kube-node-lease`` is renewed every 10 s with a 40 s duration, jittered
 by 4% as ``wait.JitterUntil`` does so that many nodes do not renew in lockstep.
+
+With an external cloud provider (``KubeletConfig.cloud_provider == "external"``) the Node is
+created with the NoSchedule taint ``node.cloudprovider.kubernetes.io/uninitialized=true``
+(upstream ``initialNode``), which the cloud node controller removes once it has written the
+instance's provider ID, labels and addresses; the kubelet posts its own addresses only while
+the Node has none (upstream's ``NodeAddress`` setter), so the cloud's stand.
 """
 
 from __future__ import annotations
@@ -22,7 +28,13 @@ from kframe.kubelet._config import KubeletConfig
 from kframe.kubelet._host import host_info
 from kframe.runtime import Runtime, RuntimeStatus
 
-__all__ = ["KUBELET_VERSION", "NodeLease", "NodeStatusManager", "node_resources"]
+__all__ = [
+    "KUBELET_VERSION",
+    "UNINITIALIZED_TAINT",
+    "NodeLease",
+    "NodeStatusManager",
+    "node_resources",
+]
 
 log = logging.getLogger("kframe.kubelet")
 
@@ -33,6 +45,8 @@ MAX_IMAGES = 50
 # Upstream's default hard eviction thresholds come off allocatable: memory.available<100Mi,
 # nodefs.available<10%.
 _EVICTION_MEMORY = 100 * 1024 * 1024
+#: cloudproviderapi.TaintExternalCloudProvider.
+UNINITIALIZED_TAINT = "node.cloudprovider.kubernetes.io/uninitialized"
 
 
 def api_code(exc: BaseException) -> int | None:
@@ -108,6 +122,9 @@ class NodeStatusManager:
         self._last_report = -1e18
         self.capacity, self.allocatable = node_resources(config)
         self.pod_cidr = config.pod_cidr
+        # Whether the posted status carries the kubelet's addresses: always without a cloud;
+        # with an external one, only until the Node has addresses (the cloud's then stand).
+        self._report_addresses = True
 
     async def _runtime_facts(self) -> tuple[RuntimeStatus | None, list[dict[str, Any]]]:
         service = self._runtime.runtime_service
@@ -159,14 +176,15 @@ class NodeStatusManager:
             if previous is None or previous[0] != cond["status"]:
                 self._transitions[cond["type"]] = (cond["status"], now)
             cond["lastTransitionTime"] = self._transitions[cond["type"]][1]
+        addresses = [
+            {"type": "InternalIP", "address": self._config.node_ip},
+            {"type": "Hostname", "address": self._config.address_hostname},
+        ]
         return {
             "capacity": self.capacity,
             "allocatable": self.allocatable,
             "conditions": conditions,
-            "addresses": [
-                {"type": "InternalIP", "address": self._config.node_ip},
-                {"type": "Hostname", "address": self._config.address_hostname},
-            ],
+            **({"addresses": addresses} if self._report_addresses else {}),
             "daemonEndpoints": {"kubeletEndpoint": {"Port": self._port()}},
             "nodeInfo": {
                 "machineID": host.machine_id,
@@ -195,6 +213,9 @@ class NodeStatusManager:
         spec: dict[str, Any] = {}
         if self._config.pod_cidr:
             spec = {"podCIDR": self._config.pod_cidr, "podCIDRs": [self._config.pod_cidr]}
+        if self._config.external_cloud_provider:
+            # Upstream initialNode: the cloud node controller removes it once initialised.
+            spec["taints"] = [{"key": UNINITIALIZED_TAINT, "value": "true", "effect": "NoSchedule"}]
         return {
             "apiVersion": "v1",
             "kind": "Node",
@@ -226,9 +247,15 @@ class NodeStatusManager:
             node = await self._client.get(Node, self._config.node_name)
             labels = body["metadata"]["labels"]
             patch: dict[str, Any] = {"metadata": {"labels": labels}}
-            if body["spec"] and not (node.spec and node.spec.pod_cidr):
-                patch["spec"] = body["spec"]
+            cidr = {k: v for k, v in body["spec"].items() if k in ("podCIDR", "podCIDRs")}
+            if cidr and not (node.spec and node.spec.pod_cidr):
+                patch["spec"] = cidr
             node = await self._client.patch(Node, self._config.node_name, patch, patch_type="merge")
+            # An existing Node keeps its taints (the cloud initialised it already, or will) and,
+            # with an external cloud, the addresses it has.
+            if self._config.external_cloud_provider and node.status and node.status.addresses:
+                self._report_addresses = False
+                status = {k: v for k, v in status.items() if k != "addresses"}
             node = await self._post(status)
         else:
             # A create may drop status (the status subresource owns it); post it as well.
@@ -236,6 +263,10 @@ class NodeStatusManager:
                 node = await self._post(status)
             else:
                 self._posted, self._last_report = status, self._clock.now()
+        if self._config.external_cloud_provider and self._report_addresses:
+            # The Node has the kubelet's initial addresses now; later posts leave them out.
+            self._report_addresses = False
+            self._posted = {k: v for k, v in status.items() if k != "addresses"}
         if node.spec and node.spec.pod_cidr:
             self.pod_cidr = node.spec.pod_cidr
         return node
