@@ -8,6 +8,8 @@ import copy
 import re
 from typing import Any
 
+import orjson
+
 from kframe.apiserver._errors import Cause
 from kframe.apiserver._validate_containers import containers, init_containers
 from kframe.apiserver._validate_field import (
@@ -236,10 +238,30 @@ def _pod_only(spec: Obj) -> list[Cause]:
     return errs
 
 
+# ``pod_spec`` of a pod's spec by its JSON (and the pod's name, when volumes may derive a
+# claim name from it): a workload's pods share one spec, validated once.
+_SPEC_CAUSES: dict[tuple[bytes, str], tuple[Cause, ...]] = {}
+_SPEC_CAUSES_MAX = 256
+
+
+def _pod_spec_of_pod(spec: Obj, pod_name: str) -> list[Cause]:
+    try:
+        key = (orjson.dumps(spec), pod_name if spec.get("volumes") else "")
+    except TypeError:  # a value orjson refuses: validated as it is
+        return pod_spec(spec, "spec", pod_name, is_pod=True)
+    causes = _SPEC_CAUSES.get(key)
+    if causes is None:
+        causes = tuple(pod_spec(spec, "spec", pod_name, is_pod=True))
+        if len(_SPEC_CAUSES) >= _SPEC_CAUSES_MAX:
+            del _SPEC_CAUSES[next(iter(_SPEC_CAUSES))]
+        _SPEC_CAUSES[key] = causes
+    return list(causes)
+
+
 def validate_pod(obj: Obj, old: Obj | None) -> list[Cause]:
     meta, spec = obj.get("metadata") or {}, obj.get("spec") or {}
     errs = pod_annotations(meta.get("annotations"), spec, "metadata.annotations")
-    errs += pod_spec(spec, "spec", meta.get("name") or "", is_pod=True)
+    errs += _pod_spec_of_pod(spec, meta.get("name") or "")
     errs += _pod_only(spec)
     if old is None:
         if spec.get("ephemeralContainers"):
