@@ -56,6 +56,8 @@ INITIAL_EVENTS_END = "INITIAL_EVENTS_END"
 # after they were created, as pods a scheduler binds minutes after a burst of creations).
 RECALL_MAX = 4096
 RECALL_LATEST_MAX = 1 << 16
+# How many distinct pod specs' models a pods storage keeps (see ``_decode_pod``).
+SPEC_CACHE_MAX = 256
 
 
 @attrs.frozen
@@ -94,6 +96,8 @@ class ObjectStorage:
         self._recent: dict[tuple[Any, Any, Any], Any] = {}
         # (namespace, name) -> (resourceVersion, model) of the object's latest write.
         self._latest: dict[tuple[Any, Any], tuple[str, Any]] = {}
+        # A pod spec's JSON -> its model, for the pods that share it (see ``_decode_pod``).
+        self._specs: dict[bytes, Any] = {}
 
     def _admission_request(
         self,
@@ -213,6 +217,10 @@ class ObjectStorage:
         for an unsupported enum value, the 422) upstream's decoder gives."""
         name = metadata(obj).get("name") or metadata(obj).get("generateName") or ""
         unknown: list[str] | None = [] if warnings is not None else None
+        if not strict and unknown is None and self.resource.plural == "pods":
+            pod = self._decode_pod(obj)
+            if pod is not None:
+                return pod
         try:
             typed: Any = from_dict(obj, self.resource.model, strict=strict, unknown=unknown)
         except DecodeError as exc:
@@ -235,6 +243,35 @@ class ObjectStorage:
         if warnings is not None and unknown:
             warnings.extend(f'unknown field "{p}"' for p in unknown)
         return typed
+
+    def _decode_pod(self, obj: dict[str, Any]) -> Any:
+        """A pod whose spec (by its JSON) decoded lately: the rest decoded, the spec model
+        shared (models are frozen), as a workload's pods share one spec. None otherwise (or if
+        the rest does not decode), for the caller to decode it all, errors included."""
+        spec = obj.get("spec")
+        if not isinstance(spec, dict):
+            return None
+        try:
+            key = dumps(spec)
+        except (TypeError, ValueError):
+            return None
+        cache = self._specs
+        model = cache.get(key)
+        if model is None:
+            try:
+                typed: Any = from_dict(obj, self.resource.model)
+            except DecodeError:
+                return None
+            if len(cache) >= SPEC_CACHE_MAX:
+                del cache[next(iter(cache))]
+            cache[key] = typed.spec
+            return typed
+        rest = {k: v for k, v in obj.items() if k != "spec"}
+        try:
+            typed = from_dict(rest, self.resource.model)
+        except DecodeError:
+            return None
+        return attrs.evolve(typed, spec=model)
 
     def _check_shape(
         self, obj: dict[str, Any], *, strict: bool, warnings: list[str] | None
