@@ -452,6 +452,18 @@ class ObjectStorage:
             )
         old = self._decode(current)
         old_meta = metadata(old)
+        given_uid = meta.get("uid")
+        if given_uid and given_uid != old_meta.get("uid"):
+            # Upstream takes the body's uid as a precondition (DefaultUpdatedObjectInfo
+            # .Preconditions): an update or patch meant for an earlier object of the same
+            # name is a 409, never applied to its successor.
+            raise errors.conflict(
+                self.resource.plural,
+                self.resource.group,
+                name,
+                f"Precondition failed: UID in precondition: {given_uid}, "
+                f"UID in object meta: {old_meta.get('uid')}",
+            )
         for owned in (
             "uid",
             "creationTimestamp",

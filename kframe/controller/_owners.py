@@ -7,7 +7,7 @@ releases owned objects whose labels no longer match its selector.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any, TypeVar
 
 from kframe.api import Selector
@@ -61,20 +61,39 @@ def new_controller_ref(owner: Any) -> OwnerReference:
     )
 
 
-async def _set_owner_references(client: Client, obj: Any, refs: Sequence[OwnerReference]) -> Any:
+def _code(exc: BaseException) -> int | None:
+    code = getattr(exc, "code", None)
+    return code if isinstance(code, int) else None
+
+
+async def _adopt(client: Client, owner: Any, obj: Any) -> Any:
     from kframe.api import to_dict
 
-    meta = obj.metadata
-    # A merge patch with the uid and resourceVersion: it applies only to the object we saw.
+    # Upstream's ownerRefControllerPatch: a strategic merge patch (owner references merge by
+    # uid, so other owners stay) with the object's uid as a precondition.
     patch = {
         "metadata": {
-            "ownerReferences": [to_dict(r) for r in refs],
-            "uid": meta.uid,
-            "resourceVersion": meta.resource_version,
+            "ownerReferences": [to_dict(new_controller_ref(owner))],
+            "uid": obj.metadata.uid,
         }
     }
+    meta = obj.metadata
     return await client.patch(
-        type(obj), meta.name, patch, namespace=meta.namespace, patch_type="merge"
+        type(obj), meta.name, patch, namespace=meta.namespace, patch_type="strategic"
+    )
+
+
+async def _release(client: Client, owner: Any, obj: Any) -> Any:
+    # Upstream's GenerateDeleteOwnerRefStrategicMergeBytes: delete our reference by uid.
+    patch = {
+        "metadata": {
+            "ownerReferences": [{"$patch": "delete", "uid": owner.metadata.uid}],
+            "uid": obj.metadata.uid,
+        }
+    }
+    meta = obj.metadata
+    return await client.patch(
+        type(obj), meta.name, patch, namespace=meta.namespace, patch_type="strategic"
     )
 
 
@@ -87,11 +106,16 @@ async def claim_objects(
     can_adopt: bool = True,
 ) -> list[T]:
     """The objects ``owner`` controls after adopting matching orphans and releasing owned
-    objects that no longer match (ClaimPods/ClaimReplicaSets). Objects being deleted are never
-    adopted; a failed adopt or release leaves the object out or in as it was (the next sync
-    retries). ``can_adopt``: False while the owner itself is being deleted."""
+    objects that no longer match (upstream ClaimPods/ClaimReplicaSets). Objects being deleted
+    are never adopted; an owner being deleted adopts and releases nothing. An object gone
+    meanwhile (404) or changed under its uid precondition (409, 422) is left out; any other
+    failed adopt or release is raised after the rest are claimed, so the sync is retried (as
+    upstream returns the aggregate error). ``can_adopt``: False while the owner itself is
+    being deleted."""
     uid = owner.metadata.uid
+    owner_deleting = owner.metadata.deletion_timestamp is not None
     claimed: list[T] = []
+    error: BaseException | None = None
     for obj in objects:
         meta = obj.metadata  # type: ignore[attr-defined]
         ref = controller_ref(obj)
@@ -99,25 +123,27 @@ async def claim_objects(
         if ref is not None:
             if ref.uid != uid:
                 continue  # another controller's
-            if selector.matches(labels) or meta.deletion_timestamp:
-                claimed.append(obj)
+            if selector.matches(labels) or meta.deletion_timestamp or owner_deleting:
+                claimed.append(obj)  # ours (a deleting owner releases nothing)
                 continue
-            refs = [r for r in meta.owner_references or () if r.uid != uid]
             try:
-                await _set_owner_references(client, obj, refs)
+                await _release(client, owner, obj)
             except Exception as exc:
-                if getattr(exc, "code", None) != 404:
+                if _code(exc) not in (404, 409, 422):
                     claimed.append(obj)  # still ours until the release lands
+                    error = error or exc
             continue
-        if not can_adopt or meta.deletion_timestamp or not selector.matches(labels):
+        if not can_adopt or owner_deleting or meta.deletion_timestamp:
             continue
-        if owner.metadata.deletion_timestamp:
+        if not selector.matches(labels):
             continue
         try:
-            adopted = await _set_owner_references(
-                client, obj, [*(meta.owner_references or ()), new_controller_ref(owner)]
-            )
-        except Exception:
-            continue  # gone or changed meanwhile: the next sync sees it again
+            adopted = await _adopt(client, owner, obj)
+        except Exception as exc:
+            if _code(exc) not in (404, 409, 422):
+                error = error or exc
+            continue
         claimed.append(adopted)
+    if error is not None:
+        raise error
     return claimed
