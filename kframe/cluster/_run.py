@@ -276,18 +276,33 @@ def _kubelets(settings: Settings) -> Component:
 
 def _proxies(settings: Settings) -> Component:
     """A proxy per hosted node (``node-0`` ...), in dry-run mode: the nodes share this host, so
-    their rules are rendered, never applied."""
+    their rules are rendered, never applied. The ``userspace`` backend installs nothing on the
+    host, so it runs live instead, one proxy for the whole host: its listeners on ``address``,
+    every hosted node's endpoints counted as local, its listener table in
+    ``data_dir/proxy-userspace.tsv`` (docs/proxy.md)."""
 
     async def run(server: APIServer) -> None:
         from kframe.client import InProcessClient
         from kframe.proxy import ProxyBackend, ProxyHost, ProxyOptions, open_backend
 
+        nodes = [f"node-{i}" for i in range(settings.nodes)]
         backends: dict[str, ProxyBackend] = {}
-        for i in range(settings.nodes):
-            node = f"node-{i}"
-            options = ProxyOptions(node_name=node, dry_run=True)
-            backends[node] = await open_backend(settings.proxy_mode, options)
-        print(f"proxies: {settings.nodes} ({settings.proxy_mode}, dry run)", flush=True)
+        if settings.proxy_mode == "userspace":
+            config: dict[str, Any] = {
+                "bindAddress": settings.address,
+                "nodeAddress": settings.address,
+                "localNodes": nodes,
+            }
+            if settings.data_dir:
+                config["output"] = str(settings.data_dir / "proxy-userspace.tsv")
+            options = ProxyOptions(node_name=nodes[0], config=config)
+            backends[nodes[0]] = await open_backend(settings.proxy_mode, options)
+            print(f"proxies: 1 for the host (userspace, on {settings.address})", flush=True)
+        else:
+            for node in nodes:
+                options = ProxyOptions(node_name=node, dry_run=True)
+                backends[node] = await open_backend(settings.proxy_mode, options)
+            print(f"proxies: {settings.nodes} ({settings.proxy_mode}, dry run)", flush=True)
         await ProxyHost(InProcessClient(server), backends).run()
 
     return run

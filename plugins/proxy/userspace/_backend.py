@@ -120,7 +120,12 @@ class UserspaceBackend:
             sys.stdout.write(text or "(no service ports)\n")
             sys.stdout.flush()
         else:
-            Path(self.config.output).write_text(text)
+            path = Path(self.config.output)
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(text)
+            except OSError as exc:
+                log.warning("userspace: cannot write %s: %s", path, exc.strerror or exc)
 
     # -- syncing --------------------------------------------------------------------------------
 
