@@ -124,6 +124,12 @@ def requests_view(spec: PodSpec) -> dict[str, Any]:
     return view
 
 
+# id(spec) -> (the spec, the namespace, what PodInfo derived from them); the spec is held, so
+# its id is not reused while it is here. Nothing derived is changed after: it is shared.
+_DERIVED: dict[int, tuple[PodSpec, str, tuple[Any, ...]]] = {}
+_DERIVED_MAX = 256
+
+
 class PodInfo:
     """A pod with what the scheduler derives from it.
 
@@ -145,18 +151,63 @@ class PodInfo:
         "required_anti_affinity_terms",
     )
 
+    pod: Pod
+    key: str
+    requests: Resource
+    non_zero_cpu: int
+    non_zero_memory: int
+    required_affinity_terms: tuple[AffinityTerm, ...]
+    required_anti_affinity_terms: tuple[AffinityTerm, ...]
+    preferred_affinity_terms: tuple[WeightedAffinityTerm, ...]
+    preferred_anti_affinity_terms: tuple[WeightedAffinityTerm, ...]
+    host_ports: tuple[HostPort, ...]
+
     def __init__(self, pod: Pod) -> None:
         self.pod = pod
         self.key = pod_key(pod)
         spec = pod.spec
         assert spec is not None, "a pod without a spec cannot be scheduled"
+        ns = (pod.metadata.namespace if pod.metadata else None) or "default"
+        # What is derived depends only on the spec and the namespace: a workload's pods share
+        # one spec model (the API server decodes a spec once), derived once.
+        seen = _DERIVED.get(id(spec))
+        if seen is not None and seen[0] is spec and seen[1] == ns:
+            (
+                self.requests,
+                self.non_zero_cpu,
+                self.non_zero_memory,
+                self.required_affinity_terms,
+                self.required_anti_affinity_terms,
+                self.preferred_affinity_terms,
+                self.preferred_anti_affinity_terms,
+                self.host_ports,
+            ) = seen[2]
+            return
+        self._derive(spec, ns)
+        if len(_DERIVED) >= _DERIVED_MAX:
+            del _DERIVED[next(iter(_DERIVED))]
+        _DERIVED[id(spec)] = (
+            spec,
+            ns,
+            (
+                self.requests,
+                self.non_zero_cpu,
+                self.non_zero_memory,
+                self.required_affinity_terms,
+                self.required_anti_affinity_terms,
+                self.preferred_affinity_terms,
+                self.preferred_anti_affinity_terms,
+                self.host_ports,
+            ),
+        )
+
+    def _derive(self, spec: PodSpec, ns: str) -> None:
         spec_dict = requests_view(spec)
         self.requests = Resource.from_list(pod_requests(spec_dict))
         non_zero = pod_requests(spec_dict, non_missing=_NON_ZERO)
         # A pod without containers requests nothing, not the defaults.
         self.non_zero_cpu = non_zero[CPU].milli_value() if CPU in non_zero else 0
         self.non_zero_memory = non_zero[MEMORY].value() if MEMORY in non_zero else 0
-        ns = (pod.metadata.namespace if pod.metadata else None) or "default"
         affinity = spec.affinity
         pa = affinity.pod_affinity if affinity else None
         paa = affinity.pod_anti_affinity if affinity else None
@@ -172,7 +223,7 @@ class PodInfo:
         self.preferred_anti_affinity_terms = _weighted(
             ns, paa.preferred_during_scheduling_ignored_during_execution if paa else ()
         )
-        self.host_ports: tuple[HostPort, ...] = tuple(
+        self.host_ports = tuple(
             (port.host_ip or "0.0.0.0", port.protocol or "TCP", port.host_port)
             for container in spec.containers  # upstream counts regular containers only
             for port in container.ports
