@@ -256,7 +256,7 @@ class UpCommand:
             default="",
             metavar="MODE",
             help="host a service proxy of this backend (iptables, ...) per node, in dry-run "
-            "mode (default: none)",
+            "mode; userspace: one live proxy for the whole host (default: none)",
         )
 
     def run(self, args: argparse.Namespace) -> int:

@@ -62,7 +62,8 @@ class Settings:
     # The hosted cluster DNS (docs/dns.md): its port on ``address`` (0: not hosted) and domain.
     dns_port: int = 0
     cluster_domain: str = "cluster.local"
-    # A proxy backend mode: one dry-run proxy per hosted node (docs/proxy.md); "": none.
+    # A proxy backend mode: one dry-run proxy per hosted node, or one live one for the host
+    # for ``userspace`` (docs/proxy.md); "": none.
     proxy_mode: str = ""
 
 

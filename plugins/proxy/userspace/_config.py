@@ -27,18 +27,19 @@ def _check_ip(value: str, key: str) -> None:
 class UserspaceConfig:
     """Where the backend listens and how it forwards (``--backend-config`` keys in quotes).
 
-    ``bind_address`` ("bindAddress", 127.0.0.1): the address of each service port's proxy
-    port, allocated by the kernel and kept while the service port exists (upstream's userspace
-    proxier listened there and had iptables redirect cluster-IP traffic to it; kframe reports
-    the mapping instead). ``node_address`` ("nodeAddress", "": every address of the family):
-    where node ports are listened on. ``udp_idle_timeout`` ("udpIdleTimeout", seconds, 0.25:
-    kube-proxy's ``--udp-timeout``): a UDP client association idle this long is dropped.
-    ``local_nodes`` ("localNodes"): more node names whose endpoints count as local, for one
-    proxy serving several nodes that share a host (``kframe up``). ``output`` ("output"): a file
-    the listener table is written to whenever it changes ("-": standard output).
+    ``bind_address`` ("bindAddress", "": 127.0.0.1, or ::1 for IPv6): the address of each
+    service port's proxy port, allocated by the kernel and kept while the service port exists
+    (upstream's userspace proxier listened there and had iptables redirect cluster-IP traffic
+    to it; kframe reports the mapping instead). ``node_address`` ("nodeAddress", "": every
+    address of the family): where node ports are listened on. ``udp_idle_timeout``
+    ("udpIdleTimeout", seconds, 0.25: kube-proxy's ``--udp-timeout``): a UDP client association
+    idle this long is dropped. ``local_nodes`` ("localNodes"): more node names whose endpoints
+    count as local, for one proxy serving several nodes that share a host (``kframe up``).
+    ``output`` ("output"): a file the listener table is written to whenever it changes ("-":
+    standard output).
     """
 
-    bind_address: str = "127.0.0.1"
+    bind_address: str = ""
     node_address: str = ""
     udp_idle_timeout: float = DEFAULT_UDP_IDLE_TIMEOUT
     local_nodes: tuple[str, ...] = ()
@@ -77,7 +78,8 @@ class UserspaceConfig:
                 raise ProxyError(f"userspace backend: {key} must be a string, got {value!r}")
             kwargs[attr] = value
         config_ = cls(**kwargs)
-        _check_ip(config_.bind_address, "bindAddress")
+        if config_.bind_address:
+            _check_ip(config_.bind_address, "bindAddress")
         if config_.node_address:
             _check_ip(config_.node_address, "nodeAddress")
         return config_

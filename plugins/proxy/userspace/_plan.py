@@ -1,10 +1,11 @@
 """What the userspace backend listens on for a :class:`~kframe.proxy.ProxyState`: pure.
 
-Each TCP or UDP service port gets a proxy port on ``bindAddress`` (always), a listener on its
-cluster IP and on each external and load-balancer IP when that address is local to the host
-(tried, skipped when it is not), and one on ``nodeAddress:nodePort`` for a node port. Cluster-IP
-and proxy-port traffic is internal (``internalTrafficPolicy``), the rest external
-(``externalTrafficPolicy``), with the endpoints :func:`kframe.proxy.categorize_endpoints` picks.
+Each TCP or UDP service port gets a proxy port on ``bindAddress`` (always; 127.0.0.1 or ::1),
+a listener on its cluster IP and on each external and load-balancer IP when that address is
+local to the host (tried, skipped when it is not), and one on ``nodeAddress:nodePort`` for a
+node port. Cluster-IP and proxy-port traffic is internal (``internalTrafficPolicy``), the rest
+external (``externalTrafficPolicy``), with the endpoints
+:func:`kframe.proxy.categorize_endpoints` picks.
 """
 
 from __future__ import annotations
@@ -82,7 +83,9 @@ def _endpoints(eps: tuple[EndpointInfo, ...]) -> tuple[str, ...]:
 
 def plan(state: ProxyState, config: UserspaceConfig) -> Plan:
     """The listeners and balancer pools for ``state`` (sorted, deterministic)."""
-    node_ip = config.node_address or ("::" if state.ip_family == "IPv6" else "0.0.0.0")
+    v6 = state.ip_family == "IPv6"
+    bind_ip = config.bind_address or ("::1" if v6 else "127.0.0.1")
+    node_ip = config.node_address or ("::" if v6 else "0.0.0.0")
     local_nodes = set(config.local_nodes)
     listeners: list[ListenerSpec] = []
     pools: dict[PoolKey, PoolSpec] = {}
@@ -102,7 +105,7 @@ def plan(state: ProxyState, config: UserspaceConfig) -> Plan:
         internal = cat.local if svc.internal_policy_local else cat.cluster
         pools[(name, "internal")] = PoolSpec(_endpoints(internal), affinity)
         proto = svc.protocol
-        listeners.append(ListenerSpec(name, "proxy", proto, config.bind_address, 0, "internal"))
+        listeners.append(ListenerSpec(name, "proxy", proto, bind_ip, 0, "internal"))
         if svc.cluster_ip:
             listeners.append(
                 ListenerSpec(name, "cluster", proto, svc.cluster_ip, svc.port, "internal")

@@ -139,7 +139,9 @@ class TcpListener:
             self.accepted += 1
             await splice((reader, writer), upstream)
         except asyncio.CancelledError:
+            # The backend closing: end the connection. Not re-raised: this task is the
+            # connection's own, and 3.11's start_server callback logs a cancelled one as an
+            # error (task.exception() raising CancelledError).
             writer.transport.abort()
-            raise
         finally:
             self._connections.discard(task)

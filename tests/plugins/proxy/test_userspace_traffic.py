@@ -5,15 +5,27 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import shutil
 import socket
+import subprocess
 from collections.abc import AsyncIterator, Sequence
 from typing import Any, cast
 
 import pytest
 
 from kframe.api.models import EndpointSlice, Service
-from kframe.proxy import ProxyError, ProxyOptions, ProxyState, ServicePortName, open_backend
+from kframe.proxy import (
+    EndpointInfo,
+    ProxyError,
+    ProxyOptions,
+    ProxyState,
+    ServicePortInfo,
+    ServicePortName,
+    open_backend,
+)
 from kframe.registry import build_registry
+from kframe.testing import require
 from kframe.testing.proxy import check_backend, endpoint_slice, proxy_state, service
 from kframe_plugins.proxy import userspace
 from kframe_plugins.proxy.userspace import (
@@ -266,6 +278,59 @@ async def test_a_local_cluster_ip_is_listened_on_itself() -> None:
 
 
 @sync
+async def test_an_ipv6_service_listens_on_the_ipv6_loopback() -> None:
+    require(socket.has_ipv6 and _can_bind("::1"), "needs IPv6 on the loopback")
+    server = await asyncio.start_server(lambda r, w: TcpPod("v6")._serve(r, w), "::1", 0)
+    pod_port = server.sockets[0].getsockname()[1]
+    name = ServicePortName("default", "web6", "", "TCP")
+    svc = ServicePortInfo(name=name, cluster_ip="fd00::10", port=80)
+    state = ProxyState(
+        services={name: svc},
+        endpoints={name: (EndpointInfo(ip="::1", port=pod_port),)},
+        ip_family="IPv6",
+    )
+    backend = UserspaceBackend(ip_family="IPv6")
+    await backend.sync(state)
+    address = backend.address_of(name)
+    assert address is not None and address[0] == "::1"
+    assert await request(address) == b"v6:hello"
+    assert "[::1]:" in backend.table()
+    await backend.close()
+    server.close()
+
+
+def _can_bind(ip: str) -> bool:
+    family = socket.AF_INET6 if ":" in ip else socket.AF_INET
+    with socket.socket(family) as s:
+        try:
+            s.bind((ip, 0))
+        except OSError:
+            return False
+    return True
+
+
+@sync
+async def test_a_cluster_ip_added_to_lo_is_listened_on_at_the_service_port() -> None:
+    # As root: a real cluster IP (outside 127/8) made local, then the service's own port 80.
+    root = hasattr(os, "geteuid") and os.geteuid() == 0
+    require(root and shutil.which("ip") is not None, "needs root and iproute2's ip")
+    ip = "10.96.251.17"
+    if _can_bind(ip):
+        pytest.skip(f"{ip} is already local")
+    subprocess.run(["ip", "addr", "add", f"{ip}/32", "dev", "lo"], check=True)
+    try:
+        async with tcp_pods("a") as (a,):
+            backend = live()
+            web = service("web", ip, [("http", 80)])
+            await backend.sync(state_of([web], slices("web", "http", [a.port], "TCP")))
+            assert backend.address_of(WEB, "cluster") == (ip, 80)
+            assert await request((ip, 80)) == b"a:hello"
+            await backend.close()
+    finally:
+        subprocess.run(["ip", "addr", "del", f"{ip}/32", "dev", "lo"], check=False)
+
+
+@sync
 async def test_an_unreachable_endpoint_is_skipped_for_the_next_one() -> None:
     async with tcp_pods("a") as (a,):
         backend = live()
@@ -440,6 +505,7 @@ async def test_the_backend_is_registered_and_checks_its_settings() -> None:
     backend = await open_backend("userspace", ProxyOptions(dry_run=True), registry=registry)
     assert isinstance(backend, UserspaceBackend) and backend.dry_run
     config = {"bindAddress": "127.0.0.2", "localNodes": ["n1"], "udpIdleTimeout": 1}
+    assert UserspaceConfig.from_mapping({"bind_address": "::1"}).bind_address == "::1"
     opened = await open_userspace_backend(ProxyOptions(config=config))
     assert isinstance(opened, UserspaceBackend)
     assert opened.config == UserspaceConfig(
