@@ -47,8 +47,9 @@ LOOPBACK = "127.0.0.1"
 class TcpPod:
     """Reads a request until the client half-closes, answers ``name:request``, closes."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, host: str = LOOPBACK) -> None:
         self.name = name
+        self.host = host
         self.port = 0
         self.server: asyncio.Server | None = None
 
@@ -59,7 +60,7 @@ class TcpPod:
         writer.close()
 
     async def __aenter__(self) -> TcpPod:
-        self.server = await asyncio.start_server(self._serve, LOOPBACK, 0)
+        self.server = await asyncio.start_server(self._serve, self.host, 0)
         self.port = self.server.sockets[0].getsockname()[1]
         return self
 
@@ -69,8 +70,9 @@ class TcpPod:
 
 
 class UdpPod(asyncio.DatagramProtocol):
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, host: str = LOOPBACK) -> None:
         self.name = name
+        self.host = host
         self.port = 0
         self.transport: asyncio.DatagramTransport | None = None
 
@@ -85,7 +87,7 @@ class UdpPod(asyncio.DatagramProtocol):
 
     async def __aenter__(self) -> UdpPod:
         loop = asyncio.get_running_loop()
-        transport, _ = await loop.create_datagram_endpoint(lambda: self, local_addr=(LOOPBACK, 0))
+        transport, _ = await loop.create_datagram_endpoint(lambda: self, local_addr=(self.host, 0))
         self.port = transport.get_extra_info("sockname")[1]
         return self
 
