@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from kframe.api.models import Node, Pod
 
-from ._nodeinfo import ImageStateSummary, NodeInfo
+from ._nodeinfo import NO_IMAGES, ImageStateSummary, NodeInfo
 from ._podinfo import PodInfo, pod_key
 from ._snapshot import Snapshot
 
@@ -76,14 +76,14 @@ class SchedulerCache:
                 if name not in states:
                     state.num_nodes += 1
                 states[name] = state
-        info.image_states = states
+        info.image_states = states or NO_IMAGES
 
     def _drop_images(self, info: NodeInfo) -> None:
         for name, state in info.image_states.items():
             state.num_nodes -= 1
             if state.num_nodes <= 0:
                 self._images.pop(name, None)
-        info.image_states = {}
+        info.image_states = NO_IMAGES
 
     # -- pods -------------------------------------------------------------------------------
 

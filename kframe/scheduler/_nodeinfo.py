@@ -14,7 +14,7 @@ from kframe.api.models import Node, Taint
 from ._podinfo import HostPort, PodInfo
 from ._resource import Resource
 
-__all__ = ["HostPortInfo", "ImageStateSummary", "NodeInfo", "next_generation"]
+__all__ = ["NO_IMAGES", "HostPortInfo", "ImageStateSummary", "NodeInfo", "next_generation"]
 
 _generations = itertools.count(1)
 
@@ -81,6 +81,11 @@ class ImageStateSummary:
         return f"ImageStateSummary(size={self.size}, num_nodes={self.num_nodes})"
 
 
+#: The image states of a node with no images: one shared mapping, never changed, so that
+#: telling which nodes have images reads no per-node object.
+NO_IMAGES: dict[str, ImageStateSummary] = {}
+
+
 class NodeInfo:
     """The node, the pods on it (bound, assumed or nominated-and-added), and their totals.
 
@@ -110,7 +115,7 @@ class NodeInfo:
         self.node: Node | None = None
         self.name = ""
         self.allocatable = Resource()
-        self.image_states: dict[str, ImageStateSummary] = {}
+        self.image_states: dict[str, ImageStateSummary] = NO_IMAGES
         self.pods: list[PodInfo] = []
         self.pods_with_affinity: list[PodInfo] = []
         self.pods_with_required_anti_affinity: list[PodInfo] = []

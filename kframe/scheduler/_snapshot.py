@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 from kframe.api.models import Node, Pod
 
-from ._nodeinfo import ImageStateSummary, NodeInfo
+from ._nodeinfo import NO_IMAGES, ImageStateSummary, NodeInfo
 from ._podinfo import PodInfo
 
 __all__ = ["NodeNotFoundError", "Snapshot", "zone_key"]
@@ -130,7 +130,7 @@ def _set_image_states(infos: Iterable[NodeInfo]) -> None:
     for info in infos:
         info.image_states = {
             name: ImageStateSummary(size, counts[name]) for name, size in _image_sizes(info).items()
-        }
+        } or NO_IMAGES
 
 
 def _image_sizes(info: NodeInfo) -> dict[str, int]:

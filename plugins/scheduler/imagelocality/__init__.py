@@ -9,6 +9,7 @@ of all nodes that have it; the sum is clamped to [23MB, 1000MB x containers] and
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Sequence
 
 from kframe.api.models import Pod
@@ -100,9 +101,15 @@ class ImageLocality:
     def score_nodes(self, state: CycleState, pod: Pod, nodes: Sequence[NodeInfo]) -> list[int]:
         images = self._pod_images(pod)
         # A node without images scores the same as every other such node: compute it once.
+        # Nodes without images share one empty mapping: whether any has some is a C-speed scan.
         bare = calculate_priority(0, len(images))
+        if not any(map(_IMAGE_STATES, nodes)):
+            return [bare] * len(nodes)
         score = self.score
         return [score(state, pod, n) if n.image_states else bare for n in nodes]
+
+
+_IMAGE_STATES = operator.attrgetter("image_states")
 
 
 def _new(args: None, handle: Handle) -> ImageLocality:
