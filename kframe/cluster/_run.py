@@ -289,16 +289,22 @@ def _proxies(settings: Settings) -> Component:
         nodes = [f"node-{i}" for i in range(settings.nodes)]
         backends: dict[str, ProxyBackend] = {}
         if settings.proxy_mode == "userspace":
+            import ipaddress
+
+            try:
+                address = str(ipaddress.ip_address(settings.address))
+            except ValueError:  # a host name: the backend takes addresses only
+                address = "127.0.0.1"
             config: dict[str, Any] = {
-                "bindAddress": settings.address,
-                "nodeAddress": settings.address,
+                "bindAddress": address,
+                "nodeAddress": address,
                 "localNodes": nodes,
             }
             if settings.data_dir:
                 config["output"] = str(settings.data_dir / "proxy-userspace.tsv")
             options = ProxyOptions(node_name=nodes[0], config=config)
             backends[nodes[0]] = await open_backend(settings.proxy_mode, options)
-            print(f"proxies: 1 for the host (userspace, on {settings.address})", flush=True)
+            print(f"proxies: 1 for the host (userspace, on {address})", flush=True)
         else:
             for node in nodes:
                 options = ProxyOptions(node_name=node, dry_run=True)
