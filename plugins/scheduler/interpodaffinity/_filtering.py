@@ -7,7 +7,8 @@ pod's required affinity and anti-affinity terms. Filter then reads only the node
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping, Sequence
+import operator
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any
 
 from kframe.api.models import Pod
@@ -138,21 +139,37 @@ def existing_anti_affinity_counts(
     namespace_labels: Mapping[str, str],
     nodes: Sequence[NodeInfo],
     memo: NodeMemo | None = None,
+    all_nodes: Sequence[NodeInfo] | None = None,
 ) -> Counts:
     """``getExistingAntiAffinityCounts`` over the nodes hosting pods with required
-    anti-affinity: the pairs where an existing pod's term matches the incoming pod."""
+    anti-affinity: the pairs where an existing pod's term matches the incoming pod.
+
+    With ``memo`` and ``all_nodes`` (every node of the snapshot, of which ``nodes`` are those
+    with such pods), the counts are kept from the last call over the same list, only nodes
+    whose generation changed looked at again (see :meth:`NodeMemo.running`)."""
     counts: Counts = {}
     table = None
     if memo is not None:
         meta = pod.metadata
-        table = memo.table(
-            (
-                "existing",
-                (meta.namespace if meta else None) or "default",
-                tuple(sorted((meta.labels if meta else {}).items())),
-                tuple(sorted(namespace_labels.items())),
-            )
+        key = (
+            "existing",
+            (meta.namespace if meta else None) or "default",
+            tuple(sorted((meta.labels if meta else {}).items())),
+            tuple(sorted(namespace_labels.items())),
         )
+        table = memo.table(key)
+        get = table.get
+
+        def entry_of(info: NodeInfo) -> tuple[Entry, ...]:
+            if not info.pods_with_required_anti_affinity:
+                return _NOTHING
+            entry = get(info.generation)
+            if entry is None:
+                entry = table[info.generation] = _existing_entry(pod, namespace_labels, info)
+            return (entry,)
+
+        if all_nodes is not None:
+            return memo.running(key, all_nodes, entry_of, 1)[0]
     for info in nodes:
         if table is not None:
             entry = table.get(info.generation)
@@ -204,11 +221,15 @@ def incoming_counts(
     anti_affinity_terms: tuple[IncomingTerm, ...],
     nodes: Sequence[NodeInfo],
     memo: NodeMemo | None = None,
+    *,
+    running: bool = False,
 ) -> tuple[Counts, Counts]:
     """``getIncomingAffinityAntiAffinityCounts``: per pair, existing pods matching all of the
     incoming pod's affinity terms (once per term) and matching each anti-affinity term.
 
-    With ``memo``, each node's part is remembered by its generation for these terms."""
+    With ``memo``, each node's part is remembered by its generation for these terms; with
+    ``running`` too (``nodes`` being the snapshot's list), the counts are kept from the last
+    call over the same list (see :meth:`NodeMemo.running`)."""
     affinity: Counts = {}
     anti: Counts = {}
     if not affinity_terms and not anti_affinity_terms:
@@ -217,6 +238,19 @@ def incoming_counts(
     if memo is not None and key is not None:
         table = memo.table(key)
         get = table.get
+
+        def entry_of(info: NodeInfo) -> tuple[Entry, ...]:
+            if not info.pods:
+                return _NOTHING2
+            entry = get(info.generation)
+            if entry is None:
+                a, b = _incoming_one(affinity_terms, anti_affinity_terms, info, {}, {})
+                entry = table[info.generation] = (tuple(a.items()), tuple(b.items()))
+            return entry
+
+        if running:
+            totals = memo.running(key, nodes, entry_of, 2)
+            return totals[0], totals[1]
         for info in nodes:
             if not info.pods:
                 continue
@@ -264,6 +298,50 @@ class NodeMemo:
 
     def __init__(self) -> None:
         self._tables: dict[Hashable, dict[int, Any]] = {}
+        self._running: dict[Hashable, _Running] = {}
+
+    def running(
+        self,
+        key: Hashable,
+        nodes: Sequence[NodeInfo],
+        entry_of: Callable[[NodeInfo], tuple[Entry, ...]],
+        width: int,
+    ) -> list[Counts]:
+        """The sums over ``nodes`` of each node's ``width`` entries (``entry_of``), as fresh
+        dicts. Called again with the same list object (a snapshot's node list lives until
+        nodes change), the sums of the last call are brought up to date from the nodes whose
+        generation changed since, found by comparing the generations in blocks at C speed,
+        rather than summed again over every node."""
+        gens = list(map(_GENERATION, nodes))
+        r = self._running.get(key)
+        if r is None or r.nodes is not nodes or len(r.gens) != len(gens):
+            entries = [entry_of(info) for info in nodes]
+            totals: list[Counts] = [{} for _ in range(width)]
+            for entry in entries:
+                for counts, items in zip(totals, entry, strict=True):
+                    for pair, num in items:
+                        counts[pair] = counts.get(pair, 0) + num
+            if r is None and len(self._running) >= self._MAX_KEYS:
+                del self._running[next(iter(self._running))]
+            self._running[key] = _Running(nodes, gens, entries, totals)
+            return [dict(c) for c in totals]
+        old_gens, entries = r.gens, r.entries
+        for i in _changed(old_gens, gens):
+            before, after = entries[i], entry_of(nodes[i])
+            if before == after:
+                continue
+            for counts, old_items, new_items in zip(r.totals, before, after, strict=True):
+                for pair, num in old_items:
+                    left = counts[pair] - num
+                    if left:
+                        counts[pair] = left
+                    else:
+                        del counts[pair]
+                for pair, num in new_items:
+                    counts[pair] = counts.get(pair, 0) + num
+            entries[i] = after
+        r.gens = gens
+        return [dict(c) for c in r.totals]
 
     def table(self, key: Hashable) -> dict[int, Any]:
         tables = self._tables
@@ -273,6 +351,41 @@ class NodeMemo:
                 del tables[next(iter(tables))]
             table = tables[key] = {}
         return table
+
+
+_GENERATION = operator.attrgetter("generation")
+_NOTHING: tuple[Entry, ...] = ((),)
+_NOTHING2: tuple[Entry, ...] = ((), ())
+_BLOCK = 64
+
+
+class _Running:
+    """Sums kept over one node list: its generations and entries when last summed."""
+
+    __slots__ = ("entries", "gens", "nodes", "totals")
+
+    def __init__(
+        self,
+        nodes: Sequence[NodeInfo],
+        gens: list[int],
+        entries: list[tuple[Entry, ...]],
+        totals: list[Counts],
+    ) -> None:
+        self.nodes = nodes  # held, so the identity check is never fooled by a reused id
+        self.gens = gens
+        self.entries = entries
+        self.totals = totals
+
+
+def _changed(old: list[int], new: list[int]) -> list[int]:
+    """Where two equally long lists of generations differ: blocks compared at C speed, and
+    only a differing block looked into."""
+    out: list[int] = []
+    for start in range(0, len(new), _BLOCK):
+        end = start + _BLOCK
+        if old[start:end] != new[start:end]:
+            out.extend(i for i in range(start, min(end, len(new))) if old[i] != new[i])
+    return out
 
 
 def satisfy_existing_pods_anti_affinity(state: PreFilterState, labels: Mapping[str, str]) -> bool:

@@ -81,8 +81,15 @@ class InterPodAffinity:
         if not with_anti_affinity and not affinity and not anti:
             return Status(Code.SKIP)  # nothing can count: the same Skip as below, sooner
         ns_labels = namespaces.labels_of(_namespace(pod))
-        existing = existing_anti_affinity_counts(pod, ns_labels, with_anti_affinity, self._memo)
-        affinity_counts, anti_counts = incoming_counts(affinity, anti, nodes, self._memo)
+        everything = snapshot.list()
+        existing = existing_anti_affinity_counts(
+            pod, ns_labels, with_anti_affinity, self._memo, all_nodes=everything
+        )
+        # Counted over the snapshot's every node, kept from cycle to cycle, when ``nodes`` is
+        # that list (the scheduler's cycle); over ``nodes`` as given otherwise.
+        affinity_counts, anti_counts = incoming_counts(
+            affinity, anti, nodes, self._memo, running=nodes is everything
+        )
         if not existing and not affinity and not anti:
             return Status(Code.SKIP)
         state.write(

@@ -56,6 +56,7 @@ def test_remembered_counts_are_the_plain_passes(data: st.DataObject) -> None:
         labels = {HOST: f"n{i}", **({ZONE: zone} if zone else {})}
         cache.add_node(make_node(f"n{i}", labels=labels))
     memo = NodeMemo()
+    running_memo = NodeMemo()
     for step in range(data.draw(st.integers(1, 12))):
         pod = _pod(
             f"p{step}",
@@ -74,6 +75,13 @@ def test_remembered_counts_are_the_plain_passes(data: st.DataObject) -> None:
         assert incoming_counts(affinity, anti, nodes, memo) == incoming_counts(
             affinity, anti, nodes
         )
+        # Kept from step to step over the snapshot's list (the scheduler's cycle).
+        assert existing_anti_affinity_counts(pod, {}, with_anti, memo, all_nodes=nodes) == (
+            existing_anti_affinity_counts(pod, {}, with_anti)
+        )
+        assert incoming_counts(affinity, anti, nodes, running_memo, running=True) == (
+            incoming_counts(affinity, anti, nodes)
+        )
         for all_pods in (False, True):
             fast = topology_scores(pod, terms, {}, 1, nodes, all_pods, memo)
             assert fast == topology_scores(pod, terms, {}, 1, nodes, all_pods)
@@ -81,3 +89,5 @@ def test_remembered_counts_are_the_plain_passes(data: st.DataObject) -> None:
         assert pod.spec is not None
         placed = attrs.evolve(pod, spec=attrs.evolve(pod.spec, node_name=target))
         cache.assume_pod(PodInfo(placed), target)
+        if step and data.draw(st.integers(0, 3)) == 0:  # and sometimes one goes away
+            cache.forget_pod(f"default/p{data.draw(st.integers(0, step - 1))}")
