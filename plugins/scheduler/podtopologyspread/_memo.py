@@ -70,6 +70,7 @@ class NodeMemo:
     def __init__(self) -> None:
         self._tables: dict[Hashable, dict[int, Entry]] = {}
         self._totals: dict[Hashable, _Totals] = {}
+        self._counts: dict[Hashable, dict[int, int]] = {}
 
     def _table(self, key: Hashable) -> dict[int, Entry]:
         tables = self._tables
@@ -80,6 +81,16 @@ class NodeMemo:
                 self._totals = {k: v for k, v in self._totals.items() if k in tables}
             table = tables[key] = {}
         return table
+
+    def counts(self, key: Hashable) -> dict[int, int]:
+        """A count per NodeInfo generation for ``key`` (the caller fills it), bounded as the
+        entry tables are."""
+        counts = self._counts.get(key)
+        if counts is None or len(counts) > _MAX_ENTRIES:
+            if counts is None and len(self._counts) >= _MAX_KEYS:
+                del self._counts[next(iter(self._counts))]
+            counts = self._counts[key] = {}
+        return counts
 
     def sums(
         self,

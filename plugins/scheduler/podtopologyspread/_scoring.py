@@ -50,7 +50,7 @@ def topology_normalizing_weight(size: int) -> float:
 class PreScoreState:
     """Upstream preScoreState; never changes after PreScore, so clone() shares it."""
 
-    __slots__ = ("constraints", "counts", "ignored_nodes", "namespace", "weights")
+    __slots__ = ("constraints", "counts", "host_counts", "ignored_nodes", "namespace", "weights")
 
     def __init__(self, constraints: list[Constraint], namespace: str) -> None:
         self.constraints = constraints
@@ -60,6 +60,9 @@ class PreScoreState:
         #: Per constraint, matching pods by topology value (no entries for hostname ones).
         self.counts: list[dict[str, int]] = [{} for _ in constraints]
         self.weights: list[float] = []
+        #: Per constraint, a hostname constraint's count by NodeInfo generation, shared by the
+        #: cycles of pods with the same constraints (None: not memoised).
+        self.host_counts: list[dict[int, int] | None] = [None] * len(constraints)
 
     def clone(self) -> PreScoreState:
         return self
@@ -107,6 +110,9 @@ def calc_pre_score_state(
         else None
     )
     if memo is not None and key is not None:
+        for i, c in indexed:
+            if c.is_hostname:
+                s.host_counts[i] = memo.counts((key, "hostname", i))
         sums = memo.sums(
             key,
             all_nodes,
@@ -178,7 +184,15 @@ def score_node(s: PreScoreState, node_info: NodeInfo) -> int:
         if value is None:
             continue
         if c.is_hostname:
-            cnt = count_matching(node_info.pods, c, s.namespace)
+            # Each cycle changes one node: the count of every other node is the last one's.
+            memo = s.host_counts[i]
+            if memo is None:
+                cnt = count_matching(node_info.pods, c, s.namespace)
+            else:
+                generation = node_info.generation
+                cnt = memo.get(generation, -1)
+                if cnt < 0:
+                    cnt = memo[generation] = count_matching(node_info.pods, c, s.namespace)
         else:
             cnt = s.counts[i].get(value, 0)
         score += cnt * s.weights[i] + (c.max_skew - 1)
