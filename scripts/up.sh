@@ -26,16 +26,17 @@ for _ in $(seq 1 100); do
 done
 
 kubectl --kubeconfig "$KUBECONFIG_PATH" apply -f examples/demo/workload.yaml
-kubectl --kubeconfig "$KUBECONFIG_PATH" get deployments,services,configmaps -n demo
 K="kubectl --kubeconfig $KUBECONFIG_PATH"
 $K wait -n demo pod/hello --for=condition=Ready --timeout=60s >/dev/null
-$K wait -n demo pod/greet --for=jsonpath='{.status.phase}'=Succeeded --timeout=60s >/dev/null
+$K rollout status -n demo deployment/web --timeout=120s
+$K wait -n demo job/greet --for=condition=Complete --timeout=60s >/dev/null
 $K get nodes
+$K get deployments,replicasets,jobs,services,endpointslices,configmaps -n demo
 $K get pods -n demo -o wide
 $K get events -n demo --field-selector reason=Scheduled
 POD_IP=$($K get pod -n demo hello -o jsonpath='{.status.podIP}')
 echo "GET http://$POD_IP:8080/ answers $(python3 -c "import urllib.request as u; print(u.urlopen('http://$POD_IP:8080/', timeout=5).status)")"
-echo "kubectl logs demo/greet: $($K logs -n demo greet)"
+echo "kubectl logs job/greet: $($K logs -n demo job/greet)"
 echo "kubectl exec demo/hello: $($K exec -n demo hello -- sh -c 'echo $GREETING')"
 echo
 echo "kframe is running. In another shell: kubectl --kubeconfig $KUBECONFIG_PATH get all -A"
