@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import logging
 import os
+import shutil
 import signal
+import socket
 import sys
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from pathlib import Path
@@ -63,8 +66,78 @@ class Settings:
     dns_port: int = 0
     cluster_domain: str = "cluster.local"
     # A proxy backend mode: one dry-run proxy per hosted node, or one live one for the host
-    # for ``userspace`` (docs/proxy.md); "": none.
+    # for ``userspace``, and for ``iptables`` over a pod network (docs/proxy.md); "": none.
     proxy_mode: str = ""
+
+
+# The process runtime's default bridge (its config key ``bridge``): the hosted nodes' pods are
+# plugged into it, each node's pod CIDR on it with its gateway address.
+POD_BRIDGE = "kframe0"
+
+
+@attrs.frozen
+class PodNetwork:
+    """The hosted nodes' pod network, when pods get namespaces of their own (the process
+    runtime as root, with iproute2): the bridge, the gateway of node-0's pod CIDR (where the
+    cluster DNS also listens, on port 53, for pods), the pod range, and the host's address (the
+    nodes' InternalIP, where node ports answer)."""
+
+    bridge: str
+    gateway: str
+    prefixlen: int
+    cluster_cidr: str
+    node_ip: str
+
+
+def pod_network(settings: Settings) -> PodNetwork | None:
+    """The pod network of ``settings`` (None: pods share the host's network, or no nodes)."""
+    if settings.runtime != "process" or not settings.nodes:
+        return None
+    if os.geteuid() != 0 or shutil.which("ip") is None:
+        return None  # the process runtime falls back to the host network (bridge_unavailable)
+    from kframe.kubelet import pod_cidr_for
+
+    first = ipaddress.ip_network(pod_cidr_for(0))
+    # 10.244.<i>.0/24 per node, 10.245.* past 256 nodes (pod_cidr_for).
+    cluster_cidr = "10.244.0.0/16" if settings.nodes <= 256 else "10.244.0.0/15"
+    return PodNetwork(POD_BRIDGE, str(first[1]), first.prefixlen, cluster_cidr, _host_ip())
+
+
+def _host_ip() -> str:
+    """The address the default route leaves from (127.0.0.1 without one); connecting a UDP
+    socket sends nothing."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        try:
+            s.connect(("192.0.2.1", 9))  # TEST-NET-1 (RFC 5737)
+            return str(s.getsockname()[0])
+        except OSError:
+            return "127.0.0.1"
+
+
+async def _run_ip(*args: str) -> tuple[int, str]:
+    proc = await asyncio.create_subprocess_exec(
+        "ip",
+        *args,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _, err = await proc.communicate()
+    return proc.returncode or 0, " ".join(err.decode(errors="replace").split())
+
+
+async def ensure_pod_bridge(net: PodNetwork) -> None:
+    """The bridge up with node-0's gateway address, as the process runtime makes it with its
+    first pod (the same ``ip`` steps, idempotent), so the DNS can bind there first."""
+    if not os.path.exists(f"/sys/class/net/{net.bridge}"):
+        await _run_ip("link", "add", net.bridge, "type", "bridge")  # a race lost is fine
+    for args in (
+        ("addr", "replace", f"{net.gateway}/{net.prefixlen}", "dev", net.bridge),
+        ("link", "set", "dev", net.bridge, "up"),
+    ):
+        code, err = await _run_ip(*args)
+        if code:
+            raise OSError(f"ip {' '.join(args)} failed: {err}")
 
 
 async def run_until_signal(
@@ -255,11 +328,29 @@ class _NoClient:
 
 
 def _kubelets(settings: Settings) -> Component:
+    net = pod_network(settings)
+
     def build(server: APIServer) -> Coroutine[Any, Any, None]:
         from kframe.client import InProcessClient
-        from kframe.kubelet import KubeletHost
+        from kframe.kubelet import KubeletConfig, KubeletHost
 
-        host = KubeletHost(
+        class Host(KubeletHost):
+            def node_config(self, index: int, port: int) -> KubeletConfig:
+                config = super().node_config(index, port)
+                if net is None:
+                    return config
+                # Pods in namespaces of their own: the nodes' InternalIP is the host's address
+                # (node ports answer there; the kubelet server stays on 127.0.0.1) and
+                # ClusterFirst pods get the cluster DNS on the bridge (docs/dns.md).
+                dns = (net.gateway,) if settings.dns_port else ()
+                return attrs.evolve(
+                    config,
+                    node_ip=net.node_ip,
+                    cluster_dns=dns,
+                    cluster_domain=settings.cluster_domain,
+                )
+
+        host = Host(
             InProcessClient(server),
             nodes=settings.nodes,
             runtime=settings.runtime,
@@ -280,7 +371,10 @@ def _proxies(settings: Settings) -> Component:
     their rules are rendered, never applied. The ``userspace`` backend installs nothing on the
     host, so it runs live instead, one proxy for the whole host: its listeners on ``address``,
     every hosted node's endpoints counted as local, its listener table in
-    ``data_dir/proxy-userspace.tsv`` (docs/proxy.md)."""
+    ``data_dir/proxy-userspace.tsv`` (docs/proxy.md). Over a pod network (the process runtime
+    as root) ``iptables`` runs live too, one proxy for the host, whose rules are removed when
+    ``kframe up`` stops."""
+    net = pod_network(settings)
 
     async def run(server: APIServer) -> None:
         from kframe.client import InProcessClient
@@ -288,16 +382,17 @@ def _proxies(settings: Settings) -> Component:
 
         nodes = [f"node-{i}" for i in range(settings.nodes)]
         backends: dict[str, ProxyBackend] = {}
+        live: ProxyBackend | None = None
         if settings.proxy_mode == "userspace":
-            import ipaddress
-
             try:
                 address = str(ipaddress.ip_address(settings.address))
             except ValueError:  # a host name: the backend takes addresses only
                 address = "127.0.0.1"
             config: dict[str, Any] = {
                 "bindAddress": address,
-                "nodeAddress": address,
+                # Over a pod network node ports answer on every address: the nodes' InternalIP,
+                # which pods reach too.
+                "nodeAddress": "0.0.0.0" if net is not None else address,
                 "localNodes": nodes,
             }
             if settings.data_dir:
@@ -305,12 +400,39 @@ def _proxies(settings: Settings) -> Component:
             options = ProxyOptions(node_name=nodes[0], config=config)
             backends[nodes[0]] = await open_backend(settings.proxy_mode, options)
             print(f"proxies: 1 for the host (userspace, on {address})", flush=True)
+        elif settings.proxy_mode == "iptables" and net is not None:
+            config = {
+                # Pods of every node share one bridge: a pod reaching a service whose endpoint
+                # is on the same subnet gets the reply straight from that pod unless the
+                # request is masqueraded (upstream relies on br_netfilter instead; kframe does
+                # not touch bridge sysctls). --masquerade-all, as kube-proxy's flag.
+                "masqueradeAll": True,
+                "clusterCIDR": net.cluster_cidr,
+                "nodeIP": net.node_ip,
+                "localNodes": nodes,
+            }
+            if settings.data_dir:
+                config["output"] = str(settings.data_dir / "proxy-iptables.rules")
+            live = await open_backend("iptables", ProxyOptions(node_name=nodes[0], config=config))
+            # DNATed pod traffic is forwarded by the host (the CNI bridge plugin's isGateway
+            # turns this on the same way); left on at exit, as there.
+            Path("/proc/sys/net/ipv4/ip_forward").write_text("1\n")
+            backends[nodes[0]] = live
+            print(f"proxies: 1 for the host (iptables, node IP {net.node_ip})", flush=True)
         else:
             for node in nodes:
                 options = ProxyOptions(node_name=node, dry_run=True)
                 backends[node] = await open_backend(settings.proxy_mode, options)
             print(f"proxies: {settings.nodes} ({settings.proxy_mode}, dry run)", flush=True)
-        await ProxyHost(InProcessClient(server), backends).run()
+        try:
+            await ProxyHost(InProcessClient(server), backends).run()
+        finally:
+            if live is not None:
+                # As ``kframe proxy --cleanup``: the jumps, then every KUBE-* chain.
+                try:
+                    await live.cleanup()
+                except Exception as exc:
+                    print(f"kframe up: warning: iptables cleanup: {exc}", file=sys.stderr)
 
     return run
 
@@ -346,7 +468,12 @@ def _cluster_dns(settings: Settings) -> Component:
 
 
 async def _run_cluster_dns(cluster_dns: ClusterDNS, settings: Settings) -> None:
-    """The hosted cluster DNS; a port in use costs only the DNS, as the scheduler's metrics."""
+    """The hosted cluster DNS; a port in use costs only the DNS, as the scheduler's metrics.
+    Over a pod network it also answers on the bridge's gateway, port 53, for the pods."""
+    from kframe.dns import DNSServer
+
+    net = pod_network(settings)
+    for_pods: DNSServer | None = None
     try:
         await cluster_dns.start()
     except OSError as exc:
@@ -363,9 +490,29 @@ async def _run_cluster_dns(cluster_dns: ClusterDNS, settings: Settings) -> None:
         f"{settings.cluster_domain}",
         flush=True,
     )
+    if net is not None:
+        # The same table; a resolv.conf names no port, so 53 whatever --dns-port says.
+        for_pods = DNSServer(
+            cluster_dns.table, host=net.gateway, port=53, forwarder=cluster_dns.server.forwarder
+        )
+        try:
+            await ensure_pod_bridge(net)
+            await for_pods.start()
+        except OSError as exc:
+            for_pods = None
+            print(
+                f"kframe up: warning: cluster DNS not served to pods on {net.gateway}:53: "
+                f"{os.strerror(exc.errno) if exc.errno else exc}",
+                file=sys.stderr,
+                flush=True,
+            )
+        else:
+            print(f"cluster DNS for pods: {net.gateway}:53 (bridge {net.bridge})", flush=True)
     try:
         await asyncio.Event().wait()
     finally:
+        if for_pods is not None:
+            await for_pods.stop()
         await cluster_dns.stop()
 
 

@@ -7,6 +7,8 @@ import os
 import sys
 from pathlib import Path
 
+import attrs
+
 from kframe.proxy import IPFamily, ProxyBackend, ProxyError, ProxyOptions, ProxyState
 
 from ._apply import Iptables, commands_for
@@ -48,9 +50,23 @@ class IptablesBackend:
 
     def render(self, state: ProxyState) -> IptablesRules:
         """What :meth:`sync` would apply for ``state`` now (no side effects)."""
-        return render(state, self.config, self._installed)
+        return render(self._localized(state), self.config, self._installed)
+
+    def _localized(self, state: ProxyState) -> ProxyState:
+        """``state`` with the endpoints of ``config.local_nodes`` marked local."""
+        nodes = set(self.config.local_nodes)
+        if not nodes:
+            return state
+        endpoints = {
+            name: tuple(
+                attrs.evolve(ep, is_local=True) if ep.node_name in nodes else ep for ep in eps
+            )
+            for name, eps in state.endpoints.items()
+        }
+        return attrs.evolve(state, endpoints=endpoints)
 
     async def sync(self, state: ProxyState) -> None:
+        state = self._localized(state)
         existing: set[str] = set(self._installed)
         if not self.dry_run:
             if self.config.install_jumps and (state.full or not self._linked):

@@ -19,6 +19,7 @@ _KEYS: dict[str, tuple[str, type]] = {
     "randomFully": ("random_fully", bool),
     "largeClusterThreshold": ("large_cluster_threshold", int),
     "nodeIP": ("node_ip", str),
+    "localNodes": ("local_nodes", tuple),
     "installJumps": ("install_jumps", bool),
     "output": ("output", str),
     "iptables": ("iptables", str),
@@ -39,6 +40,8 @@ class IptablesConfig:
     ``--random-fully`` (iptables >= 1.6.2). ``large_cluster_threshold``: above this many
     endpoints, per-endpoint comments are left out (upstream's large-cluster mode). ``node_ip``
     ("nodeIP"): this node's IP, for load-balancer source ranges that include it.
+    ``local_nodes`` ("localNodes"): more node names whose endpoints count as local (one proxy
+    for several nodes on one host, as ``kframe up`` runs it).
     ``install_jumps`` ("installJumps"): link the KUBE-* chains from the built-in ones when
     applying (false leaves the chains unreferenced: inert, for tests). ``output`` ("output"): a
     file the rendered rules are written to on every sync ("-": standard output).
@@ -52,6 +55,7 @@ class IptablesConfig:
     random_fully: bool = True
     large_cluster_threshold: int = 1000
     node_ip: str = ""
+    local_nodes: tuple[str, ...] = ()
     install_jumps: bool = True
     output: str = ""
     iptables: str = ""
@@ -79,6 +83,13 @@ class IptablesConfig:
                 known = ", ".join(sorted(_KEYS))
                 raise ProxyError(f"iptables backend: unknown setting {key!r} (known: {known})")
             attr, kind = target
+            if kind is tuple:
+                if isinstance(value, str) or not isinstance(value, list | tuple):
+                    raise ProxyError(f"iptables backend: {key} must be a list of node names")
+                if not all(isinstance(v, str) for v in value):
+                    raise ProxyError(f"iptables backend: {key} must be a list of node names")
+                kwargs[attr] = tuple(value)
+                continue
             if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
                 raise ProxyError(
                     f"iptables backend: {key} must be a {kind.__name__}, got {value!r}"
