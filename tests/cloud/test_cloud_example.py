@@ -30,5 +30,5 @@ def test_the_manifest_and_config_load() -> None:
     [svc] = load_yaml((EXAMPLE / "web-lb.yaml").read_text(), strict=True)
     assert isinstance(svc, Service)
     assert svc.spec is not None and svc.spec.type == "LoadBalancer"
-    config = load_config(EXAMPLE / "cloud.yaml")
+    config = load_config(EXAMPLE / "cloud.conf")
     assert config.load_balancer_cidr == "127.0.100.0/24"
