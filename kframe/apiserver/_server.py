@@ -16,6 +16,11 @@ from kframe.apiserver._admission import DEFAULT_ADMISSION_PLUGINS, AdmissionChai
 from kframe.apiserver._compactor import Compactor
 from kframe.apiserver._http import Handlers
 from kframe.apiserver._json import json_response
+from kframe.apiserver._kubernetes_service import (
+    KUBERNETES_SERVICE_INTERVAL,
+    KubernetesService,
+    resolve_advertise_address,
+)
 from kframe.apiserver._openapi_routes import add_openapi_routes
 from kframe.apiserver._resources import RESOURCES, Resource
 from kframe.apiserver._service_alloc import (
@@ -47,6 +52,10 @@ class APIServer:
     enabled admission plugins in order (``--enable-admission-plugins``), found in ``registry``.
     ``service_cluster_ip_range`` and ``service_node_port_range`` are kube-apiserver's
     ``--service-cluster-ip-range`` and ``--service-node-port-range`` (docs/services.md).
+    Once serving, :meth:`start` keeps the ``kubernetes`` Service in ``default`` (the range's
+    first IP, port 443 to the serving port) and its endpoints (``advertise_address``, as
+    ``--advertise-address``; by default the bind address or the host's) every
+    ``kubernetes_service_interval`` seconds (0: only at start).
     """
 
     def __init__(
@@ -59,6 +68,8 @@ class APIServer:
         registry: Registry | None = None,
         service_cluster_ip_range: str = DEFAULT_SERVICE_CIDR,
         service_node_port_range: str = DEFAULT_NODE_PORT_RANGE,
+        advertise_address: str = "",
+        kubernetes_service_interval: float = KUBERNETES_SERVICE_INTERVAL,
     ) -> None:
         self.store = store
         self._compactor = Compactor(store, compaction_interval)
@@ -74,6 +85,19 @@ class APIServer:
         self.admission = AdmissionChain.from_registry(admission_plugins, self, registry)
         for storage in self.storages.values():
             storage.admission = self.admission
+        self.advertise_address = advertise_address
+        services = self.storages.get(("", "v1", "services"))
+        self.kubernetes_service = (
+            None
+            if services is None
+            else KubernetesService(
+                services,
+                self.storages.get(("", "v1", "endpoints")),
+                self.storages.get(("discovery.k8s.io", "v1", "endpointslices")),
+                service_ip=self.service_allocator.ips.ip_at(0),
+                interval=kubernetes_service_interval,
+            )
+        )
         self._runner: web.AppRunner | None = None
         self._address = ("127.0.0.1", 0)
         self._started = _dt.datetime.now(_dt.UTC)
@@ -126,11 +150,17 @@ class APIServer:
         bound = sockets[0].getsockname() if sockets else (host, port)
         self._address = (host, int(bound[1]))
         log.info("API server listening on %s", self.url)
+        # upstream's bootstrap controller: the Service and endpoints naming this server
+        if self.kubernetes_service is not None:
+            advertise = resolve_advertise_address(host, self.advertise_address)
+            await self.kubernetes_service.start(advertise, self._address[1])
 
     async def stop(self) -> None:
         """Stop accepting, end watches, let other requests in flight finish, then close."""
         self._handlers.stopping.set()
         await self._handlers.node_proxy.close()  # followed logs and exec sessions end
+        if self.kubernetes_service is not None:
+            await self.kubernetes_service.stop()
         await self._compactor.stop()
         if self._runner is not None:
             await self._runner.cleanup()
