@@ -108,6 +108,19 @@ def test_services_resolve_over_udp_and_tcp(kind: str) -> None:
     run(body, kind)
 
 
+def test_the_kubernetes_service_resolves_to_the_first_service_ip() -> None:
+    """The API server's own ``kubernetes`` Service (docs/services.md) is in DNS like any."""
+
+    async def body(client: Client) -> None:
+        async with ClusterDNS(client, port=0).running() as cdns:
+            r = resolver(cdns.port)
+            assert await addresses(r, "kubernetes.default.svc.cluster.local") == ["10.96.0.1"]
+            srv = await r.resolve("_https._tcp.kubernetes.default.svc.cluster.local", "SRV")
+            assert [x.to_text() for x in srv] == ["0 100 443 kubernetes.default.svc.cluster.local."]
+
+    run(body)
+
+
 @pytest.mark.parametrize("kind", ["inprocess", "http"])
 def test_headless_service_follows_its_endpoint_slices(kind: str) -> None:
     async def body(client: Client) -> None:

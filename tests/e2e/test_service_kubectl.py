@@ -53,3 +53,16 @@ def test_requested_cluster_ips_and_their_errors(kubectl: Kubectl) -> None:
     assert "The range of valid IPs is 10.0.0.0/24" in outside.stderr
     kubectl.run("delete", "svc", "dns")
     kubectl.run("create", "service", "clusterip", "dns2", "--clusterip=10.0.0.5", "--tcp=53:53")
+
+
+def test_the_kubernetes_service_and_its_endpoints(kubectl: Kubectl) -> None:
+    from kframe.apiserver._kubernetes_service import resolve_advertise_address
+
+    table = kubectl.run("get", "svc", "kubernetes").stdout
+    assert "10.0.0.1" in table and "443/TCP" in table  # the range's first IP
+    server = kubectl.json("config", "view", "--minify")["clusters"][0]["cluster"]["server"]
+    port = server.rsplit(":", 1)[1]
+    address = resolve_advertise_address("127.0.0.1")  # the host's own: the bind is loopback
+    endpoints = kubectl.run("get", "endpoints", "kubernetes").stdout
+    assert f"{address}:{port}" in endpoints
+    assert kubectl.json("get", "svc", "kubernetes")["spec"]["ports"][0]["targetPort"] == int(port)
