@@ -244,8 +244,8 @@ def traffic(
         # Ctrl-C removed the rules, as ``kframe proxy --cleanup`` does.
         import subprocess
 
-        nat = subprocess.run(["iptables-save", "-t", "nat"], capture_output=True, text=True)
-        assert "KUBE-SERVICES" not in nat.stdout
+        saved = subprocess.run(["iptables-save"], capture_output=True, text=True, check=True)
+        assert ":KUBE-" not in saved.stdout and "-j KUBE-" not in saved.stdout
 
 
 def test_the_service_reaches_both_pods_from_the_host(traffic: Traffic) -> None:

@@ -256,3 +256,25 @@ def test_the_dry_run_backend_passes_the_backend_check() -> None:
     asyncio.run(check_backend(recording))
     assert [s.full for s in recording.states] == [True, True, False, False]
     assert recording.cleaned and recording.closed
+
+
+def test_local_nodes_count_their_endpoints_as_local() -> None:
+    import asyncio
+
+    from kframe.proxy import ProxyError
+    from kframe_plugins.proxy.iptables import IptablesBackend
+
+    svc = one(internal_policy_local=True)
+    other = EndpointInfo(ip="10.244.1.5", port=80, node_name="node-1")
+    state = state_of(svc, other)
+    # Endpoints on another node: Local policy drops.
+    assert "-j DROP" in IptablesBackend(dry_run=True).render(state).text()
+    config = IptablesConfig.from_mapping({"localNodes": ["node-0", "node-1"]})
+    assert config.local_nodes == ("node-0", "node-1")
+    backend = IptablesBackend(config, dry_run=True)
+    assert "--to-destination 10.244.1.5:80" in backend.render(state).text()
+    asyncio.run(backend.sync(state))
+    assert backend.last_rules is not None
+    assert "--to-destination 10.244.1.5:80" in backend.last_rules.text()
+    with pytest.raises(ProxyError, match="list of node names"):
+        IptablesConfig.from_mapping({"localNodes": "node-0"})
