@@ -256,7 +256,8 @@ class UpCommand:
             default="",
             metavar="MODE",
             help="host a service proxy of this backend (iptables, ...) per node, in dry-run "
-            "mode; userspace: one live proxy for the whole host (default: none)",
+            "mode; userspace, and iptables with the process runtime as root: one live proxy "
+            "for the whole host (default: none)",
         )
 
     def run(self, args: argparse.Namespace) -> int:
