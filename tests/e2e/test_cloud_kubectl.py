@@ -1,0 +1,315 @@
+"""The cloud controller manager end to end: ``kframe up --nodes 2 --runtime fake
+--cloud-provider simulated`` with the real kubectl and the simulated cloud's console
+(issue #9's acceptance).
+
+The instances ``node-0`` and ``node-1`` exist in the simulated cloud before the cluster starts,
+as a real cloud's machines exist before their kubelets register. Then, checked with kubectl:
+
+- both Nodes lose the ``node.cloudprovider.kubernetes.io/uninitialized`` taint and get their
+  instance's provider ID, zone, region and instance type;
+- the cloud has a route per node for its pod CIDR (``kframe up`` gives node ``i`` the pod CIDR
+  ``10.244.<i>.0/24``);
+- a LoadBalancer Service gets the ``service.kubernetes.io/load-balancer-cleanup`` finalizer
+  and an ingress address whose listener carries a connection to the nodes' ``nodePort``;
+  deleting the Service deletes the load balancer first;
+- deleting ``node-1``'s instance deletes the Node (and its route), and the Deployment's pods
+  are all on ``node-0`` again.
+
+The fake runtime runs no processes, so nothing of the cluster listens on a node port: a TCP
+server on the host, on the node's InternalIP (127.0.0.1) at the Service's ``nodePort``, stands
+in for what kube-proxy would serve there. And the kubelets ``kframe up`` hosts live on after
+their instance is deleted (they are not on the cloud's machines), so the test stands in for
+the one that died with its machine the way the node lifecycle controller would: it marks the
+Node's Ready condition Unknown. The cloud node lifecycle controller acts only on Nodes that
+are not Ready, as upstream's does.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import shutil
+import socket
+import socketserver
+import subprocess
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kframe.testing import require
+from tests.e2e.conftest import KFRAME
+from tests.e2e.test_controllers_kubectl import Kubectl, until
+from tests.e2e.test_up import start, stop
+
+pytestmark = pytest.mark.e2e
+
+UNINITIALIZED = "node.cloudprovider.kubernetes.io/uninitialized"
+FINALIZER = "service.kubernetes.io/load-balancer-cleanup"
+NODES = ("node-0", "node-1")
+ZONES = {"node-0": "sim-region-1a", "node-1": "sim-region-1b"}
+POD_CIDRS = {"node-0": "10.244.0.0/24", "node-1": "10.244.1.0/24"}
+GREETING = b"hello from node port\n"
+# Short periods, so a deleted instance's Node goes within seconds and its pods soon after
+# (upstream: node-monitor-period 5s; podgc checks every 20 s, quarantines 40 s).
+OPTIONS = {
+    "node-monitor-period": "1s",
+    "route-reconciliation-period": "1s",
+    "pod-gc-check-period": "1s",
+    "pod-gc-quarantine-time": "2s",
+}
+
+
+class Cloud:
+    """The simulated cloud's console (``kframe cloud-simulated``) on the test's config."""
+
+    def __init__(self, config: Path) -> None:
+        self.config = config
+
+    def run(self, *args: str) -> str:
+        result = subprocess.run(
+            [KFRAME, "cloud-simulated", "--cloud-config", str(self.config), *args],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    def rows(self, resource: str) -> list[dict[str, str]]:
+        """A ``list``'s rows as header -> value."""
+        header, *lines = self.run(resource, "list").splitlines()
+        keys = header.split("\t")
+        return [dict(zip(keys, line.split("\t"), strict=True)) for line in lines]
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Kubectl, Cloud]]:
+    require(shutil.which("kubectl") is not None, "kubectl not found on PATH")
+    tmp = tmp_path_factory.mktemp("kframe-cloud")
+    config = tmp / "cloud.conf"
+    # A range of its own: the listeners of other clusters on this host stay out of the way.
+    config.write_text("db: cloud.db\nloadBalancerCIDR: 127.0.109.0/24\n")
+    cloud = Cloud(config)
+    for node in NODES:
+        cloud.run("instances", "add", node, "--zone", ZONES[node], "--type", "sim.large")
+    options = [f for name, value in OPTIONS.items() for f in ("--option", f"{name}={value}")]
+    proc, kubeconfig = start(
+        tmp / "data",
+        *("--nodes", "2", "--runtime", "fake", "--dns-port", "0", "--scheduler-port", "0"),
+        *("--cloud-provider", "simulated", "--cloud-config", str(config), *options),
+    )
+    try:
+        yield Kubectl(kubeconfig), cloud
+    finally:
+        stop(proc)
+
+
+def _node(k: Kubectl, name: str) -> dict[str, Any] | None:
+    result = k.run("get", "node", name, "-o", "json", "--ignore-not-found")
+    return json.loads(result) if result.strip() else None
+
+
+def _initialised(k: Kubectl) -> list[dict[str, Any]]:
+    nodes = k.items("nodes")
+    done = [
+        n
+        for n in nodes
+        if n["spec"].get("providerID")
+        and not any(t["key"] == UNINITIALIZED for t in n["spec"].get("taints", []))
+    ]
+    return done if len(done) == len(NODES) else []
+
+
+def test_nodes_are_initialised_from_their_instances(cluster: tuple[Kubectl, Cloud]) -> None:
+    k, cloud = cluster
+    nodes = {n["metadata"]["name"]: n for n in until(lambda: _initialised(k), "initialised nodes")}
+    instances = {i["NAME"]: i for i in cloud.rows("instances")}
+    assert sorted(nodes) == sorted(instances) == list(NODES)
+    for name, node in nodes.items():
+        instance = instances[name]
+        assert node["spec"]["providerID"] == f"simulated://{instance['ZONE']}/{instance['ID']}"
+        labels = node["metadata"]["labels"]
+        assert labels["topology.kubernetes.io/zone"] == ZONES[name]
+        assert labels["topology.kubernetes.io/region"] == "sim-region-1"
+        assert labels["node.kubernetes.io/instance-type"] == "sim.large"
+        assert labels["cloud.kframe.dev/instance-id"] == instance["ID"]
+        assert {"type": "InternalIP", "address": "127.0.0.1"} in node["status"]["addresses"]
+
+
+def _routes(cloud: Cloud) -> dict[str, str]:
+    return {r["TARGET"]: r["CIDR"] for r in cloud.rows("routes")}
+
+
+def test_every_pod_cidr_has_a_route(cluster: tuple[Kubectl, Cloud]) -> None:
+    k, cloud = cluster
+    for node in k.items("nodes"):
+        name = node["metadata"]["name"]
+        assert node["spec"]["podCIDRs"] == [POD_CIDRS[name]]
+    until(lambda: _routes(cloud) == POD_CIDRS, "a route per pod CIDR")
+    network = {
+        n["metadata"]["name"]: c
+        for n in k.items("nodes")
+        for c in n["status"]["conditions"]
+        if c["type"] == "NetworkUnavailable"
+    }
+    assert {n: (c["status"], c["reason"]) for n, c in network.items()} == {
+        n: ("False", "RouteCreated") for n in NODES
+    }
+
+
+class _Greeter(socketserver.StreamRequestHandler):
+    def handle(self) -> None:
+        self.wfile.write(GREETING)
+
+
+@contextlib.contextmanager
+def node_port_stand_in() -> Iterator[int]:
+    """A TCP server on 127.0.0.1 at a free port of the node port range, answering GREETING:
+    what kube-proxy would serve on the nodes' ``nodePort``."""
+    server: socketserver.ThreadingTCPServer | None = None
+    for port in range(31900, 32700):
+        with contextlib.suppress(OSError):
+            server = socketserver.ThreadingTCPServer(("127.0.0.1", port), _Greeter)
+            break
+    assert server is not None, "no free port in the node port range"
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def _ask(address: str, port: int) -> bytes:
+    with socket.create_connection((address, port), timeout=5) as conn:
+        conn.settimeout(5)
+        return conn.recv(len(GREETING) + 10)
+
+
+def _ingress(k: Kubectl) -> str:
+    svc = k.json("get", "service", "web-lb")
+    ingress = svc.get("status", {}).get("loadBalancer", {}).get("ingress", [])
+    return str(ingress[0].get("ip", "")) if ingress else ""
+
+
+def test_a_load_balancer_carries_traffic_and_goes_with_its_service(
+    cluster: tuple[Kubectl, Cloud],
+) -> None:
+    k, cloud = cluster
+    with node_port_stand_in() as node_port:
+        manifest = {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": "web-lb", "namespace": "default"},
+            "spec": {
+                "type": "LoadBalancer",
+                "selector": {"app": "web"},
+                "ports": [{"port": 8080, "targetPort": 80, "nodePort": node_port}],
+            },
+        }
+        k.run("apply", "-f", "-", stdin=json.dumps(manifest))
+        address = until(lambda: _ingress(k), "an ingress address")
+        svc = k.json("get", "service", "web-lb")
+        assert FINALIZER in svc["metadata"]["finalizers"]
+        [lb] = cloud.rows("load-balancers")
+        assert (lb["SERVICE"], lb["ADDRESS"]) == ("default/web-lb", address)
+        # Both nodes are backends: their InternalIP at the nodePort.
+        backend = f"127.0.0.1:{node_port}"
+        assert lb["PORTS"] == f"8080->{backend}|{backend}"
+        for _ in range(4):  # each node in turn
+            assert _ask(address, 8080) == GREETING
+
+        k.run("delete", "service", "web-lb", "--wait=true")
+        assert cloud.rows("load-balancers") == []
+        with pytest.raises(ConnectionRefusedError):
+            _ask(address, 8080)
+
+
+DEPLOYMENT = {
+    "apiVersion": "apps/v1",
+    "kind": "Deployment",
+    "metadata": {"name": "web", "namespace": "default"},
+    "spec": {
+        "replicas": 2,
+        "selector": {"matchLabels": {"app": "web"}},
+        "template": {
+            "metadata": {"labels": {"app": "web"}},
+            "spec": {
+                # One pod per node while there are two (a node's Node gone, both fit on one).
+                "topologySpreadConstraints": [
+                    {
+                        "maxSkew": 1,
+                        "topologyKey": "kubernetes.io/hostname",
+                        "whenUnsatisfiable": "DoNotSchedule",
+                        "labelSelector": {"matchLabels": {"app": "web"}},
+                    }
+                ],
+                "containers": [{"name": "web", "image": "nginx"}],
+            },
+        },
+    },
+}
+
+
+def _placement(k: Kubectl) -> dict[str, str]:
+    """Running, Ready pods of the Deployment (not being deleted): name -> node."""
+    return {
+        p["metadata"]["name"]: p["spec"].get("nodeName", "")
+        for p in k.items("pods", "-l", "app=web")
+        if not p["metadata"].get("deletionTimestamp")
+        and p.get("status", {}).get("phase") == "Running"
+        and any(
+            c["type"] == "Ready" and c["status"] == "True"
+            for c in p.get("status", {}).get("conditions", [])
+        )
+    }
+
+
+def test_deleting_an_instance_deletes_its_node_and_its_pods_move(
+    cluster: tuple[Kubectl, Cloud],
+) -> None:
+    k, cloud = cluster
+    k.run("apply", "-f", "-", stdin=json.dumps(DEPLOYMENT))
+    before = until(
+        lambda: (p := _placement(k)) and sorted(p.values()) == list(NODES) and p,
+        "a pod of the Deployment on each node",
+    )
+
+    cloud.run("instances", "delete", "node-1")
+    assert [i["NAME"] for i in cloud.rows("instances")] == ["node-0"]
+    # Stands in for node-1's kubelet dying with its machine (see the module's docstring).
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    unknown = {
+        "type": "Ready",
+        "status": "Unknown",
+        "reason": "NodeStatusUnknown",
+        "message": "Kubelet stopped posting node status.",
+        "lastHeartbeatTime": now,
+        "lastTransitionTime": now,
+    }
+    k.run(
+        *("patch", "node", "node-1", "--subresource=status", "--type=strategic"),
+        *("-p", json.dumps({"status": {"conditions": [unknown]}})),
+    )
+    until(lambda: _node(k, "node-1") is None, "the Node node-1 to be deleted", timeout=30)
+    assert _node(k, "node-0") is not None
+    events = k.items("events", "--field-selector", "reason=DeletingNode")
+    assert [e["involvedObject"]["name"] for e in events] == ["node-1"]
+
+    # Its pod is collected as an orphan and replaced on node-0.
+    after = until(
+        lambda: (p := _placement(k)) and sorted(p.values()) == ["node-0", "node-0"] and p,
+        "both pods of the Deployment on node-0",
+        timeout=90,
+    )
+    [moved] = [name for name, node in before.items() if node == "node-1"]
+    assert moved not in after
+    until(lambda: _routes(cloud) == {"node-0": POD_CIDRS["node-0"]}, "node-1's route to go")
