@@ -159,7 +159,8 @@ def test_proxy_once_prints_the_listener_table(tmp_path: Path) -> None:
     kinds = {line[2] for line in lines if line[0] == "default/web:http"}
     assert {"proxy", "node"} <= kinds, result.stdout
     assert all(line[4] == "1 endpoints" for line in lines)
-    assert "synced 1 service ports, 1 endpoints (userspace)" in result.stderr
+    # web and the API server's own default/kubernetes Service, one endpoint each.
+    assert "synced 2 service ports, 2 endpoints (userspace)" in result.stderr
 
 
 def test_proxy_serves_a_node_port_until_terminated(tmp_path: Path) -> None:
@@ -179,12 +180,13 @@ def test_proxy_serves_a_node_port_until_terminated(tmp_path: Path) -> None:
         )  # fmt: skip
         try:
             create_web(_server(kubeconfig), pod_port, node_port)
-            text = wait_for_line(table, f"127.0.0.1:{node_port}", proc)
+            # The Service may be synced before its EndpointSlice: wait for the endpoint too.
+            text = wait_for_line(table, f"127.0.0.1:{node_port}\t1 endpoints", proc)
             assert request(node_port) == b"pod:hi"
             proxy_port = next(
                 int(line.split("\t")[3].rsplit(":", 1)[1])
                 for line in text.splitlines()
-                if line.split("\t")[2] == "proxy"
+                if line.split("\t")[0] == "default/web:http" and line.split("\t")[2] == "proxy"
             )
             assert request(proxy_port) == b"pod:hi"
         finally:
