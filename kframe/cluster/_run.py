@@ -416,7 +416,14 @@ def _proxies(settings: Settings) -> Component:
             live = await open_backend("iptables", ProxyOptions(node_name=nodes[0], config=config))
             # DNATed pod traffic is forwarded by the host (the CNI bridge plugin's isGateway
             # turns this on the same way); left on at exit, as there.
-            Path("/proc/sys/net/ipv4/ip_forward").write_text("1\n")
+            try:
+                Path("/proc/sys/net/ipv4/ip_forward").write_text("1\n")
+            except OSError as exc:  # a read-only /proc/sys: pods then reach no cluster IP
+                print(
+                    f"kframe up: warning: cannot turn on net.ipv4.ip_forward: {exc}",
+                    file=sys.stderr,
+                    flush=True,
+                )
             backends[nodes[0]] = live
             print(f"proxies: 1 for the host (iptables, node IP {net.node_ip})", flush=True)
         else:
