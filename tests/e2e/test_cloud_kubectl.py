@@ -17,22 +17,27 @@ as a real cloud's machines exist before their kubelets register. Then, checked w
 
 The fake runtime runs no processes, so nothing of the cluster listens on a node port: a TCP
 server on the host, on the node's InternalIP (127.0.0.1) at the Service's ``nodePort``, stands
-in for what kube-proxy would serve there. And the kubelets ``kframe up`` hosts live on after
-their instance is deleted (they are not on the cloud's machines), so the test stands in for
-the one that died with its machine the way the node lifecycle controller would: it marks the
-Node's Ready condition Unknown. The cloud node lifecycle controller acts only on Nodes that
-are not Ready, as upstream's does.
+in for what kube-proxy would serve there. As root, a second cluster (``--runtime process
+--proxy-mode userspace``, instances at the host's address) carries the load balancer's
+traffic to real pods: the userspace proxy serves the node port on every address.
+
+The kubelets ``kframe up`` hosts live on after their instance is deleted (they are not on the
+cloud's machines), so the test stands in for the one that died with its machine the way the
+node lifecycle controller would: it marks the Node's Ready condition Unknown. The cloud node
+lifecycle controller acts only on Nodes that are not Ready, as upstream's does.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import os
 import shutil
 import socket
 import socketserver
 import subprocess
 import threading
+import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -104,7 +109,10 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Kubectl,
         *("--cloud-provider", "simulated", "--cloud-config", str(config), *options),
     )
     try:
-        yield Kubectl(kubeconfig), cloud
+        k = Kubectl(kubeconfig)
+        # Every check starts from nodes the cloud initialised (kubectl sees what it did).
+        until(lambda: _initialised(k), "nodes initialised by the cloud node controller")
+        yield k, cloud
     finally:
         stop(proc)
 
@@ -127,7 +135,7 @@ def _initialised(k: Kubectl) -> list[dict[str, Any]]:
 
 def test_nodes_are_initialised_from_their_instances(cluster: tuple[Kubectl, Cloud]) -> None:
     k, cloud = cluster
-    nodes = {n["metadata"]["name"]: n for n in until(lambda: _initialised(k), "initialised nodes")}
+    nodes = {n["metadata"]["name"]: n for n in _initialised(k)}
     instances = {i["NAME"]: i for i in cloud.rows("instances")}
     assert sorted(nodes) == sorted(instances) == list(NODES)
     for name, node in nodes.items():
@@ -313,3 +321,111 @@ def test_deleting_an_instance_deletes_its_node_and_its_pods_move(
     [moved] = [name for name, node in before.items() if node == "node-1"]
     assert moved not in after
     until(lambda: _routes(cloud) == {"node-0": POD_CIDRS["node-0"]}, "node-1's route to go")
+
+
+# -- traffic to real pods: the process runtime behind the userspace proxy ----------------------
+
+# Answers every GET with the pod's name (its hostname), so a reply says which pod served it.
+SERVER = """
+import http.server, socket
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = socket.gethostname().encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *args):
+        pass
+http.server.ThreadingHTTPServer(("", 8080), H).serve_forever()
+"""
+
+
+def _host_ip() -> str:
+    """The address the default route leaves from, which ``kframe up --runtime process`` gives
+    its nodes as InternalIP (connecting a UDP socket sends nothing)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.connect(("192.0.2.1", 9))  # TEST-NET-1 (RFC 5737)
+        return str(s.getsockname()[0])
+
+
+@pytest.fixture(scope="module")
+def process_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Kubectl, Cloud]]:
+    require(shutil.which("kubectl") is not None, "kubectl not found on PATH")
+    require(os.geteuid() == 0, "the process runtime's pod network needs root")
+    require(shutil.which("ip") is not None, "iproute2 (ip) not found: apt-get install iproute2")
+    tmp = tmp_path_factory.mktemp("kframe-cloud-process")
+    config = tmp / "cloud.conf"
+    config.write_text("db: cloud.db\nloadBalancerCIDR: 127.0.110.0/24\n")
+    cloud = Cloud(config)
+    for node in NODES:
+        # The instances' address is the nodes' InternalIP, where the node ports answer.
+        cloud.run("instances", "add", node, "--internal-ip", _host_ip())
+    proc, kubeconfig = start(
+        tmp / "data",
+        *("--nodes", "2", "--runtime", "process", "--proxy-mode", "userspace"),
+        *("--dns-port", "0", "--scheduler-port", "0"),
+        *("--cloud-provider", "simulated", "--cloud-config", str(config)),
+    )
+    try:
+        k = Kubectl(kubeconfig)
+        # Every check starts from nodes the cloud initialised (kubectl sees what it did).
+        until(lambda: _initialised(k), "nodes initialised by the cloud node controller")
+        yield k, cloud
+    finally:
+        stop(proc)
+
+
+def _answers(address: str, count: int) -> list[str] | None:
+    """``count`` answers through the load balancer, or None while it does not carry them."""
+    try:
+        out = []
+        for _ in range(count):
+            with urllib.request.urlopen(f"http://{address}:8080/", timeout=3) as response:
+                out.append(response.read().decode())
+        return out
+    except OSError:
+        return None
+
+
+def test_a_load_balancer_carries_traffic_to_the_pods(
+    process_cluster: tuple[Kubectl, Cloud],
+) -> None:
+    k, cloud = process_cluster
+    deployment = json.loads(json.dumps(DEPLOYMENT))
+    pod = deployment["spec"]["template"]["spec"]
+    pod["terminationGracePeriodSeconds"] = 2
+    pod["containers"] = [
+        {
+            "name": "web",
+            "image": "python:3",
+            "command": ["python3", "-c", SERVER],
+            "ports": [{"containerPort": 8080, "name": "http"}],
+            "readinessProbe": {"httpGet": {"path": "/", "port": 8080}, "periodSeconds": 1},
+        }
+    ]
+    service = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "web-lb", "namespace": "default"},
+        "spec": {
+            "type": "LoadBalancer",
+            "selector": {"app": "web"},
+            "ports": [{"name": "http", "port": 8080, "targetPort": "http"}],
+        },
+    }
+    for body in (deployment, service):
+        k.run("apply", "-f", "-", stdin=json.dumps(body))
+    pods = until(lambda: (p := _placement(k)) and len(p) == 2 and p, "two ready pods")
+    address = until(lambda: _ingress(k), "an ingress address")
+    node_port = k.json("get", "service", "web-lb")["spec"]["ports"][0]["nodePort"]
+    [lb] = cloud.rows("load-balancers")
+    backend = f"{_host_ip()}:{node_port}"
+    assert lb["PORTS"] == f"8080->{backend}|{backend}"
+    # The nodes in turn, the userspace proxy's pods in turn: both pods answer.
+    got = until(lambda: _answers(address, 20), "answers through the load balancer")
+    assert set(got) == set(pods)
+
+    k.run("delete", "service", "web-lb", "--wait=true")
+    assert cloud.rows("load-balancers") == []
+    assert _answers(address, 1) is None
