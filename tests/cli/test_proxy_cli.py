@@ -70,7 +70,8 @@ def test_proxy_once_in_dry_run_prints_the_rules(tmp_path: Path) -> None:
     assert result.stdout.startswith("*filter\n")
     assert '-A KUBE-SERVICES -m comment --comment "default/web:http cluster IP"' in result.stdout
     assert "-j DNAT --to-destination 10.244.1.1:8080" in result.stdout
-    assert "synced 1 service ports, 1 endpoints (iptables, dry run)" in result.stderr
+    # web and the API server's own default/kubernetes Service, one endpoint each.
+    assert "synced 2 service ports, 2 endpoints (iptables, dry run)" in result.stderr
 
 
 def test_proxy_errors_are_one_line(tmp_path: Path) -> None:
