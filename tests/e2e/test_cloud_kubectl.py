@@ -291,6 +291,17 @@ def test_deleting_an_instance_deletes_its_node_and_its_pods_move(
         "a pod of the Deployment on each node",
     )
 
+    # A load balancer over both nodes, to follow the node set.
+    lb_service = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "web-lb", "namespace": "default"},
+        "spec": {"type": "LoadBalancer", "selector": {"app": "web"}, "ports": [{"port": 8081}]},
+    }
+    k.run("apply", "-f", "-", stdin=json.dumps(lb_service))
+    until(lambda: _ingress(k), "an ingress address")
+    assert _backends(cloud) == 2
+
     cloud.run("instances", "delete", "node-1")
     assert [i["NAME"] for i in cloud.rows("instances")] == ["node-0"]
     # Stands in for node-1's kubelet dying with its machine (see the module's docstring).
@@ -321,6 +332,16 @@ def test_deleting_an_instance_deletes_its_node_and_its_pods_move(
     [moved] = [name for name, node in before.items() if node == "node-1"]
     assert moved not in after
     until(lambda: _routes(cloud) == {"node-0": POD_CIDRS["node-0"]}, "node-1's route to go")
+    until(lambda: _backends(cloud) == 1, "the load balancer to drop node-1")
+    k.run("delete", "service", "web-lb", "--wait=true")
+    assert cloud.rows("load-balancers") == []
+
+
+def _backends(cloud: Cloud) -> int:
+    """How many backends the one load balancer's one port has."""
+    [lb] = cloud.rows("load-balancers")
+    backends = lb["PORTS"].partition("->")[2]
+    return 0 if backends == "-" else len(backends.split("|"))
 
 
 # -- traffic to real pods: the process runtime behind the userspace proxy ----------------------
