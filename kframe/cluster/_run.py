@@ -361,9 +361,48 @@ def _kubelets(settings: Settings) -> Component:
             # upstream's kubelet does under --cloud-provider=external.
             cloud_provider="external" if settings.cloud_provider else "",
         )
-        return host.run()
+        if not settings.cloud_provider:
+            return host.run()
+        return _with_machines(host, InProcessClient(server), settings)
 
     return build
+
+
+#: How often ``kframe up --cloud-provider`` asks the cloud whether its nodes' machines exist.
+MACHINE_CHECK_PERIOD = 2.0
+
+
+async def _with_machines(host: Any, client: Any, settings: Settings) -> None:
+    """Run the hosted kubelets as machines of the cloud: a node whose instance the cloud has
+    deleted stops its kubelet, as a real machine takes its kubelet with it (the cloud node
+    lifecycle controller deletes only Nodes that stopped reporting Ready). Only nodes the cloud
+    initialised (a providerID) are watched, so instances may be added after ``kframe up``."""
+    from kframe.api.models import Node
+    from kframe.cloud import open_cloud_provider
+
+    cloud = open_cloud_provider(settings.cloud_provider, settings.cloud_config)
+    instances = cloud.instances_v2()
+    task = asyncio.ensure_future(host.run())
+    try:
+        while instances is not None and not task.done():
+            await asyncio.wait({task}, timeout=MACHINE_CHECK_PERIOD)
+            for name in host.running():
+                try:
+                    node = await client.get(Node, name)
+                    if node.spec is None or not node.spec.provider_id:
+                        continue
+                    if await instances.instance_exists(node):
+                        continue
+                except Exception as exc:  # a missing Node or a cloud error: ask again later
+                    log.debug("machine check of %s: %s", name, exc)
+                    continue
+                print(f"kframe up: {name}: its instance is gone; its kubelet stops", flush=True)
+                await host.stop_node(name)
+        await task
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
 
 
 def _proxies(settings: Settings) -> Component:

@@ -65,6 +65,8 @@ class KubeletHost:
         # "external": every node registers with the cloud's uninitialized taint.
         self.cloud_provider = cloud_provider
         self.kubelets: list[Kubelet] = []
+        self._running: dict[str, asyncio.Task[None]] = {}
+        self._stopped: set[str] = set()
         self.runtimes: list[Runtime] = []
         self.source = PodSource(client)
         self.server: KubeletServer | None = None
@@ -133,7 +135,10 @@ class KubeletHost:
                     Kubelet(self.client, runtime, config, clock=self.clock, pods=self.source)
                 )
             tasks.append(asyncio.ensure_future(self.source.run()))
-            tasks.extend(asyncio.ensure_future(k.run()) for k in self.kubelets)
+            for kubelet in self.kubelets:
+                task = asyncio.ensure_future(self._run_kubelet(kubelet))
+                self._running[kubelet.config.node_name] = task
+                tasks.append(task)
             await asyncio.gather(*tasks)
         finally:
             for task in tasks:
@@ -146,6 +151,31 @@ class KubeletHost:
                     await runtime.close()
             if self.server is not None:
                 await self.server.stop()
+
+    async def _run_kubelet(self, kubelet: Kubelet) -> None:
+        try:
+            await kubelet.run()
+        except asyncio.CancelledError:
+            if kubelet.config.node_name not in self._stopped:
+                raise
+            # Stopped alone (stop_node): the other nodes run on.
+
+    def running(self) -> list[str]:
+        """The nodes whose kubelet runs (not stopped with :meth:`stop_node`)."""
+        return [name for name, task in self._running.items() if not task.done()]
+
+    async def stop_node(self, name: str) -> bool:
+        """Stop one node's kubelet as if its machine went away: no more heartbeats or status,
+        its Node and pods left as they are for the control plane to notice. False if no such
+        node runs here."""
+        task = self._running.get(name)
+        if task is None or task.done():
+            return False
+        self._stopped.add(name)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
+        return True
 
     async def wait_registered(self) -> None:
         while len(self.kubelets) < self.count:
