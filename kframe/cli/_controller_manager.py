@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import re
 import signal
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -25,28 +24,18 @@ if TYPE_CHECKING:
 
 __all__ = ["ControllerManagerCommand", "go_duration", "parse_bool", "parse_pairs"]
 
-_UNITS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "ns": 1e-9}
-_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ms|us|µs|ns|h|m|s)")
-
 
 def go_duration(text: str) -> float:
     """Seconds of a Go duration (``15s``, ``1m30s``, ``500ms``) or a bare number of seconds;
     a positive value."""
-    value: float | None = None
+    from kframe.controller import parse_duration  # here: the CLI starts without it
+
     try:
-        value = float(text)
+        value = parse_duration(text)
     except ValueError:
-        pos, total = 0, 0.0
-        while pos < len(text):
-            match = _PART.match(text, pos)
-            if match is None:
-                break
-            total += float(match.group(1)) * _UNITS[match.group(2)]
-            pos = match.end()
-        if text and pos == len(text):
-            value = total
-    if value is None:
-        raise argparse.ArgumentTypeError(f"expected a duration such as 15s or 1m, got {text!r}")
+        raise argparse.ArgumentTypeError(
+            f"expected a duration such as 15s or 1m, got {text!r}"
+        ) from None
     if not value > 0:
         raise argparse.ArgumentTypeError(f"must be greater than zero, got {text!r}")
     return value

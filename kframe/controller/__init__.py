@@ -7,6 +7,7 @@ A controller plugin registers a :class:`ControllerSpec` under its name through t
 """
 
 from kframe.controller._context import ControllerContext
+from kframe.controller._durations import parse_duration
 from kframe.controller._endpoints import (
     LAST_CHANGE_TRIGGER_TIME,
     TriggerTimeTracker,
@@ -99,6 +100,7 @@ __all__ = [
     "enabled_controllers",
     "registered_controllers",
     "run_workers",
+    "parse_duration",
     # kinds served
     "guess_plural",
     "listable_kinds",

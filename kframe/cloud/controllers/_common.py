@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
 from kframe.api.models import Node, NodeCondition, Taint
-from kframe.controller import ControllerContext
+from kframe.controller import ControllerContext, parse_duration
 
 __all__ = [
     "CLUSTER_NAME",
@@ -21,30 +20,10 @@ __all__ = [
 #: Upstream's ``--cluster-name`` default.
 CLUSTER_NAME = "kubernetes"
 
-_UNITS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 1e-3}
-_PART = re.compile(r"(\d+(?:\.\d*)?)(ms|h|m|s)")
-
-
-def _duration(text: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        pass
-    pos, total = 0, 0.0
-    while pos < len(text):
-        match = _PART.match(text, pos)
-        if match is None:
-            raise ValueError(f"expected a duration such as 10s or 5m, got {text!r}")
-        total += float(match.group(1)) * _UNITS[match.group(2)]
-        pos = match.end()
-    if not text:
-        raise ValueError("empty duration")
-    return total
-
 
 def duration_option(ctx: ControllerContext, name: str, default: float) -> float:
     """``--option name=10s`` (a Go duration or seconds) as seconds, else ``default``."""
-    value = ctx.option(name, default, _duration)
+    value = ctx.option(name, default, parse_duration)
     if value <= 0:
         raise ValueError(f"--option {name}: must be greater than zero")
     return value

@@ -3,11 +3,9 @@ flags), read from the manager's ``--option name=value`` settings as Go durations
 
 from __future__ import annotations
 
-import re
-
 import attrs
 
-from kframe.controller import ControllerContext
+from kframe.controller import ControllerContext, parse_duration
 
 __all__ = [
     "NODE_MONITOR_GRACE_PERIOD",
@@ -25,27 +23,7 @@ NODE_MONITOR_GRACE_PERIOD = 50.0
 #: --node-startup-grace-period.
 NODE_STARTUP_GRACE_PERIOD = 60.0
 
-_UNITS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "ns": 1e-9}
-_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ms|us|µs|ns|h|m|s)")
-
-
-def parse_go_duration(text: str) -> float:
-    """Seconds of a Go duration (``40s``, ``1m30s``, ``500ms``, ``0``) or a bare number."""
-    text = text.strip()
-    try:
-        return float(text)
-    except ValueError:
-        pass
-    pos, total = 0, 0.0
-    while pos < len(text):
-        match = _PART.match(text, pos)
-        if match is None:
-            raise ValueError(f"invalid duration {text!r} (expected e.g. 40s, 1m30s, 500ms)")
-        total += float(match.group(1)) * _UNITS[match.group(2)]
-        pos = match.end()
-    if not text:
-        raise ValueError("invalid duration ''")
-    return total
+parse_go_duration = parse_duration  # (the name this module always exported)
 
 
 @attrs.frozen

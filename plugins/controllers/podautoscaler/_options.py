@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import attrs
 
-from kframe.controller import ControllerContext
+from kframe.controller import ControllerContext, parse_duration
 
 from ._behavior import DOWNSCALE_STABILIZATION
 from ._replicas import CPU_INITIALIZATION_PERIOD, INITIAL_READINESS_DELAY, TOLERANCE
@@ -14,34 +14,6 @@ __all__ = ["SYNC_PERIOD", "Options", "options_from", "parse_duration"]
 
 #: ``--horizontal-pod-autoscaler-sync-period``.
 SYNC_PERIOD = 15.0
-
-
-def parse_duration(text: str) -> float:
-    """Seconds from ``15``, ``15s``, ``1m30s``, ``500ms``, ``1h`` (a Go duration or a number)."""
-    text = text.strip()
-    if not text:
-        raise ValueError("invalid duration ''")
-    try:
-        return float(text)
-    except ValueError:
-        pass
-    units = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
-    total, number, i = 0.0, "", 0
-    while i < len(text):
-        ch = text[i]
-        if ch.isdigit() or ch == ".":
-            number += ch
-            i += 1
-            continue
-        unit = "ms" if text.startswith("ms", i) else ch
-        if unit not in units or not number:
-            raise ValueError(f"invalid duration {text!r}")
-        total += float(number) * units[unit]
-        number = ""
-        i += len(unit)
-    if number:
-        raise ValueError(f"invalid duration {text!r}: missing unit")
-    return total
 
 
 @attrs.frozen

@@ -9,11 +9,9 @@ changes them only in integration tests (``NewPodGCInternal``); kframe takes them
 
 from __future__ import annotations
 
-import re
-
 import attrs
 
-from kframe.controller import ControllerContext
+from kframe.controller import ControllerContext, parse_duration
 
 __all__ = [
     "GC_CHECK_PERIOD",
@@ -31,28 +29,6 @@ GC_CHECK_PERIOD = 20.0
 QUARANTINE_TIME = 40.0
 #: --terminated-pod-gc-threshold.
 TERMINATED_POD_GC_THRESHOLD = 12500
-
-_UNITS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "ns": 1e-9}
-_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ms|us|µs|ns|h|m|s)")
-
-
-def parse_duration(text: str) -> float:
-    """Seconds of a Go duration (``20s``, ``1m30s``, ``500ms``) or of a bare number."""
-    text = text.strip()
-    try:
-        return float(text)
-    except ValueError:
-        pass
-    if not text:
-        raise ValueError("invalid duration ''")
-    pos, total = 0, 0.0
-    while pos < len(text):
-        match = _PART.match(text, pos)
-        if match is None:
-            raise ValueError(f"invalid duration {text!r} (expected e.g. 20s, 1m30s, 500ms)")
-        total += float(match.group(1)) * _UNITS[match.group(2)]
-        pos = match.end()
-    return total
 
 
 @attrs.frozen
