@@ -68,6 +68,7 @@ from kframe.scheduler._interfaces import (
 )
 from kframe.scheduler._metrics import SchedulerMetrics, metrics_of
 from kframe.scheduler._nodeinfo import HostPortInfo, ImageStateSummary, NodeInfo
+from kframe.scheduler._nodelist import NodeChanges, NodeList, PerNodeMemo
 from kframe.scheduler._nominator import Nominator
 from kframe.scheduler._normalize import default_normalize_score, default_normalize_scores
 from kframe.scheduler._podinfo import AffinityTerm, PodInfo, WeightedAffinityTerm, pod_key
@@ -103,6 +104,7 @@ __all__ = [
     "PreScorePlugin",
     "ScorePlugin",
     "BatchScorePlugin",
+    "PerNodeMemo",
     "ScoreExtensions",
     "BatchScoreExtensions",
     "NodeScore",
@@ -128,7 +130,9 @@ __all__ = [
     "WeightedAffinityTerm",
     "pod_key",
     "QueuedPodInfo",
+    "NodeChanges",
     "NodeInfo",
+    "NodeList",
     "HostPortInfo",
     "ImageStateSummary",
     "Resource",

@@ -15,6 +15,7 @@ from __future__ import annotations
 from kframe.api.models import Node, Pod
 
 from ._nodeinfo import NO_IMAGES, ImageStateSummary, NodeInfo
+from ._nodelist import LOG_MAX
 from ._podinfo import PodInfo, pod_key
 from ._snapshot import Snapshot
 
@@ -122,6 +123,7 @@ class SchedulerCache:
         info = self._info(node_name)
         had = (bool(info.pods_with_affinity), bool(info.pods_with_required_anti_affinity))
         info.add_pod(pod_info)
+        self._noted(node_name)
         self._pods[pod_info.key] = (node_name, assumed)
         if had != (bool(info.pods_with_affinity), bool(info.pods_with_required_anti_affinity)):
             self._stale_affinity = True
@@ -135,22 +137,32 @@ class SchedulerCache:
             return None
         had = (bool(info.pods_with_affinity), bool(info.pods_with_required_anti_affinity))
         removed = info.remove_pod(key)
+        self._noted(state[0])
         if had != (bool(info.pods_with_affinity), bool(info.pods_with_required_anti_affinity)):
             self._stale_affinity = True
         if info.node is None and not info.pods:
             del self._nodes[state[0]]
         return removed
 
+    def _noted(self, node_name: str) -> None:
+        # The snapshot's per-node memos forget this node's answers (see _nodelist).
+        changes = self._snapshot.changes
+        if changes is not None and not self._stale:
+            changes.note(node_name)
+
     # -- snapshots --------------------------------------------------------------------------
 
     def snapshot(self) -> Snapshot:
         """The nodes for the next cycle (the same object until nodes or affinity lists change)."""
         if self._stale:
-            self._snapshot = Snapshot(self._nodes.values())
+            self._snapshot = Snapshot(self._nodes.values(), tracked=True)
             self._stale = self._stale_affinity = False
         elif self._stale_affinity:
             self._snapshot = self._snapshot.with_affinity_lists_updated()
             self._stale_affinity = False
+        changes = self._snapshot.changes
+        if changes is not None and len(changes.log) > LOG_MAX:
+            self._snapshot.renew_changes()
         return self._snapshot
 
     def node_names(self) -> list[str]:

@@ -18,6 +18,7 @@ from kframe.api.models import Pod
 from ._cycle_state import CycleState
 from ._framework import Framework, PluginScores, SchedulingError
 from ._nodeinfo import NodeInfo
+from ._nodelist import NodeList
 from ._snapshot import NodeNotFoundError, Snapshot
 from ._status import Code, Status
 
@@ -173,7 +174,7 @@ def find_nodes_that_fit(
     nodes = all_nodes
     if result is not None and result.node_names is not None:
         names = result.node_names
-        nodes = [n for n in all_nodes if n.name in names]
+        nodes = all_nodes.take([i for i, n in enumerate(all_nodes) if n.name in names])
         plugins = " ".join(sorted(narrowing))
         diagnosis.absent_status = Status(
             Code.UNSCHEDULABLE_AND_UNRESOLVABLE, f"node(s) didn't satisfy plugin(s) [{plugins}]"
@@ -221,57 +222,61 @@ def _pass_filters(
         return []
     wanted = num_feasible_nodes_to_find(percentage, count)
     start = start_index % count
+    if not isinstance(nodes, NodeList):
+        nodes = NodeList.of(nodes, None, range(count))
     if not fwk.has_filter_plugins():
-        return [nodes[(start + i) % count] for i in range(wanted)]
-    feasible: list[NodeInfo] = []
+        return nodes.span(start, wanted)
     statuses = diagnosis.node_statuses
     if fwk.nominator:
         # The nominated-pods pass costs a clone per node with nominations: node by node.
         run = fwk.run_filter_plugins_with_nominated_pods
+        passed: list[int] = []
         for i in range(count):
-            node = nodes[(start + i) % count]
+            at = (start + i) % count
+            node = nodes[at]
             status = run(state, pod, node)
             if status is None:
-                feasible.append(node)
-                if len(feasible) >= wanted:
+                passed.append(at)
+                if len(passed) >= wanted:
                     break
             elif status.code is Code.ERROR:
                 raise SchedulingError(status.message)
             else:
                 statuses[node.name] = status
                 diagnosis.add_plugin_status(status)
-        return feasible
+        return nodes.take(passed)
     # In chunks of the nodes still needed, in round-robin order from ``start``: as node by
-    # node, a node's verdict is recorded only if the loop reached it.
+    # node, a node's verdict is recorded only if the loop reached it. The feasible nodes keep
+    # their positions in ``nodes`` (for the Score plugins' memos).
+    fit_at: list[int] = []
     done = 0
     while done < count:
-        needed = wanted - len(feasible)
+        needed = wanted - len(fit_at)
         size = min(max(needed, MIN_FILTER_CHUNK), count - done)
         first = (start + done) % count
-        if first + size <= count:
-            chunk = nodes[first : first + size]
-        else:
-            chunk = [*nodes[first:], *nodes[: first + size - count]]
+        chunk = nodes.span(first, size)
         verdicts = fwk.run_filter_plugins_on_nodes(state, pod, chunk)
         if verdicts is None:
-            if size >= needed:
-                feasible.extend(chunk[:needed])
-                return feasible
-            feasible.extend(chunk)
+            if not fit_at and size >= needed:  # the common case: the first nodes all pass
+                return chunk if size == needed else nodes.span(first, needed)
+            taken = min(size, needed)
+            fit_at.extend((first + i) % count for i in range(taken))
+            if taken == needed:
+                return nodes.take(fit_at)
             done += size
             continue
-        for node, status in zip(chunk, verdicts, strict=True):
+        for i, status in enumerate(verdicts):
             if status is None:
-                feasible.append(node)
-                if len(feasible) >= wanted:
-                    return feasible
+                fit_at.append((first + i) % count)
+                if len(fit_at) >= wanted:
+                    return nodes.take(fit_at)
             elif status.code is Code.ERROR:
                 raise SchedulingError(status.message)
             else:
-                statuses[node.name] = status
+                statuses[chunk[i].name] = status
                 diagnosis.add_plugin_status(status)
         done += size
-    return feasible
+    return nodes.take(fit_at)
 
 
 def prioritize_nodes(

@@ -47,6 +47,7 @@ from ._interfaces import (
 )
 from ._metrics import SchedulerMetrics
 from ._nodeinfo import NodeInfo
+from ._nodelist import NodeList
 from ._nominator import Nominator, pod_priority
 from ._podinfo import PodInfo
 from ._profile import build_profile_plugins
@@ -324,7 +325,9 @@ class Framework:
                 else:
                     out[at] = status.with_plugin(name)
             if len(kept) != len(alive):
-                alive, where = kept, kept_at
+                # The survivors keep their snapshot positions (for the next plugins' memos).
+                alive = nodes.take(kept_at) if isinstance(nodes, NodeList) else kept
+                where = kept_at
                 if not alive:
                     break
         return out
@@ -532,7 +535,7 @@ class Framework:
         if totals is None:
             return [offset] * count, details
         if offset:
-            totals = [t + offset for t in totals]
+            totals = list(map(operator.add, totals, repeat(offset)))
         return totals, details
 
     # -- binding cycle ----------------------------------------------------------------------

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from kframe.api.models import Node, Pod
 
 from ._nodeinfo import NO_IMAGES, ImageStateSummary, NodeInfo
+from ._nodelist import NodeChanges, NodeList
 from ._podinfo import PodInfo
 
 __all__ = ["NodeNotFoundError", "Snapshot", "zone_key"]
@@ -64,8 +65,12 @@ class Snapshot:
 
     __slots__ = ("_by_name", "_list", "_with_affinity", "_with_required_anti_affinity")
 
-    def __init__(self, infos: Iterable[NodeInfo]) -> None:
-        self._list = _tree_order([i for i in infos if i.node is not None])
+    def __init__(self, infos: Iterable[NodeInfo], *, tracked: bool = False) -> None:
+        """``tracked``: the owner (the scheduler's cache) notes in ``changes`` which nodes'
+        pods change while this node list lives; otherwise ``changes`` is None."""
+        ordered = _tree_order([i for i in infos if i.node is not None])
+        changes = NodeChanges(ordered) if tracked else None
+        self._list = NodeList.of(ordered, changes, range(len(ordered)))
         self._by_name = {info.name: info for info in self._list}
         self._with_affinity = list(filter(_WITH_AFFINITY, self._list))
         self._with_required_anti_affinity = list(filter(_WITH_ANTI_AFFINITY, self._list))
@@ -101,8 +106,17 @@ class Snapshot:
         _set_image_states(infos.values())
         return cls(infos.values())
 
-    def list(self) -> builtins.list[NodeInfo]:
+    def list(self) -> NodeList:
         return self._list
+
+    @property
+    def changes(self) -> NodeChanges | None:
+        return self._list.changes
+
+    def renew_changes(self) -> None:
+        """Start the change log over (every memo then starts over once)."""
+        if self._list.changes is not None:
+            self._list.changes = self._list.changes.renewed()
 
     def get(self, name: str) -> NodeInfo:
         try:

@@ -10,7 +10,6 @@ LeastAllocated, MostAllocated or RequestedToCapacityRatio.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Sequence
 
 from kframe.api.models import Pod
@@ -20,6 +19,7 @@ from kframe.scheduler import (
     Code,
     CycleState,
     NodeInfo,
+    PerNodeMemo,
     PodInfo,
     PreFilterPlugin,
     PreFilterResult,
@@ -170,9 +170,8 @@ class Fit:
         self._ignored_groups = frozenset(args.ignored_resource_groups)
         self._scorer = ResourceAllocationScorer(strategy.resources, use_requested=False)
         self._score = _strategy(strategy)
-        # filter_nodes' verdicts by NodeInfo generation, per pod requests (the last few).
-        self._fits: dict[tuple[int, int, int, tuple[tuple[str, int, str], ...]], dict[int, bool]]
-        self._fits = {}
+        # filter_nodes' verdicts per node, per pod requests (the last few).
+        self._fits: PerNodeMemo[bool] = PerNodeMemo(keys=_FIT_MEMOS, generation_max=MEMO_MAX)
 
     # -- PreFilter / Filter -----------------------------------------------------------------
 
@@ -199,34 +198,19 @@ class Fit:
     def filter_nodes(
         self, state: CycleState, pod: Pod, nodes: Sequence[NodeInfo]
     ) -> list[Status | None] | None:
-        """:meth:`filter` per node, with each node's verdict remembered by its generation.
+        """:meth:`filter` per node, with each node's verdict remembered.
 
         The verdict depends only on the pod's requests and the node's allocatable, pod count
         and requested totals, which change only with its ``generation``: for the next pod with
         the same requests (a ReplicaSet's pods ask alike) only the nodes that changed since are
-        tested again. Verdicts are kept for the last few requests, each up to a size.
+        tested again. Verdicts are kept for the last few requests (``PerNodeMemo``).
         """
         try:
             s = state.read(PRE_FILTER_STATE_KEY)
         except KeyError:
             return [self.filter(state, pod, n) for n in nodes]
         key = (s.milli_cpu, s.memory, s.ephemeral_storage, s.scalars)
-        memos = self._fits
-        memo = memos.get(key)
-        if memo is None or len(memo) > MEMO_MAX:
-            if len(memos) >= _FIT_MEMOS:
-                del memos[next(iter(memos))]
-            memo = memos[key] = {}
-        get = memo.get
-        fits = [get(n.generation) for n in nodes]
-        if None in fits:  # the nodes that changed: found by index, usually a few
-            find = fits.index
-            i = -1
-            with contextlib.suppress(ValueError):
-                while True:
-                    i = find(None, i + 1)
-                    n = nodes[i]
-                    fits[i] = memo[n.generation] = _fits(s, n)
+        fits = self._fits.get(key, nodes, lambda todo: [_fits(s, n) for n in todo])
         if False not in fits:
             return None
         out: list[Status | None] = [None] * len(nodes)

@@ -14,11 +14,10 @@ floor division is Go's truncation).
 
 from __future__ import annotations
 
-import contextlib
 import math
 from collections.abc import Callable, Sequence
 
-from kframe.scheduler import MAX_NODE_SCORE, NodeInfo, PodInfo
+from kframe.scheduler import MAX_NODE_SCORE, NodeInfo, PerNodeMemo, PodInfo
 
 from ._args import MAX_CUSTOM_PRIORITY_SCORE, ResourceSpec, UtilizationShapePoint
 from ._names import is_scalar_resource_name
@@ -63,7 +62,7 @@ class ResourceAllocationScorer:
     memory by the non-zero requests (100m / 200Mi for containers that request none), True
     (BalancedAllocation) by the requests as written."""
 
-    __slots__ = ("_cpu_memory", "_entries", "_memo", "_memo_key", "use_requested")
+    __slots__ = ("_cpu_memory", "_entries", "_memo", "use_requested")
 
     def __init__(self, resources: Sequence[ResourceSpec], *, use_requested: bool) -> None:
         self._entries = tuple((_kind(r.name), r.name, r.weight) for r in resources)
@@ -73,8 +72,7 @@ class ResourceAllocationScorer:
         kinds = tuple(kind for kind, _, _ in self._entries)
         weights = tuple(weight for _, _, weight in self._entries)
         self._cpu_memory = weights if kinds == (_CPU, _MEMORY) and sum(weights) > 0 else None
-        self._memo: dict[int, int] = {}
-        self._memo_key: tuple[Strategy, tuple[int, ...]] | None = None
+        self._memo: PerNodeMemo[int] = PerNodeMemo(keys=4, generation_max=MEMO_MAX)
 
     def pod_requests(self, pod: PodInfo) -> tuple[int, ...]:
         """``calculatePodResourceRequestList``: the pod's request of each configured resource."""
@@ -117,32 +115,15 @@ class ResourceAllocationScorer:
         """``[strategy(self.pairs(n, pod_requests)) for n in nodes]``.
 
         A node's score depends only on its allocatable and requested totals, which change only
-        with its ``generation``: scores are remembered by generation for the pod's requests
+        with its ``generation``: scores are remembered per node for the last few pod requests
         (the next cycle's pod usually asks the same, and only the nodes that changed since are
-        scored again), and forgotten when the requests differ or too many are remembered.
+        scored again).
         """
-        key = (strategy, pod_requests)
-        memo = self._memo
-        if key != self._memo_key or len(memo) > MEMO_MAX:
-            memo.clear()
-            self._memo_key = key
-        get = memo.get
-        scores = [get(n.generation) for n in nodes]
-        if None not in scores:
-            return scores  # type: ignore[return-value]  # no None left
-        at = []  # the nodes that changed: found by index, usually a few
-        find = scores.index
-        i = -1
-        with contextlib.suppress(ValueError):
-            while True:
-                i = find(None, i + 1)
-                at.append(i)
-        todo = [nodes[i] for i in at]
-        for i, node, score in zip(
-            at, todo, self._score_nodes(todo, pod_requests, strategy), strict=True
-        ):
-            scores[i] = memo[node.generation] = score
-        return scores  # type: ignore[return-value]
+        return self._memo.get(
+            (strategy, pod_requests),
+            nodes,
+            lambda todo: self._score_nodes(todo, pod_requests, strategy),
+        )
 
     def _score_nodes(
         self, nodes: Sequence[NodeInfo], pod_requests: tuple[int, ...], strategy: Strategy
