@@ -10,8 +10,7 @@ the matching terms (the added ones too); NormalizeScore scales the sums onto [0,
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Hashable, Sequence
+from collections.abc import Sequence
 
 import attrs
 
@@ -33,6 +32,7 @@ from kframe.scheduler import (
     Handle,
     NodeInfo,
     NodeScore,
+    PerNodeMemo,
     PluginFactory,
     PreFilterPlugin,
     PreFilterResult,
@@ -66,8 +66,8 @@ ERR_REASON_CONFLICT = "pod affinity terms conflict"
 
 _ADDED = "addedAffinity"
 
-# filter_nodes' verdicts (by NodeInfo generation) are kept for this many pod requirements, each
-# for up to MEMO_MAX generations.
+# filter_nodes' verdicts are kept for this many pod requirements (and, for nodes from outside
+# the cycle's snapshot, up to MEMO_MAX generations each).
 _MEMOS = 4
 MEMO_MAX = 1 << 13
 
@@ -86,8 +86,8 @@ class NodeAffinity:
     name = NODE_AFFINITY
 
     def __init__(self, args: NodeAffinityArgs | None = None) -> None:
-        # filter_nodes' verdicts by NodeInfo generation, per pod requirements (the last few).
-        self._memos: dict[Hashable, dict[int, bool]] = {}
+        # filter_nodes' verdicts per node, per pod requirements (the last few).
+        self._fits: PerNodeMemo[bool] = PerNodeMemo(keys=_MEMOS, generation_max=MEMO_MAX)
         self._added_selector: NodeSelectorMatcher | None = None
         self._added_preferred: PreferredSchedulingTermsMatcher | None = None
         added = args.added_affinity if args is not None else None
@@ -159,7 +159,7 @@ class NodeAffinity:
     def filter_nodes(
         self, state: CycleState, pod: Pod, nodes: Sequence[NodeInfo]
     ) -> list[Status | None] | None:
-        """:meth:`filter` per node, with each node's verdict remembered by its generation.
+        """:meth:`filter` per node, with each node's verdict remembered.
 
         The verdict depends only on the node's labels and name (which change only with its
         ``generation``) and the pod's nodeSelector and required terms: for the next pod that
@@ -169,22 +169,9 @@ class NodeAffinity:
         spec = pod.spec
         selector = spec.node_selector if spec is not None else None
         key = (tuple(sorted(selector.items())) if selector else (), required_terms(pod))
-        memos = self._memos
-        memo = memos.get(key)
-        if memo is None or len(memo) > MEMO_MAX:
-            if len(memos) >= _MEMOS:
-                del memos[next(iter(memos))]
-            memo = memos[key] = {}
-        get = memo.get
-        fits = [get(n.generation) for n in nodes]
-        if None in fits:  # the nodes that changed: found by index, usually a few
-            find = fits.index
-            i = -1
-            with contextlib.suppress(ValueError):
-                while True:
-                    i = find(None, i + 1)
-                    n = nodes[i]
-                    fits[i] = memo[n.generation] = self.filter(state, pod, n) is None
+        fits = self._fits.get(
+            key, nodes, lambda todo: [self.filter(state, pod, n) is None for n in todo]
+        )
         if False not in fits:
             return None
         out: list[Status | None] = [None] * len(nodes)

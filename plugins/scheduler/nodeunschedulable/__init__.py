@@ -4,7 +4,6 @@ the ``node.kubernetes.io/unschedulable:NoSchedule`` taint
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Iterable, Sequence
 
 from kframe.api.models import Pod, Toleration
@@ -14,6 +13,7 @@ from kframe.scheduler import (
     CycleState,
     Handle,
     NodeInfo,
+    PerNodeMemo,
     PluginFactory,
     Status,
 )
@@ -50,6 +50,9 @@ def tolerates_unschedulable(tolerations: Iterable[Toleration]) -> bool:
 class NodeUnschedulable:
     name = NODE_UNSCHEDULABLE
 
+    def __init__(self) -> None:
+        self._cordoned: PerNodeMemo[bool] = PerNodeMemo(keys=1)
+
     def filter(self, state: CycleState, pod: Pod, node_info: NodeInfo) -> Status | None:
         node = node_info.node
         spec = node.spec if node is not None else None
@@ -63,20 +66,16 @@ class NodeUnschedulable:
     def filter_nodes(
         self, state: CycleState, pod: Pod, nodes: Sequence[NodeInfo]
     ) -> list[Status | None] | None:
-        # Only a cordoned node can reject: filter answers for those. Most clusters have none,
-        # which a scan at C speed of what each NodeInfo read off its Node tells.
-        if not any(map(_UNSCHEDULABLE, nodes)):
+        # Only a cordoned node can reject: filter answers for those. Most clusters have none;
+        # which nodes are is remembered per node.
+        flags = self._cordoned.get(None, nodes, lambda todo: [n.unschedulable for n in todo])
+        if True not in flags:
             return None
-        cordoned = [i for i, n in enumerate(nodes) if n.unschedulable]
-        if not cordoned:
-            return None
+        cordoned = [i for i, flag in enumerate(flags) if flag]
         out: list[Status | None] = [None] * len(nodes)
         for i in cordoned:
             out[i] = self.filter(state, pod, nodes[i])
         return out
-
-
-_UNSCHEDULABLE = operator.attrgetter("unschedulable")
 
 
 def _new(args: None, handle: Handle) -> NodeUnschedulable:

@@ -10,7 +10,6 @@ NormalizeScore reverses that count onto [0, 100], so the node with the fewest sc
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Sequence
 
 from kframe.api import (
@@ -33,6 +32,7 @@ from kframe.scheduler import (
     Handle,
     NodeInfo,
     NodeScore,
+    PerNodeMemo,
     PluginFactory,
     PreScorePlugin,
     Status,
@@ -62,6 +62,10 @@ class TaintToleration:
         # same pod object, and upstream has no PreFilter to compute them in.
         self._pod: Pod | None = None
         self._tolerations: tuple[CompiledToleration, ...] = ()
+        # Per node, for the tolerations at hand: whether its taints are tolerated (Filter),
+        # and how many PreferNoSchedule taints are not (Score).
+        self._passes: PerNodeMemo[bool] = PerNodeMemo()
+        self._counts: PerNodeMemo[int] = PerNodeMemo()
 
     def _filter_tolerations(self, pod: Pod) -> tuple[CompiledToleration, ...]:
         if pod is not self._pod:
@@ -86,13 +90,20 @@ class TaintToleration:
     def filter_nodes(
         self, state: CycleState, pod: Pod, nodes: Sequence[NodeInfo]
     ) -> list[Status | None] | None:
-        # Only a node with taints can reject: filter answers for those.
-        if not _any_taints(nodes):
+        # Whether each node's taints are tolerated, remembered per node for these
+        # tolerations (most clusters' nodes have none, and a workload's pods tolerate alike).
+        tolerations = self._filter_tolerations(pod)
+        passes = self._passes.get(
+            tolerations,
+            nodes,
+            lambda todo: [self.filter(state, pod, n) is None for n in todo],
+        )
+        if False not in passes:
             return None
-        tainted = [i for i, n in enumerate(nodes) if n.taints]
         out: list[Status | None] = [None] * len(nodes)
-        for i in tainted:
-            out[i] = self.filter(state, pod, nodes[i])
+        for i, ok in enumerate(passes):
+            if not ok:
+                out[i] = self.filter(state, pod, nodes[i])
         return out
 
     def pre_score(self, state: CycleState, pod: Pod, nodes: Sequence[NodeInfo]) -> Status | None:
@@ -113,9 +124,13 @@ class TaintToleration:
 
     def score_nodes(self, state: CycleState, pod: Pod, nodes: Sequence[NodeInfo]) -> list[int]:
         tolerations = _read_pre_score(state)
-        if not _any_taints(nodes):
-            return [0] * len(nodes)
-        return [_count_intolerable(t, tolerations) if (t := n.taints) else 0 for n in nodes]
+        return self._counts.get(
+            tolerations,
+            nodes,
+            lambda todo: [
+                _count_intolerable(t, tolerations) if (t := n.taints) else 0 for n in todo
+            ],
+        )
 
     def normalize_score(
         self, state: CycleState, pod: Pod, scores: list[NodeScore]
@@ -124,15 +139,6 @@ class TaintToleration:
 
     def normalize_scores(self, state: CycleState, pod: Pod, scores: list[int]) -> Status | None:
         return default_normalize_scores(MAX_NODE_SCORE, True, scores)
-
-
-_TAINTS = operator.attrgetter("taints")
-
-
-def _any_taints(nodes: Sequence[NodeInfo]) -> bool:
-    """Whether any node has taints (as its NodeInfo read them off the Node), by a scan at C
-    speed: most clusters' nodes have none."""
-    return any(map(_TAINTS, nodes))
 
 
 def _read_pre_score(state: CycleState) -> tuple[CompiledToleration, ...]:
