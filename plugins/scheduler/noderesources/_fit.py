@@ -211,7 +211,7 @@ class Fit:
             return [self.filter(state, pod, n) for n in nodes]
         key = (s.milli_cpu, s.memory, s.ephemeral_storage, s.scalars)
         fits = self._fits.get(key, nodes, lambda todo: [_fits(s, n) for n in todo])
-        if False not in fits:
+        if fits.count(True) == len(fits):  # all fit (True is one object: a C-speed count)
             return None
         out: list[Status | None] = [None] * len(nodes)
         for i, fit in enumerate(fits):

@@ -69,7 +69,7 @@ class NodeUnschedulable:
         # Only a cordoned node can reject: filter answers for those. Most clusters have none;
         # which nodes are is remembered per node.
         flags = self._cordoned.get(None, nodes, lambda todo: [n.unschedulable for n in todo])
-        if True not in flags:
+        if flags.count(False) == len(flags):  # False is one object: a C-speed count
             return None
         cordoned = [i for i, flag in enumerate(flags) if flag]
         out: list[Status | None] = [None] * len(nodes)

@@ -98,7 +98,7 @@ class TaintToleration:
             nodes,
             lambda todo: [self.filter(state, pod, n) is None for n in todo],
         )
-        if False not in passes:
+        if passes.count(True) == len(passes):  # True is one object: a C-speed count
             return None
         out: list[Status | None] = [None] * len(nodes)
         for i, ok in enumerate(passes):
