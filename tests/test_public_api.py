@@ -14,6 +14,7 @@ PUBLIC = {
         "all_kinds",
         "class_for",
         "register_kind",
+        "evolve",
         "DecodeError",
         "from_dict",
         "to_dict",

@@ -1,7 +1,8 @@
 """Typed Kubernetes objects and their JSON/YAML form: the layer every other part builds on.
 
 - Models: ``kframe.api.models`` (``Pod``, ``Deployment``, ...), frozen attrs classes with
-  snake_case attributes and explicit JSON names; change them with ``attrs.evolve``.
+  snake_case attributes and explicit JSON names; change them with :func:`evolve` (or
+  ``attrs.evolve``, the same, slower).
 - Edges: :func:`from_dict`, :func:`to_dict`, :func:`load_yaml`, :func:`dump_yaml`; bad input
   raises :class:`DecodeError` naming the JSON path of the bad field.
 - Values: :class:`Quantity`, ``IntOrString``, ``Time``/``MicroTime``; label and field selectors;
@@ -12,6 +13,7 @@ This package imports nothing else from kframe.
 
 from kframe.api import models
 from kframe.api._codec import DecodeError
+from kframe.api._evolve import evolve
 from kframe.api._fields import FieldSelector, parse_field_selector
 from kframe.api._kinds import all_kinds, class_for, register_kind
 from kframe.api._labels import (
@@ -72,6 +74,7 @@ __all__ = [
     "all_kinds",
     "class_for",
     "register_kind",
+    "evolve",
     # conversion
     "DecodeError",
     "from_dict",

@@ -12,7 +12,7 @@ from typing import Any
 
 import attrs
 
-from kframe.api import DecodeError, FieldSelector, Selector, from_dict
+from kframe.api import DecodeError, FieldSelector, Selector, evolve, from_dict
 from kframe.apiserver import _errors as errors
 from kframe.apiserver._admission import AdmissionChain, AdmissionRequest, Operation
 from kframe.apiserver._defaults import apply_defaults
@@ -271,7 +271,7 @@ class ObjectStorage:
             typed = from_dict(rest, self.resource.model)
         except DecodeError:
             return None
-        return attrs.evolve(typed, spec=model)
+        return evolve(typed, spec=model)
 
     def _check_shape(
         self, obj: dict[str, Any], *, strict: bool, warnings: list[str] | None
@@ -376,16 +376,20 @@ class ObjectStorage:
         if dry_run:
             return obj, typed
         kv = await self._store_new(obj, generated=generated)
-        created = self._decode(kv)
+        if from_model:
+            # Encoded from a model just now and changed only by defaulting and admission, so
+            # ``obj`` is what the stored JSON decodes to (and the caller handed it over).
+            created = obj
+            metadata(created)["resourceVersion"] = str(kv.mod_revision)
+        else:
+            created = self._decode(kv)
         # What decoding ``created`` gives: the object as validated, with its resourceVersion.
         typed_meta = getattr(typed, "metadata", None)
         if attrs.has(type(typed)) and typed_meta is not None and attrs.has(type(typed_meta)):
             rv = metadata(created)["resourceVersion"]
-            typed = attrs.evolve(
+            typed = evolve(
                 typed,
-                metadata=attrs.evolve(
-                    typed_meta, resource_version=rv, name=metadata(created)["name"]
-                ),
+                metadata=evolve(typed_meta, resource_version=rv, name=metadata(created)["name"]),
             )
         else:
             typed = from_dict(created, self.resource.model)

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import attrs
-
-from kframe.api import SelectorError, from_dict, selector_from_label_selector
+from kframe.api import SelectorError, evolve, from_dict, selector_from_label_selector
 from kframe.api.models import Pod, PodCondition, PodStatus
 from kframe.apiserver import _errors as errors
 from kframe.apiserver._meta import metadata, now_rfc3339
@@ -171,12 +169,12 @@ def _bound_model(before: Pod, node: str, condition: dict[str, Any], bound: dict[
         status = PodStatus(conditions=(cond,))
     else:
         kept = tuple(c for c in status.conditions if c.type != "PodScheduled")
-        status = attrs.evolve(status, conditions=(*kept, cond))
+        status = evolve(status, conditions=(*kept, cond))
     assert before.spec is not None and before.metadata is not None  # recalled from a create
-    return attrs.evolve(
+    return evolve(
         before,
-        metadata=attrs.evolve(before.metadata, resource_version=metadata(bound)["resourceVersion"]),
-        spec=attrs.evolve(before.spec, node_name=node),
+        metadata=evolve(before.metadata, resource_version=metadata(bound)["resourceVersion"]),
+        spec=evolve(before.spec, node_name=node),
         status=status,
     )
 

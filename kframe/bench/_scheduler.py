@@ -29,7 +29,7 @@ from typing import Any
 
 import attrs
 
-from kframe.api import models
+from kframe.api import evolve, models
 from kframe.apiserver import APIServer
 from kframe.bench._scheduler_workloads import WORKLOADS, Workload, node, pod_template
 from kframe.bench._stats import non_negative_int, percentile, positive_int, positive_seconds
@@ -211,9 +211,7 @@ def _pods(template: models.Pod, namespace: str, prefix: str) -> Callable[[int], 
     meta = template.metadata or models.ObjectMeta()
 
     def make(i: int) -> models.Pod:
-        return attrs.evolve(
-            template, metadata=attrs.evolve(meta, name=f"{prefix}-{i:06}", namespace=namespace)
-        )
+        return evolve(template, metadata=evolve(meta, name=f"{prefix}-{i:06}", namespace=namespace))
 
     return make
 

@@ -16,8 +16,7 @@ from collections.abc import Callable, Sequence
 from time import perf_counter
 from typing import Any
 
-import attrs
-
+from kframe.api import evolve
 from kframe.api.models import Namespace, Node, Pod, Service
 from kframe.api.models.apps_v1 import ReplicaSet, StatefulSet
 from kframe.api.models.policy_v1 import PodDisruptionBudget
@@ -284,9 +283,7 @@ class Scheduler:
             self._next_start = (self._next_start + processed) % len(snapshot)
         host = result.suggested_host
         assert pod.spec is not None
-        assumed = qpi.pod_info.with_pod(
-            attrs.evolve(pod, spec=attrs.evolve(pod.spec, node_name=host))
-        )
+        assumed = qpi.pod_info.with_pod(evolve(pod, spec=evolve(pod.spec, node_name=host)))
         self.cache.assume_pod(assumed, host)
         self.nominator.delete(key)
         t0 = perf_counter()

@@ -72,11 +72,19 @@ def _forbidden(request: AdmissionRequest, why: str) -> APIError:
 
 
 class LimitRanger:
+    def __init__(self) -> None:
+        # The LimitRanges the last admit listed, for its request's validate: a pod create
+        # lists its namespace's LimitRanges once, as upstream reads both phases from one
+        # informer's cache.
+        self._admitted: tuple[AdmissionRequest, list[dict[str, Any]]] | None = None
+
     async def admit(self, request: AdmissionRequest, context: AdmissionContext) -> None:
         if request.resource != "pods" or not _supported(request):
             return
         assert request.object is not None
-        for limit_range in await _limit_ranges(request, context):
+        limit_ranges = await _limit_ranges(request, context)
+        self._admitted = (request, limit_ranges)
+        for limit_range in limit_ranges:
             apply_defaults(limit_range, request.object)
 
     async def validate(self, request: AdmissionRequest, context: AdmissionContext) -> None:
@@ -84,7 +92,12 @@ class LimitRanger:
             return
         assert request.object is not None
         check = pod_violations if request.resource == "pods" else claim_violations
-        for limit_range in await _limit_ranges(request, context):
+        admitted, self._admitted = self._admitted, None
+        if admitted is not None and admitted[0] is request:
+            limit_ranges = admitted[1]
+        else:  # another request's admit came between (or none ran): list again
+            limit_ranges = await _limit_ranges(request, context)
+        for limit_range in limit_ranges:
             problems = check(limit_range, request.object)
             if problems:
                 raise _forbidden(request, aggregate(problems))
