@@ -25,6 +25,8 @@ from kframe.store import (
     WatchHub,
 )
 
+from ._keys import SortedKeys
+
 # A key's history: (revision, version or None for a deletion), oldest first.
 _History = list[tuple[int, KeyValue | None]]
 
@@ -45,9 +47,9 @@ class MemoryStore:
         self._revision = 1
         self._compacted = 0
         self._live: dict[str, KeyValue] = {}
-        self._live_keys: list[str] = []  # sorted
+        self._live_keys = SortedKeys()
         self._history: dict[str, _History] = {}
-        self._all_keys: list[str] = []  # sorted; every key with history
+        self._all_keys = SortedKeys()  # every key with history
         self._log: list[Event] = []  # every event above the compacted revision, in order
         self._hub = WatchHub()
         self._leases: dict[int, _LeaseState] = {}
@@ -94,12 +96,12 @@ class MemoryStore:
         rev = self._check_read(revision)
         keys = self._live_keys if rev == self._revision else self._all_keys
         begin = max(prefix, start) if start is not None else prefix
-        i = bisect.bisect_left(keys, begin)
         items: builtins.list[KeyValue] = []
         more = False
-        while i < len(keys) and keys[i].startswith(prefix):
-            kv = self._at(keys[i], rev)
-            i += 1
+        for key in keys.from_key(begin):
+            if not key.startswith(prefix):
+                break
+            kv = self._at(key, rev)
             if kv is None:
                 continue
             if limit is not None and limit > 0 and len(items) == limit:
@@ -110,11 +112,12 @@ class MemoryStore:
 
     async def count(self, prefix: str) -> int:
         self._check_open()
-        i = bisect.bisect_left(self._live_keys, prefix)
-        j = i
-        while j < len(self._live_keys) and self._live_keys[j].startswith(prefix):
-            j += 1
-        return j - i
+        n = 0
+        for key in self._live_keys.from_key(prefix):
+            if not key.startswith(prefix):
+                break
+            n += 1
+        return n
 
     # -- writes ---------------------------------------------------------------------------------
 
@@ -122,16 +125,16 @@ class MemoryStore:
         for event in events:
             key = event.kv.key
             if key not in self._history:
-                bisect.insort(self._all_keys, key)
+                self._all_keys.add(key)
                 self._history[key] = []
             if event.type == "PUT":
                 if key not in self._live:
-                    bisect.insort(self._live_keys, key)
+                    self._live_keys.add(key)
                 self._live[key] = event.kv
                 self._history[key].append((event.revision, event.kv))
             else:
                 del self._live[key]
-                del self._live_keys[bisect.bisect_left(self._live_keys, key)]
+                self._live_keys.discard(key)
                 self._history[key].append((event.revision, None))
             self._detach(event.prev_kv)
             if event.type == "PUT" and event.kv.lease:
@@ -220,7 +223,7 @@ class MemoryStore:
             del history[: max(keep_from, 0)]
             if not history:
                 del self._history[key]
-                del self._all_keys[bisect.bisect_left(self._all_keys, key)]
+                self._all_keys.discard(key)
 
     # -- leases ---------------------------------------------------------------------------------
 
