@@ -85,6 +85,7 @@ PUBLIC = {
         "Plugin",
         "PreEnqueuePlugin",
         "QueueSortPlugin",
+        "QueueSortKeyPlugin",
         "PreFilterPlugin",
         "PreFilterExtensions",
         "PreFilterResult",

@@ -511,9 +511,12 @@ class ObjectStorage:
         return await self._write(key, obj, current.mod_revision, name)
 
     async def _write(
-        self, key: str, obj: dict[str, Any], revision: int, name: str
+        self, key: str, obj: dict[str, Any], revision: int, name: str, *, handed_over: bool = False
     ) -> dict[str, Any]:
-        """Compare-and-swap ``obj`` over the version at ``revision``: 409 or 404 otherwise."""
+        """Compare-and-swap ``obj`` over the version at ``revision``: 409 or 404 otherwise.
+
+        ``handed_over``: ``obj`` is plain decoded JSON the caller gives up, returned as the
+        written object (with its new resourceVersion) rather than decoding what was stored."""
         try:
             kv = await self.store.update(key, self._encode(obj), expected_revision=revision)
         except ConflictError:
@@ -522,10 +525,13 @@ class ObjectStorage:
             ) from None
         except KeyNotFoundError:
             raise self._not_found(name) from None
+        if handed_over:
+            metadata(obj)["resourceVersion"] = str(kv.mod_revision)
+            return obj
         return self._decode(kv)
 
     async def system_update(
-        self, obj: dict[str, Any], namespace: str | None, name: str
+        self, obj: dict[str, Any], namespace: str | None, name: str, *, handed_over: bool = False
     ) -> dict[str, Any]:
         """Write ``obj`` as is if its resourceVersion is still current (409 otherwise).
 
@@ -534,7 +540,9 @@ class ObjectStorage:
         through their storage directly.
         """
         expected = int(metadata(obj).get("resourceVersion") or 0)
-        return await self._write(self._key(namespace, name), obj, expected, name)
+        return await self._write(
+            self._key(namespace, name), obj, expected, name, handed_over=handed_over
+        )
 
     async def patch(
         self,

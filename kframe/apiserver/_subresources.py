@@ -149,7 +149,8 @@ async def bind(
         status["conditions"] = conditions
         before = pods.recalled(pod)
         try:
-            bound = await pods.system_update(pod, namespace, pod_name)
+            # ``pod`` is this attempt's own read, changed with JSON values only.
+            bound = await pods.system_update(pod, namespace, pod_name, handed_over=True)
         except errors.APIError as exc:
             if exc.reason == "Conflict":
                 continue

@@ -40,6 +40,7 @@ from ._interfaces import (
     PreFilterResult,
     PreScorePlugin,
     QueuedPodInfo,
+    QueueSortKeyPlugin,
     QueueSortPlugin,
     ReservePlugin,
     ScoreExtensions,
@@ -204,6 +205,12 @@ class Framework:
 
     def less(self, a: QueuedPodInfo, b: QueuedPodInfo) -> bool:
         return bool(self.queue_sort.less(a, b))
+
+    @property
+    def sort_key(self) -> Callable[[QueuedPodInfo], Any] | None:
+        """The QueueSort plugin's key, if it has one (:class:`QueueSortKeyPlugin`)."""
+        sort = self.queue_sort
+        return sort.sort_key if isinstance(sort, QueueSortKeyPlugin) else None
 
     # -- filtering --------------------------------------------------------------------------
 

@@ -53,6 +53,7 @@ __all__ = [
     "PreFilterPlugin",
     "PreFilterResult",
     "PreScorePlugin",
+    "QueueSortKeyPlugin",
     "QueueSortPlugin",
     "QueuedPodInfo",
     "ReservePlugin",
@@ -146,6 +147,18 @@ class PreEnqueuePlugin(Plugin, Protocol):
 class QueueSortPlugin(Plugin, Protocol):
     def less(self, a: QueuedPodInfo, b: QueuedPodInfo) -> bool:
         """Whether ``a`` is scheduled before ``b``. Exactly one QueueSort plugin is enabled."""
+
+
+@runtime_checkable
+class QueueSortKeyPlugin(QueueSortPlugin, Protocol):
+    """A QueueSort plugin whose order is a key's (optional fast path).
+
+    ``sort_key(a) < sort_key(b)`` must be ``less(a, b)`` for every pair. The queue reads a
+    pod's key when the pod enters the active queue and compares keys rather than calling
+    ``less``: each pop of a queue of 10,000 pods compares about 25 times.
+    """
+
+    def sort_key(self, qpi: QueuedPodInfo) -> Any: ...
 
 
 @runtime_checkable

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import heapq
 from collections.abc import Callable, Iterator
+from typing import Any
 
 from kframe.api.models import Pod
 from kframe.client import Clock, LoopClock
@@ -72,6 +73,24 @@ class _Entry:
         return self.less(self.qpi, other.qpi)
 
 
+class _KeyedEntry(_Entry):
+    """An entry ordered by the QueueSort plugin's key, read once as it enters the heap."""
+
+    __slots__ = ("key",)
+
+    def __init__(
+        self,
+        qpi: QueuedPodInfo,
+        less: Callable[[QueuedPodInfo, QueuedPodInfo], bool],
+        key: Callable[[QueuedPodInfo], Any],
+    ):
+        super().__init__(qpi, less)
+        self.key = key(qpi)
+
+    def __lt__(self, other: _Entry) -> bool:
+        return bool(self.key < other.key)  # type: ignore[attr-defined]  # one heap, one kind
+
+
 class SchedulingQueue:
     def __init__(
         self,
@@ -83,8 +102,12 @@ class SchedulingQueue:
         initial_backoff: float = 1.0,
         max_backoff: float = 10.0,
         incoming: Callable[[str, str], None] | None = None,
+        key: Callable[[QueuedPodInfo], Any] | None = None,
     ) -> None:
+        """``key``: the QueueSort plugin's ``sort_key``, if it has one; the heap then compares
+        keys rather than calling ``less``."""
         self._less = less
+        self._key = key
         # Told (queue, event) whenever a pod enters a queue: scheduler_queue_incoming_pods_total.
         self._incoming = incoming
         self._pre_enqueue = pre_enqueue
@@ -169,7 +192,11 @@ class SchedulingQueue:
             self._incoming("active", event)
 
     def _push_active(self, qpi: QueuedPodInfo) -> None:
-        entry = _Entry(qpi, self._less)
+        entry = (
+            _Entry(qpi, self._less)
+            if self._key is None
+            else _KeyedEntry(qpi, self._less, self._key)
+        )
         self._active_keys[qpi.pod_info.key] = entry
         heapq.heappush(self._active, entry)
         self._wakeup.set()

@@ -111,6 +111,7 @@ class Scheduler:
         }
         self.queue = SchedulingQueue(
             first.less,
+            key=first.sort_key,
             pre_enqueue=self._pre_enqueue,
             worth_requeuing=self._worth_requeuing,
             initial_backoff=float(config.pod_initial_backoff_seconds),

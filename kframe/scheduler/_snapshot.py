@@ -63,7 +63,13 @@ def _tree_order(infos: list[NodeInfo]) -> list[NodeInfo]:
 class Snapshot:
     """NodeInfos by name and in order, plus the short lists the affinity plugins walk."""
 
-    __slots__ = ("_by_name", "_list", "_with_affinity", "_with_required_anti_affinity")
+    __slots__ = (
+        "_by_name",
+        "_has_images",
+        "_list",
+        "_with_affinity",
+        "_with_required_anti_affinity",
+    )
 
     def __init__(self, infos: Iterable[NodeInfo], *, tracked: bool = False) -> None:
         """``tracked``: the owner (the scheduler's cache) notes in ``changes`` which nodes'
@@ -74,6 +80,8 @@ class Snapshot:
         self._by_name = {info.name: info for info in self._list}
         self._with_affinity = list(filter(_WITH_AFFINITY, self._list))
         self._with_required_anti_affinity = list(filter(_WITH_ANTI_AFFINITY, self._list))
+        # Which images a node has changes only with its Node, and so with the node list.
+        self._has_images = any(info.image_states for info in ordered)
 
     def with_affinity_lists_updated(self) -> Snapshot:
         """The same nodes in the same order, with the short lists made again: for when only
@@ -82,6 +90,7 @@ class Snapshot:
         other = Snapshot.__new__(Snapshot)
         other._list = self._list
         other._by_name = self._by_name
+        other._has_images = self._has_images
         other._with_affinity = list(filter(_WITH_AFFINITY, self._list))
         other._with_required_anti_affinity = list(filter(_WITH_ANTI_AFFINITY, self._list))
         return other
@@ -123,6 +132,11 @@ class Snapshot:
             return self._by_name[name]
         except KeyError:
             raise NodeNotFoundError(name) from None
+
+    def have_images(self) -> bool:
+        """Whether any node reports images (``NodeInfo.image_states``): most clusters' nodes
+        a scheduler benchmark makes report none."""
+        return self._has_images
 
     def have_pods_with_affinity(self) -> builtins.list[NodeInfo]:
         return self._with_affinity

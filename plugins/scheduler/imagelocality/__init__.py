@@ -9,7 +9,6 @@ of all nodes that have it; the sum is clamped to [23MB, 1000MB x containers] and
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Sequence
 
 from kframe.api.models import Pod
@@ -101,15 +100,12 @@ class ImageLocality:
     def score_nodes(self, state: CycleState, pod: Pod, nodes: Sequence[NodeInfo]) -> list[int]:
         images = self._pod_images(pod)
         # A node without images scores the same as every other such node: compute it once.
-        # Nodes without images share one empty mapping: whether any has some is a C-speed scan.
+        # The snapshot knows whether any node has images at all.
         bare = calculate_priority(0, len(images))
-        if not any(map(_IMAGE_STATES, nodes)):
+        if not self._handle.snapshot().have_images():
             return [bare] * len(nodes)
         score = self.score
         return [score(state, pod, n) if n.image_states else bare for n in nodes]
-
-
-_IMAGE_STATES = operator.attrgetter("image_states")
 
 
 def _new(args: None, handle: Handle) -> ImageLocality:

@@ -25,6 +25,10 @@ class PrioritySort:
         p1, p2 = pod_priority(a.pod), pod_priority(b.pod)
         return p1 > p2 or (p1 == p2 and a.timestamp < b.timestamp)
 
+    def sort_key(self, qpi: QueuedPodInfo) -> tuple[int, float]:
+        # Higher priority first, then earlier: ``less`` as a tuple comparison.
+        return (-pod_priority(qpi.pod), qpi.timestamp)
+
 
 def _new(args: None, handle: Handle) -> PrioritySort:
     return PrioritySort()
