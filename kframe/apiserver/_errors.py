@@ -77,8 +77,14 @@ class APIError(Exception):
         if self.kind is not None:
             details["kind"] = self.kind
         if self.causes:
+            # metav1.StatusCause's fields are all omitempty: a cause without a field has none.
             details["causes"] = [
-                {"reason": c.reason, "message": c.message, "field": c.field} for c in self.causes
+                {
+                    k: v
+                    for k, v in (("reason", c.reason), ("message", c.message), ("field", c.field))
+                    if v
+                }
+                for c in self.causes
             ]
         if self.retry_after is not None:
             details["retryAfterSeconds"] = self.retry_after
