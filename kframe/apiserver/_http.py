@@ -253,7 +253,10 @@ class Handlers:
         body = await self._object_body(request)
         if target.subresource == "binding":
             return json_response(await bind(storage, ns, body, name), status=201)
-        return json_response(await evict(storage, self._budgets, ns, name, body), status=201)
+        dry_run = request.query.get("dryRun") == "All"
+        return json_response(
+            await evict(storage, self._budgets, ns, name, body, dry_run=dry_run), status=201
+        )
 
     def _object_response(
         self,

@@ -197,11 +197,22 @@ _VIOLATION = "Cannot evict pod as it would violate the pod's disruption budget."
 
 
 async def evict(
-    pods: ObjectStorage, budgets: ObjectStorage, namespace: str, name: str, eviction: dict[str, Any]
+    pods: ObjectStorage,
+    budgets: ObjectStorage,
+    namespace: str,
+    name: str,
+    eviction: dict[str, Any],
+    *,
+    dry_run: bool = False,
 ) -> dict[str, Any]:
     """Delete the pod unless its PodDisruptionBudget allows no more disruptions (429), after
-    marking it with the ``DisruptionTarget`` condition (upstream EvictionREST.Create)."""
+    marking it with the ``DisruptionTarget`` condition (upstream EvictionREST.Create).
+
+    A dry run (``dry_run``, the request's ``?dryRun=All``, or ``deleteOptions.dryRun``, which
+    upstream's propagateDryRun merges) answers the same but changes neither the pod nor the
+    budget."""
     options = eviction.get("deleteOptions") or {}
+    dry_run = dry_run or "All" in (options.get("dryRun") or ())
     given = dict(options.get("preconditions") or {})
     user_rv = bool(given.get("resourceVersion"))
     propagation = options.get("propagationPolicy")
@@ -220,7 +231,7 @@ async def evict(
         if pending and not user_rv:
             preconditions["resourceVersion"] = metadata(pod)["resourceVersion"]
         try:
-            await _mark_and_delete(pods, namespace, name, preconditions, propagation)
+            await _mark_and_delete(pods, namespace, name, preconditions, propagation, dry_run)
         except errors.APIError as exc:
             if exc.reason == "Conflict" and not user_rv and attempt + 1 < _RETRIES:
                 continue  # upstream retries conflicts unless the caller named a version
@@ -228,11 +239,11 @@ async def evict(
         return success()
     preconditions = dict(given)
     # The budget that let an unhealthy pod go without a decrement, if one did.
-    pinned_by = await _check_budgets(budgets, namespace, pod)
+    pinned_by = await _check_budgets(budgets, namespace, pod, dry_run)
     if pinned_by is not None and not user_rv:
         preconditions["resourceVersion"] = metadata(pod)["resourceVersion"]
     try:
-        await _mark_and_delete(pods, namespace, name, preconditions, propagation)
+        await _mark_and_delete(pods, namespace, name, preconditions, propagation, dry_run)
     except errors.APIError as exc:
         if exc.reason == "Conflict" and pinned_by is not None and not user_rv:
             # The unhealthy pod changed since the budget was read: ask the client to retry.
@@ -261,7 +272,9 @@ def _ready(pod: dict[str, Any]) -> bool:
     return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
 
 
-async def _check_budgets(budgets: ObjectStorage, namespace: str, pod: dict[str, Any]) -> str | None:
+async def _check_budgets(
+    budgets: ObjectStorage, namespace: str, pod: dict[str, Any], dry_run: bool = False
+) -> str | None:
     """Consume a disruption of the pod's budget, or raise; the budget's name when an unhealthy
     pod may go without consuming one (then only the pod as read may be deleted)."""
     labels = metadata(pod).get("labels") or {}
@@ -289,7 +302,7 @@ async def _check_budgets(budgets: ObjectStorage, namespace: str, pod: dict[str, 
             return pdb_name
     for attempt in range(_RETRIES):
         try:
-            await _consume_disruption(budgets, namespace, pdb, metadata(pod)["name"])
+            await _consume_disruption(budgets, namespace, pdb, metadata(pod)["name"], dry_run)
             return None
         except errors.APIError as exc:
             if exc.reason != "Conflict" or attempt + 1 == _RETRIES:
@@ -316,9 +329,14 @@ def _still_processing(name: str) -> errors.APIError:
 
 
 async def _consume_disruption(
-    budgets: ObjectStorage, namespace: str, pdb: dict[str, Any], pod_name: str
+    budgets: ObjectStorage,
+    namespace: str,
+    pdb: dict[str, Any],
+    pod_name: str,
+    dry_run: bool = False,
 ) -> None:
-    """Upstream's checkAndDecrement: refuse, or take one disruption and record the pod."""
+    """Upstream's checkAndDecrement: refuse, or take one disruption and record the pod (a dry
+    run only checks)."""
     name = metadata(pdb)["name"]
     status = pdb.setdefault("status", {})
     allowed = status.get("disruptionsAllowed", 0)
@@ -349,6 +367,8 @@ async def _consume_disruption(
                 )
             ],
         )
+    if dry_run:
+        return
     status["disruptionsAllowed"] = allowed - 1
     if allowed == 1:  # pdbhelper.UpdateDisruptionAllowedCondition
         _set_condition(
@@ -387,9 +407,11 @@ async def _mark_and_delete(
     name: str,
     preconditions: dict[str, Any],
     propagation: str | None,
+    dry_run: bool = False,
 ) -> None:
     """Upstream's addConditionAndDeletePod: the latest pod (checked against the preconditions)
-    gets ``DisruptionTarget`` (True, EvictionByEvictionAPI), then is deleted."""
+    gets ``DisruptionTarget`` (True, EvictionByEvictionAPI), then is deleted. A dry run checks
+    the preconditions and the deletion without writing either."""
     for attempt in range(_RETRIES):
         latest = await pods.get(namespace, name)
         meta = metadata(latest)
@@ -411,6 +433,8 @@ async def _mark_and_delete(
                 f"ResourceVersion in record ({meta.get('resourceVersion')}). The object might "
                 "have been modified",
             )
+        if dry_run:
+            break
         status = latest.setdefault("status", {})
         conditions = [dict(c) for c in status.get("conditions") or ()]
         target = {
@@ -441,4 +465,10 @@ async def _mark_and_delete(
                 "resourceVersion": metadata(updated)["resourceVersion"],
             }
         break
-    await pods.delete(namespace, name, preconditions=preconditions or None, propagation=propagation)
+    await pods.delete(
+        namespace,
+        name,
+        preconditions=preconditions or None,
+        propagation=propagation,
+        dry_run=dry_run,
+    )

@@ -156,6 +156,58 @@ def test_eviction_honours_the_disruption_budget(run_api: Callable[[Scenario], No
     run_api(scenario)
 
 
+def test_a_dry_run_eviction_answers_alike_and_changes_nothing(
+    run_api: Callable[[Scenario], None],
+) -> None:
+    async def scenario(api: Api) -> None:
+        for name in ("a", "b"):
+            _, created = await api.call("POST", PODS, pod(name, app="db"))
+            created["status"] = RUNNING_READY
+            await api.call("PUT", f"{PODS}/{name}/status", created)
+        _, pdb = await api.call(
+            "POST",
+            PDB,
+            {
+                "apiVersion": "policy/v1",
+                "kind": "PodDisruptionBudget",
+                "metadata": {"name": "db"},
+                "spec": {"minAvailable": 1, "selector": {"matchLabels": {"app": "db"}}},
+            },
+        )
+        pdb["status"] = {
+            "disruptionsAllowed": 1,
+            "currentHealthy": 2,
+            "desiredHealthy": 1,
+            "expectedPods": 2,
+            "observedGeneration": 1,
+        }
+        await api.call("PUT", f"{PDB}/db/status", pdb)
+        before_pod = (await api.call("GET", f"{PODS}/a"))[1]
+        before_pdb = (await api.call("GET", f"{PDB}/db"))[1]
+        eviction = {
+            "apiVersion": "policy/v1",
+            "kind": "Eviction",
+            "metadata": {"name": "a", "namespace": "default"},
+        }
+        # Both ways of asking (the query, and deleteOptions as kubectl drain --dry-run=server).
+        for path, body in [
+            (f"{PODS}/a/eviction?dryRun=All", eviction),
+            (f"{PODS}/a/eviction", {**eviction, "deleteOptions": {"dryRun": ["All"]}}),
+        ]:
+            code, _ = await api.call("POST", path, body)
+            assert code == 201
+            assert (await api.call("GET", f"{PODS}/a"))[1] == before_pod
+            assert (await api.call("GET", f"{PDB}/db"))[1] == before_pdb
+        # With no disruption left, a dry run is refused as the real one would be.
+        pdb = before_pdb
+        pdb["status"] = {**pdb["status"], "disruptionsAllowed": 0}
+        await api.call("PUT", f"{PDB}/db/status", pdb)
+        code, status = await api.call("POST", f"{PODS}/a/eviction?dryRun=All", eviction)
+        assert code == 429 and status["reason"] == "TooManyRequests"
+
+    run_api(scenario)
+
+
 def budget(name: str, selector: dict[str, Any] | None, **status: Any) -> dict[str, Any]:
     spec: dict[str, Any] = {"minAvailable": 1}
     if selector is not None:
