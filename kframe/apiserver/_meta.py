@@ -9,7 +9,6 @@ from __future__ import annotations
 import copy as _copy
 import datetime as _dt
 import random
-import time as _time
 import uuid
 from typing import Any
 
@@ -37,18 +36,10 @@ def metadata(obj: dict[str, Any]) -> dict[str, Any]:
     return meta
 
 
-# now_rfc3339's last answer: every write stamps a time (creationTimestamp, conditions), and at
-# whole seconds the text changes once a second.
-_last_stamp: tuple[int, str] = (-1, "")
-
-
 def now_rfc3339() -> str:
-    """The current time as a metav1.Time string (UTC, whole seconds)."""
-    global _last_stamp
-    second = int(_time.time())  # the clock datetime.now reads
-    if second != _last_stamp[0]:
-        _last_stamp = (second, _time.strftime("%Y-%m-%dT%H:%M:%SZ", _time.gmtime(second)))
-    return _last_stamp[1]
+    """The current time as a metav1.Time string (UTC, whole seconds); ``format_time`` keeps
+    its last answer, so the text is made once a second."""
+    return format_time(time_now())
 
 
 def deadline_rfc3339(seconds: int) -> str:

@@ -111,30 +111,35 @@ def test_binding(run_api: Callable[[Scenario], None]) -> None:
     run_api(scenario)
 
 
+async def _two_ready_pods_one_disruption_allowed(api: Api) -> None:
+    """Pods ``a`` and ``b`` (app=db), Running and Ready, under budget ``db`` that allows one."""
+    for name in ("a", "b"):
+        _, created = await api.call("POST", PODS, pod(name, app="db"))
+        created["status"] = RUNNING_READY
+        await api.call("PUT", f"{PODS}/{name}/status", created)
+    _, pdb = await api.call(
+        "POST",
+        PDB,
+        {
+            "apiVersion": "policy/v1",
+            "kind": "PodDisruptionBudget",
+            "metadata": {"name": "db"},
+            "spec": {"minAvailable": 1, "selector": {"matchLabels": {"app": "db"}}},
+        },
+    )
+    pdb["status"] = {
+        "disruptionsAllowed": 1,
+        "currentHealthy": 2,
+        "desiredHealthy": 1,
+        "expectedPods": 2,
+        "observedGeneration": 1,
+    }
+    await api.call("PUT", f"{PDB}/db/status", pdb)
+
+
 def test_eviction_honours_the_disruption_budget(run_api: Callable[[Scenario], None]) -> None:
     async def scenario(api: Api) -> None:
-        for name in ("a", "b"):
-            _, created = await api.call("POST", PODS, pod(name, app="db"))
-            created["status"] = RUNNING_READY
-            await api.call("PUT", f"{PODS}/{name}/status", created)
-        _, pdb = await api.call(
-            "POST",
-            PDB,
-            {
-                "apiVersion": "policy/v1",
-                "kind": "PodDisruptionBudget",
-                "metadata": {"name": "db"},
-                "spec": {"minAvailable": 1, "selector": {"matchLabels": {"app": "db"}}},
-            },
-        )
-        pdb["status"] = {
-            "disruptionsAllowed": 1,
-            "currentHealthy": 2,
-            "desiredHealthy": 1,
-            "expectedPods": 2,
-            "observedGeneration": 1,
-        }
-        await api.call("PUT", f"{PDB}/db/status", pdb)
+        await _two_ready_pods_one_disruption_allowed(api)
         eviction = {
             "apiVersion": "policy/v1",
             "kind": "Eviction",
@@ -160,28 +165,7 @@ def test_a_dry_run_eviction_answers_alike_and_changes_nothing(
     run_api: Callable[[Scenario], None],
 ) -> None:
     async def scenario(api: Api) -> None:
-        for name in ("a", "b"):
-            _, created = await api.call("POST", PODS, pod(name, app="db"))
-            created["status"] = RUNNING_READY
-            await api.call("PUT", f"{PODS}/{name}/status", created)
-        _, pdb = await api.call(
-            "POST",
-            PDB,
-            {
-                "apiVersion": "policy/v1",
-                "kind": "PodDisruptionBudget",
-                "metadata": {"name": "db"},
-                "spec": {"minAvailable": 1, "selector": {"matchLabels": {"app": "db"}}},
-            },
-        )
-        pdb["status"] = {
-            "disruptionsAllowed": 1,
-            "currentHealthy": 2,
-            "desiredHealthy": 1,
-            "expectedPods": 2,
-            "observedGeneration": 1,
-        }
-        await api.call("PUT", f"{PDB}/db/status", pdb)
+        await _two_ready_pods_one_disruption_allowed(api)
         before_pod = (await api.call("GET", f"{PODS}/a"))[1]
         before_pdb = (await api.call("GET", f"{PDB}/db"))[1]
         eviction = {
