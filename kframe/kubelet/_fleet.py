@@ -15,6 +15,8 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
+import attrs
+
 from kframe.client import Client, Clock
 from kframe.kubelet._config import KubeletConfig
 from kframe.kubelet._kubelet import Kubelet
@@ -50,6 +52,7 @@ class KubeletHost:
         registry: Registry | None = None,
         serve: bool = True,
         cloud_provider: str = "",
+        settings: Mapping[str, Any] | None = None,
     ) -> None:
         self.client = client
         self.count = nodes
@@ -64,6 +67,9 @@ class KubeletHost:
         self.serve = serve
         # "external": every node registers with the cloud's uninitialized taint.
         self.cloud_provider = cloud_provider
+        # KubeletConfig fields every hosted node shares (timings, say), checked here.
+        self.settings = dict(settings or {})
+        attrs.evolve(KubeletConfig(node_name="check"), **self.settings)
         self.kubelets: list[Kubelet] = []
         self._running: dict[str, asyncio.Task[None]] = {}
         self._stopped: set[str] = set()
@@ -87,6 +93,7 @@ class KubeletHost:
             root_dir=node_dir,
             log_dir=os.path.join(node_dir, "pods") if node_dir else "",
             cloud_provider=self.cloud_provider,
+            **self.settings,
         )
 
     def lookup(

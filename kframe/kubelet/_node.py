@@ -2,9 +2,10 @@
 
 As upstream's ``kubelet_node_status.go`` and ``nodelease``: the kubelet creates its Node (or
 adopts the one that exists), checks its status every ``nodeStatusUpdateFrequency`` (10 s) and
-patches ``nodes/status`` when something changed or ``nodeStatusReportFrequency`` (5 min) has
-passed; its Lease in ``kube-node-lease`` is renewed every 10 s with a 40 s duration, jittered
-by 4% as ``wait.JitterUntil`` does so that many nodes do not renew in lockstep.
+patches ``nodes/status`` when something changed (against the Node as served, so conditions
+another writer set are put right) or ``nodeStatusReportFrequency`` (5 min) has passed; its
+Lease in ``kube-node-lease`` is renewed every 10 s with a 40 s duration, jittered by 4% as
+``wait.JitterUntil`` does so that many nodes do not renew in lockstep.
 
 With an external cloud provider (``KubeletConfig.cloud_provider == "external"``) the Node is
 created with the NoSchedule taint ``node.cloudprovider.kubernetes.io/uninitialized=true``
@@ -82,6 +83,12 @@ def node_resources(config: KubeletConfig) -> tuple[dict[str, str], dict[str, str
 
 def _condition(kind: str, ok: bool, reason: str, message: str) -> dict[str, Any]:
     return {"type": kind, "status": "True" if ok else "False", "reason": reason, "message": message}
+
+
+def _served_conditions(node: Node) -> dict[str, tuple[str, str, str]]:
+    """The Node's conditions as served: type -> (status, reason, message)."""
+    conditions = node.status.conditions if node.status is not None else ()
+    return {c.type or "": (c.status or "", c.reason or "", c.message or "") for c in conditions or ()}
 
 
 def _ready_message(status: RuntimeStatus | None) -> str:
@@ -283,10 +290,23 @@ class NodeStatusManager:
         return node
 
     async def sync(self) -> bool:
-        """Post the status if it changed or the report interval passed; True if posted."""
+        """Post the status if it changed, if the Node's conditions say otherwise than the
+        kubelet (the node lifecycle controller marked them Unknown, say), or if the report
+        interval passed; True if posted."""
+        # Upstream tryUpdateNodeStatus reads the Node first and compares the status it would
+        # post with that one, not with what it last sent: a condition another writer changed
+        # is put right within one update period, with a fresh transition time.
+        served = _served_conditions(await self._client.get(Node, self._config.node_name))
+        for kind, (state, _) in list(self._transitions.items()):
+            if served.get(kind, ("", "", ""))[0] != state:
+                del self._transitions[kind]
         status = await self.status()
         due = self._clock.now() - self._last_report >= self._config.node_status_report_frequency
-        if status == self._posted and not due:
+        agree = all(
+            served.get(c["type"]) == (c["status"], c["reason"], c["message"])
+            for c in status["conditions"]
+        )
+        if status == self._posted and agree and not due:
             return False
         await self._post(status)
         return True

@@ -101,10 +101,13 @@ async def control_plane(
     runtime_config: Mapping[str, Any] | None = None,
     specs: Mapping[str, Any] | None = None,
     store: str = "memory://",
+    kubelet: Mapping[str, Any] | None = None,
 ) -> AsyncIterator[ControlPlane]:
     """Everything runs until the block ends. ``specs`` replaces the installed controllers
     (for a controller under test that is not registered); ``nodes`` fake kubelets
-    (``node-0`` ...) are registered before the block starts."""
+    (``node-0`` ...) are registered before the block starts, with ``kubelet`` as
+    KubeletConfig fields (``node_lease_duration_seconds`` to heartbeat within a short
+    ``node-monitor-grace-period``, say)."""
     server = APIServer(await open_store(store), compaction_interval=0)
     await server.bootstrap()
     client = InProcessClient(server)
@@ -134,6 +137,7 @@ async def control_plane(
                 runtime=runtime,
                 runtime_config=runtime_config,
                 serve=False,
+                settings=kubelet,
             )
             cp.kubelets = host
             cp.tasks.append(asyncio.ensure_future(host.run()))

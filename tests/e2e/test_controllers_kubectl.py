@@ -362,9 +362,14 @@ def _template() -> dict[str, Any]:
 @needs("replicaset", "nodelifecycle")
 def test_a_silent_node_goes_not_ready_and_its_pods_are_replaced() -> None:
     async def scenario() -> None:
-        options = {"node-monitor-grace-period": "2s", "node-monitor-period": "500ms"}
+        options = {"node-monitor-grace-period": "3s", "node-monitor-period": "500ms"}
+        # The live kubelets must be heard from well within the grace period (their default
+        # 10 s lease renewal is not), or they too go Unknown and their pods are evicted.
+        kubelet = {"node_lease_duration_seconds": 2, "node_status_update_frequency": 1.0}
         controllers = ["replicaset", "nodelifecycle"]
-        async with control_plane(controllers, nodes=2, scheduler=True, options=options) as cp:
+        async with control_plane(
+            controllers, nodes=2, scheduler=True, options=options, kubelet=kubelet
+        ) as cp:
             await cp.client.create(_silent_node())
             # Two pods already on the silent node, adopted by the ReplicaSet made next.
             for i in range(2):

@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
-from kframe.api.models import Lease, Node, Pod
+import attrs
+
+from kframe.api.models import Lease, Node, NodeCondition, Pod
 from tests.kubelet.harness import cluster, pod_body
 
 
@@ -162,5 +164,37 @@ def test_pods_found_at_start_are_admitted_oldest_first() -> None:
                 await task
             await runtime.close()
             await server.store.close()
+
+    asyncio.run(main())
+
+
+def test_a_ready_condition_another_writer_changed_is_put_right_at_the_next_update() -> None:
+    # The node lifecycle controller marks a quiet node Unknown; upstream's kubelet compares
+    # with the Node as served, so it posts Ready again within nodeStatusUpdateFrequency.
+    async def main() -> None:
+        async with cluster() as c:
+            node = await c.client.get(Node, "node-0")
+            before = next(x for x in node.status.conditions if x.type == "Ready")
+            conditions = tuple(
+                attrs.evolve(x, status="Unknown", reason="NodeStatusUnknown")
+                if x.type == "Ready"
+                else x
+                for x in node.status.conditions
+            )
+            await c.client.update(
+                attrs.evolve(node, status=attrs.evolve(node.status, conditions=conditions)),
+                subresource="status",
+            )
+            await c.advance(3)
+            c.clock.advance(5)  # the transition is stamped later than the first one
+
+            async def ready_again() -> NodeCondition | None:
+                node = await c.client.get(Node, "node-0")
+                ready = next(x for x in node.status.conditions if x.type == "Ready")
+                return ready if ready.status == "True" else None
+
+            ready = await c.eventually(ready_again, limit=11)
+            assert (ready.reason, ready.message) == ("KubeletReady", before.message)
+            assert ready.last_transition_time > before.last_transition_time
 
     asyncio.run(main())
