@@ -31,9 +31,13 @@ __all__ = ["EtcdWatch"]
 _RETRY_FIRST, _RETRY_MAX = 0.05, 1.0
 # Streams ask for a leader, so a member cut off from the others hands its watches back.
 _METADATA = (("hasleader", "true"),)
-# etcd replays history to a new watcher in a loop that runs every 100 ms; until it has, a
-# compaction past the watcher's position cancels it. Two passes is "has caught up".
-_CATCH_UP = 0.25
+# etcd (3.4's syncWatchersLoop) replays history to a new watcher in a loop that runs every
+# 100 ms; until it has, a compaction past the watcher's position cancels it. The replay's first
+# response shows it has run, unless it held a full batch (watchBatchMaxRevs revisions: more
+# follow). A watch whose range had no events gets no response at all, so past _QUIET without
+# one it counts as caught up: ten passes, since a busy host delays them (250 ms was not enough).
+_BATCH_MAX_REVS = 1000
+_QUIET = 1.0
 
 
 class _Stop:
@@ -65,6 +69,7 @@ class EtcdWatch:
         self._closed = False
         self._failing_since: float | None = None
         self._caught_up_at: float | None = None  # loop time after which history is replayed
+        self._replaying = False  # etcd has yet to send this stream's history
         self.restarts = 0  # how many times the stream was re-established
         self.member_id = 0  # the etcd member the current stream is on
 
@@ -114,7 +119,7 @@ class EtcdWatch:
             except Exception as error:  # a bug: end the watch with it rather than hang it
                 self._stop(StoreError(f"etcd watch failed: {error!r}"))
                 raise
-            self._caught_up_at = None
+            self._caught_up_at, self._replaying = None, False
             now = loop.time()
             if self._failing_since is None:
                 self._failing_since, delay = now, _RETRY_FIRST
@@ -151,16 +156,21 @@ class EtcdWatch:
             self.member_id = int(response.header.member_id)
             now = asyncio.get_running_loop().time()
             # A start above the current revision needs no history: etcd waits for it.
-            replay = self._next <= int(response.header.revision)
-            self._caught_up_at = now + _CATCH_UP if replay else now
+            self._replaying = self._next <= int(response.header.revision)
+            self._caught_up_at = now + _QUIET if self._replaying else now
         if response.canceled and "leader" not in response.cancel_reason:
             raise EtcdError("CANCELLED", f"watch cancelled: {response.cancel_reason}")
         last = 0
+        revisions: set[int] = set()
         for raw in response.events:
             event = self._keys.event(raw)
             if event.revision >= self._next:
                 self._queue.put_nowait(event)
             last = max(last, event.revision)
+            revisions.add(event.revision)
+        if self._replaying and revisions and len(revisions) < _BATCH_MAX_REVS:
+            self._replaying = False
+            self._caught_up_at = asyncio.get_running_loop().time()
         # etcd never splits one revision's events over two responses (without `fragment`).
         self._next = max(self._next, last + 1)
         self._conn.saw(response.header.revision)

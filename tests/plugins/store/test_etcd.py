@@ -23,6 +23,7 @@ from kframe.store import (
 from kframe.testing import etcd as etcd_testing
 from kframe.testing.etcd import EtcdCluster
 from kframe.testing.store import StoreConformance, StoreFactory, collect, store_state_machine
+from kframe_plugins.store.etcd import EtcdWatch
 
 _shared: list[EtcdCluster] = []
 
@@ -179,6 +180,35 @@ def test_watch_from_exactly_the_compacted_revision_fails(etcd_server: EtcdCluste
             await store.update("/c", b"3", expected_revision=at)
             assert [e.kv.value for e in await collect(watch, 1)] == [b"3"]
             await watch.close()
+        finally:
+            await store.close()
+
+    run(body())
+
+
+def test_compaction_waits_for_watches_to_take_their_history(etcd_server: EtcdCluster) -> None:
+    # etcd cancels a watcher it has not yet replayed history to when a compaction passes its
+    # start; the store holds compactions back until its watches have caught up.
+    async def body() -> None:
+        store = await etcd_testing.store_factory(etcd_server)()
+        try:
+            start = (await store.create("/a/1", b"1")).mod_revision
+            await store.create("/a/2", b"2")
+            busy = store.watch("/a/", start_revision=start)
+            quiet = store.watch("/q/", start_revision=start)  # no history to replay
+            assert isinstance(busy, EtcdWatch)
+            first = await collect(busy, 1)
+            # The replayed history itself shows etcd has caught the watch up.
+            assert busy.caught_up()
+            collecting = asyncio.ensure_future(collect(quiet, 1))
+            await store.compact(await store.revision())
+            await store.create("/a/3", b"3")
+            await store.create("/q/1", b"q")
+            rest = await collect(busy, 2)
+            assert [e.kv.key for e in (*first, *rest)] == ["/a/1", "/a/2", "/a/3"]
+            assert [e.kv.key for e in await collecting] == ["/q/1"]
+            await busy.close()
+            await quiet.close()
         finally:
             await store.close()
 
