@@ -87,8 +87,8 @@ def _condition(kind: str, ok: bool, reason: str, message: str) -> dict[str, Any]
 
 def _served_conditions(node: Node) -> dict[str, tuple[str, str, str]]:
     """The Node's conditions as served: type -> (status, reason, message)."""
-    conditions = node.status.conditions if node.status is not None else ()
-    return {c.type or "": (c.status or "", c.reason or "", c.message or "") for c in conditions or ()}
+    conditions = (node.status.conditions if node.status is not None else ()) or ()
+    return {c.type or "": (c.status or "", c.reason or "", c.message or "") for c in conditions}
 
 
 def _ready_message(status: RuntimeStatus | None) -> str:
