@@ -11,18 +11,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import signal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kframe.cli._command import CommandError
+from kframe.cli._server import server_url
 from kframe.registry import PluginError, Registry
 
 if TYPE_CHECKING:
     from kframe.cloud import CloudProvider
-    from kframe.cloud.controllers import CloudControllerManager
-    from kframe.controller import LeaderElection
 
 __all__ = ["CloudControllerManagerCommand", "add_cloud_flags", "open_provider"]
 
@@ -91,33 +88,20 @@ class CloudControllerManagerCommand:
 
     def run(self, args: argparse.Namespace) -> int:
         from kframe.cli._controller_manager import (
-            _check_election,
+            _run,
+            election_from,
             parse_controllers,
             parse_pairs,
             parse_workers,
         )
-        from kframe.cli._scheduler import server_from_kubeconfig
         from kframe.client import HttpClient
         from kframe.cloud.controllers import CloudControllerManager
-        from kframe.controller import LeaderElection, default_identity
 
         options = {"cluster-name": args.cluster_name, **parse_pairs("--option", args.option)}
         workers = parse_workers(args.concurrent_syncs)
-        election = LeaderElection(
-            enabled=args.leader_elect,
-            lease_duration=args.leader_elect_lease_duration,
-            renew_deadline=args.leader_elect_renew_deadline,
-            retry_period=args.leader_elect_retry_period,
-            name=args.leader_elect_resource_name,
-            namespace=args.leader_elect_resource_namespace,
-            identity=default_identity(),
-        )
-        if election.enabled:
-            _check_election(election)
+        election = election_from(args)
         cloud = open_provider(args.cloud_provider, args.cloud_config, self._registry)
-        server = args.server or server_from_kubeconfig(
-            args.kubeconfig or Path(".kframe/kubeconfig")
-        )
+        server = server_url(args)
 
         async def main() -> None:
             client = HttpClient(server)
@@ -134,52 +118,16 @@ class CloudControllerManagerCommand:
                 await client.close()
                 raise CommandError(str(exc), exit_code=2) from None
             try:
-                await _run(manager, server, election, args.cloud_provider)
+                await _run(
+                    manager,
+                    server,
+                    election,
+                    prog="kframe cloud-controller-manager",
+                    intro=f"cloud {args.cloud_provider}, ",
+                )
             finally:
                 await cloud.close()
                 await client.close()
 
         asyncio.run(main())
         return 0
-
-
-async def _run(
-    manager: CloudControllerManager, server: str, election: LeaderElection, provider: str
-) -> None:
-    """Until SIGINT/SIGTERM, or until leadership is lost (a CommandError, as upstream exits)."""
-    from kframe.controller import LeadershipLost
-
-    prog = "kframe cloud-controller-manager"
-    names = ", ".join(manager.names) or "none"
-    how = (
-        f"leader election on lease {election.namespace}/{election.name} as {election.identity}"
-        if election.enabled
-        else "no leader election"
-    )
-    print(f"{prog}: cloud {provider}, controllers {names} against {server} ({how})", flush=True)
-    loop = asyncio.get_running_loop()
-    stopping = asyncio.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stopping.set)
-
-    async def announce() -> None:
-        await manager.synced.wait()
-        lease = f"acquired lease {election.namespace}/{election.name}; " if election.enabled else ""
-        print(f"{prog}: {lease}controllers started", flush=True)
-
-    task = asyncio.ensure_future(manager.run())
-    stopper = asyncio.ensure_future(stopping.wait())
-    announcer = asyncio.ensure_future(announce())
-    try:
-        await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(sig)
-        stopper.cancel()
-        announcer.cancel()
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            try:
-                await task
-            except LeadershipLost as exc:
-                raise CommandError(str(exc)) from None

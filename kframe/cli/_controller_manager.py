@@ -13,16 +13,22 @@ import argparse
 import asyncio
 import contextlib
 import signal
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kframe.cli._command import CommandError
+from kframe.cli._server import add_server_flags, server_url
 from kframe.registry import Registry
 
 if TYPE_CHECKING:
     from kframe.controller import ControllerManager, LeaderElection
 
-__all__ = ["ControllerManagerCommand", "go_duration", "parse_bool", "parse_pairs"]
+__all__ = [
+    "ControllerManagerCommand",
+    "election_from",
+    "go_duration",
+    "parse_bool",
+    "parse_pairs",
+]
 
 
 def go_duration(text: str) -> float:
@@ -116,15 +122,7 @@ class ControllerManagerCommand:
         self._registry = registry
 
     def configure(self, parser: argparse.ArgumentParser) -> None:
-        where = parser.add_mutually_exclusive_group()
-        where.add_argument(
-            "--kubeconfig",
-            type=Path,
-            metavar="PATH",
-            help="kubeconfig of the API server (its current context's server); "
-            "default ./.kframe/kubeconfig, as `kframe up` writes it",
-        )
-        where.add_argument("--server", metavar="URL", help="the API server's URL")
+        add_server_flags(parser)
         add_controller_flags(parser)
         parser.add_argument(
             "--leader-elect",
@@ -178,32 +176,14 @@ class ControllerManagerCommand:
         )
 
     def run(self, args: argparse.Namespace) -> int:
-        from kframe.cli._scheduler import server_from_kubeconfig
         from kframe.client import HttpClient
-        from kframe.controller import (
-            ControllerManager,
-            LeaderElection,
-            default_identity,
-            registered_controllers,
-        )
+        from kframe.controller import ControllerManager, registered_controllers
 
         options = parse_pairs("--option", args.option)
         workers = parse_workers(args.concurrent_syncs)
-        election = LeaderElection(
-            enabled=args.leader_elect,
-            lease_duration=args.leader_elect_lease_duration,
-            renew_deadline=args.leader_elect_renew_deadline,
-            retry_period=args.leader_elect_retry_period,
-            name=args.leader_elect_resource_name,
-            namespace=args.leader_elect_resource_namespace,
-            identity=default_identity(),
-        )
-        if election.enabled:
-            _check_election(election)
+        election = election_from(args)
         specs = registered_controllers(self._registry)
-        server = args.server or server_from_kubeconfig(
-            args.kubeconfig or Path(".kframe/kubeconfig")
-        )
+        server = server_url(args)
 
         async def main() -> None:
             client = HttpClient(server)
@@ -229,6 +209,24 @@ class ControllerManagerCommand:
 
         asyncio.run(main())
         return 0
+
+
+def election_from(args: argparse.Namespace) -> LeaderElection:
+    """The ``--leader-elect*`` flags as a LeaderElection, checked when it is enabled."""
+    from kframe.controller import LeaderElection, default_identity
+
+    election = LeaderElection(
+        enabled=args.leader_elect,
+        lease_duration=args.leader_elect_lease_duration,
+        renew_deadline=args.leader_elect_renew_deadline,
+        retry_period=args.leader_elect_retry_period,
+        name=args.leader_elect_resource_name,
+        namespace=args.leader_elect_resource_namespace,
+        identity=default_identity(),
+    )
+    if election.enabled:
+        _check_election(election)
+    return election
 
 
 def _check_election(election: LeaderElection) -> None:
@@ -259,7 +257,14 @@ def _check_election(election: LeaderElection) -> None:
             raise CommandError(f"{flag} must not be empty", exit_code=2)
 
 
-async def _run(manager: ControllerManager, server: str, election: LeaderElection) -> None:
+async def _run(
+    manager: ControllerManager,
+    server: str,
+    election: LeaderElection,
+    *,
+    prog: str = "kframe controller-manager",
+    intro: str = "",
+) -> None:
     """Until SIGINT/SIGTERM, or until the manager stops (leadership lost: a CommandError)."""
     from kframe.controller import LeadershipLost
 
@@ -269,7 +274,7 @@ async def _run(manager: ControllerManager, server: str, election: LeaderElection
         if election.enabled
         else "no leader election"
     )
-    print(f"kframe controller-manager: controllers {names} against {server} ({how})", flush=True)
+    print(f"{prog}: {intro}controllers {names} against {server} ({how})", flush=True)
     loop = asyncio.get_running_loop()
     stopping = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -280,7 +285,7 @@ async def _run(manager: ControllerManager, server: str, election: LeaderElection
         # "successfully acquired lease".
         await manager.synced.wait()
         lease = f"acquired lease {election.namespace}/{election.name}; " if election.enabled else ""
-        print(f"kframe controller-manager: {lease}controllers started", flush=True)
+        print(f"{prog}: {lease}controllers started", flush=True)
 
     task = asyncio.ensure_future(manager.run())
     stopper = asyncio.ensure_future(stopping.wait())

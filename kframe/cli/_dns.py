@@ -7,6 +7,7 @@ import asyncio
 from pathlib import Path
 
 from kframe.cli._command import CommandError
+from kframe.cli._server import add_server_flags, server_url
 
 __all__ = ["DnsCommand", "parse_listen"]
 
@@ -31,15 +32,7 @@ class DnsCommand:
     help = "serve cluster DNS (<service>.<namespace>.svc.<domain>) from an API server"
 
     def configure(self, parser: argparse.ArgumentParser) -> None:
-        where = parser.add_mutually_exclusive_group()
-        where.add_argument(
-            "--kubeconfig",
-            type=Path,
-            metavar="PATH",
-            help="kubeconfig of the API server (its current context's server); default "
-            "./.kframe/kubeconfig, as `kframe up` writes it",
-        )
-        where.add_argument("--server", metavar="URL", help="the API server's URL")
+        add_server_flags(parser)
         parser.add_argument(
             "--listen",
             type=parse_listen,
@@ -85,13 +78,10 @@ class DnsCommand:
         )
 
     def run(self, args: argparse.Namespace) -> int:
-        from kframe.cli._scheduler import server_from_kubeconfig
         from kframe.client import HttpClient
         from kframe.dns import ClusterDNS, Forwarder, parse_upstream, resolv_conf_upstreams
 
-        server = args.server or server_from_kubeconfig(
-            args.kubeconfig or Path(".kframe/kubeconfig")
-        )
+        server = server_url(args)
         if not 0 <= args.ttl <= 3600:
             raise CommandError(f"--ttl {args.ttl}: must be 0 to 3600 seconds")
         forwarder: Forwarder | None

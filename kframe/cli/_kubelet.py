@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 
 from kframe.cli._command import CommandError
+from kframe.cli._server import add_server_flags, server_url
 from kframe.registry import Registry
 
 __all__ = ["KubeletCommand"]
@@ -51,15 +52,7 @@ class KubeletCommand:
         self._registry = registry
 
     def configure(self, parser: argparse.ArgumentParser) -> None:
-        where = parser.add_mutually_exclusive_group()
-        where.add_argument(
-            "--kubeconfig",
-            type=Path,
-            metavar="PATH",
-            help="kubeconfig of the API server (its current context's server); default "
-            "./.kframe/kubeconfig, as `kframe up` writes it",
-        )
-        where.add_argument("--server", metavar="URL", help="the API server's URL")
+        add_server_flags(parser)
         parser.add_argument(
             "--node-name",
             default=socket.gethostname().lower(),
@@ -137,16 +130,13 @@ class KubeletCommand:
         return pairs
 
     def run(self, args: argparse.Namespace) -> int:
-        from kframe.cli._scheduler import server_from_kubeconfig
         from kframe.client import HttpClient
         from kframe.kubelet import Kubelet, KubeletConfig, KubeletServer
         from kframe.kubelet._summary import kubelet_summaries
         from kframe.registry import UnknownNameError
         from kframe.runtime import CRIError, RuntimeOptions, open_runtime
 
-        server = args.server or server_from_kubeconfig(
-            args.kubeconfig or Path(".kframe/kubeconfig")
-        )
+        server = server_url(args)
         runtime_config = _load_runtime_config(args.runtime_config)
         from kframe.api import Quantity, QuantityError
 

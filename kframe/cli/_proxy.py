@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 
 from kframe.cli._command import CommandError
+from kframe.cli._server import add_server_flags, server_url
 from kframe.registry import Registry
 
 __all__ = ["ProxyCommand", "load_backend_config"]
@@ -44,15 +45,7 @@ class ProxyCommand:
     def configure(self, parser: argparse.ArgumentParser) -> None:
         from kframe.cli._controller_manager import go_duration
 
-        where = parser.add_mutually_exclusive_group()
-        where.add_argument(
-            "--kubeconfig",
-            type=Path,
-            metavar="PATH",
-            help="kubeconfig of the API server (its current context's server); default "
-            "./.kframe/kubeconfig, as `kframe up` writes it",
-        )
-        where.add_argument("--server", metavar="URL", help="the API server's URL")
+        add_server_flags(parser)
         parser.add_argument(
             "--mode",
             default="iptables",
@@ -113,7 +106,6 @@ class ProxyCommand:
         )
 
     def run(self, args: argparse.Namespace) -> int:
-        from kframe.cli._scheduler import server_from_kubeconfig
         from kframe.client import HttpClient
         from kframe.proxy import Proxy, ProxyError, ProxyOptions, open_backend
         from kframe.registry import UnknownNameError
@@ -150,9 +142,7 @@ class ProxyCommand:
             print(f"kframe proxy: {args.mode} rules removed", file=sys.stderr)
             return 0
 
-        server = args.server or server_from_kubeconfig(
-            args.kubeconfig or Path(".kframe/kubeconfig")
-        )
+        server = server_url(args)
 
         async def main() -> None:
             from kframe.cluster import run_until_signal

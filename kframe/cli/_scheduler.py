@@ -10,11 +10,10 @@ import os
 import sys
 from pathlib import Path
 
-import yaml
-
 from kframe.api import load_yaml
 from kframe.cli._builtin import _port
 from kframe.cli._command import CommandError
+from kframe.cli._server import add_server_flags, server_url
 from kframe.registry import Registry
 from kframe.scheduler import (
     METRICS_PORT,
@@ -34,15 +33,7 @@ class SchedulerCommand:
         self._registry = registry
 
     def configure(self, parser: argparse.ArgumentParser) -> None:
-        where = parser.add_mutually_exclusive_group()
-        where.add_argument(
-            "--kubeconfig",
-            type=Path,
-            metavar="PATH",
-            help="kubeconfig of the API server (its current context's server); "
-            "default ./.kframe/kubeconfig, as `kframe up` writes it",
-        )
-        where.add_argument("--server", metavar="URL", help="the API server's URL")
+        add_server_flags(parser)
         parser.add_argument(
             "--config",
             type=Path,
@@ -128,9 +119,7 @@ class SchedulerCommand:
         from kframe.client import HttpClient
         from kframe.scheduler import MetricsServer, Scheduler
 
-        server = args.server or server_from_kubeconfig(
-            args.kubeconfig or Path(".kframe/kubeconfig")
-        )
+        server = server_url(args)
         try:
             config = load_config(args.run_config)
             scheduler = Scheduler(
@@ -173,22 +162,3 @@ class SchedulerCommand:
 
         asyncio.run(main())
         return 0
-
-
-def server_from_kubeconfig(path: Path) -> str:
-    """The server URL of a kubeconfig's current context."""
-    try:
-        data = yaml.safe_load(path.read_text())
-    except OSError as exc:
-        raise CommandError(f"reading kubeconfig {path}: {exc.strerror or exc}") from None
-    except yaml.YAMLError:
-        raise CommandError(f"kubeconfig {path} is not valid YAML") from None
-    try:
-        contexts = {c["name"]: c["context"] for c in data.get("contexts") or ()}
-        clusters = {c["name"]: c["cluster"] for c in data.get("clusters") or ()}
-        context = contexts[data["current-context"]]
-        return str(clusters[context["cluster"]]["server"])
-    except (KeyError, TypeError, AttributeError):
-        raise CommandError(
-            f"kubeconfig {path} has no current context with a cluster server"
-        ) from None
