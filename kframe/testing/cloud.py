@@ -162,6 +162,25 @@ class CloudConformance:
     ) -> None:
         run_with_testbed(factory, body)
 
+    def _run_on(
+        self,
+        factory: TestbedFactory,
+        request: pytest.FixtureRequest,
+        capability: str,
+        body: Callable[[CloudTestbed, Any], Coroutine[Any, Any, None]],
+    ) -> None:
+        """Run ``body(bed, impl)`` with the provider's ``capability()``; when that is None the
+        case passes and records the capability as absent."""
+
+        async def main(bed: CloudTestbed) -> None:
+            impl = getattr(bed.provider, capability)()
+            if impl is None:
+                _absent(request, capability)
+            else:
+                await body(bed, impl)
+
+        run_with_testbed(factory, main)
+
     # -- the provider ---------------------------------------------------------------------------
 
     def test_is_a_cloud_provider(self, cloud_testbed: TestbedFactory) -> None:
@@ -187,11 +206,7 @@ class CloudConformance:
     def test_instance_metadata_and_existence(
         self, cloud_testbed: TestbedFactory, request: pytest.FixtureRequest
     ) -> None:
-        async def body(bed: CloudTestbed) -> None:
-            instances = bed.provider.instances_v2()
-            if instances is None:
-                _absent(request, "instances_v2")
-                return
+        async def body(bed: CloudTestbed, instances: InstancesV2) -> None:
             await bed.add_instance("node-a")
             node = make_node("node-a")
             assert await instances.instance_exists(node) is True
@@ -206,31 +221,23 @@ class CloudConformance:
             assert (await instances.instance_metadata(by_id)).provider_id == meta.provider_id
             assert all(a.type and a.address for a in meta.node_addresses)
 
-        self._run(cloud_testbed, body)
+        self._run_on(cloud_testbed, request, "instances_v2", body)
 
     def test_unknown_instances_do_not_exist(
         self, cloud_testbed: TestbedFactory, request: pytest.FixtureRequest
     ) -> None:
-        async def body(bed: CloudTestbed) -> None:
-            instances = bed.provider.instances_v2()
-            if instances is None:
-                _absent(request, "instances_v2")
-                return
+        async def body(bed: CloudTestbed, instances: InstancesV2) -> None:
             ghost = make_node("never-created")
             assert await instances.instance_exists(ghost) is False
             with pytest.raises(InstanceNotFound):
                 await instances.instance_metadata(ghost)
 
-        self._run(cloud_testbed, body)
+        self._run_on(cloud_testbed, request, "instances_v2", body)
 
     def test_shutdown_and_deletion(
         self, cloud_testbed: TestbedFactory, request: pytest.FixtureRequest
     ) -> None:
-        async def body(bed: CloudTestbed) -> None:
-            instances = bed.provider.instances_v2()
-            if instances is None:
-                _absent(request, "instances_v2")
-                return
+        async def body(bed: CloudTestbed, instances: InstancesV2) -> None:
             await bed.add_instance("node-b")
             node = make_node("node-b")
             meta = await instances.instance_metadata(node)
@@ -246,18 +253,14 @@ class CloudConformance:
             with pytest.raises(InstanceNotFound):
                 await instances.instance_metadata(by_id)
 
-        self._run(cloud_testbed, body)
+        self._run_on(cloud_testbed, request, "instances_v2", body)
 
     # -- zones ----------------------------------------------------------------------------------
 
     def test_zones_agree_with_instance_metadata(
         self, cloud_testbed: TestbedFactory, request: pytest.FixtureRequest
     ) -> None:
-        async def body(bed: CloudTestbed) -> None:
-            zones = bed.provider.zones()
-            if zones is None:
-                _absent(request, "zones")
-                return
+        async def body(bed: CloudTestbed, zones: Zones) -> None:
             assert isinstance(await zones.get_zone(), Zone)
             instances = bed.provider.instances_v2()
             if instances is None:
@@ -270,18 +273,14 @@ class CloudConformance:
             if meta.zone:
                 assert (by_name.failure_domain, by_name.region) == (meta.zone, meta.region)
 
-        self._run(cloud_testbed, body)
+        self._run_on(cloud_testbed, request, "zones", body)
 
     # -- load balancers -------------------------------------------------------------------------
 
     def test_load_balancer_lifecycle(
         self, cloud_testbed: TestbedFactory, request: pytest.FixtureRequest
     ) -> None:
-        async def body(bed: CloudTestbed) -> None:
-            lb = bed.provider.load_balancer()
-            if lb is None:
-                _absent(request, "load_balancer")
-                return
+        async def body(bed: CloudTestbed, lb: LoadBalancer) -> None:
             nodes = [make_node("node-a", address="127.0.0.1"), make_node("node-b")]
             svc = make_service("web", port=_free_port(), node_port=30080)
             name = lb.get_load_balancer_name(CLUSTER_NAME, svc)
@@ -299,16 +298,12 @@ class CloudConformance:
             assert await lb.get_load_balancer(CLUSTER_NAME, svc) is None
             await lb.ensure_load_balancer_deleted(CLUSTER_NAME, svc)  # gone is fine
 
-        self._run(cloud_testbed, body)
+        self._run_on(cloud_testbed, request, "load_balancer", body)
 
     def test_load_balancers_are_per_service(
         self, cloud_testbed: TestbedFactory, request: pytest.FixtureRequest
     ) -> None:
-        async def body(bed: CloudTestbed) -> None:
-            lb = bed.provider.load_balancer()
-            if lb is None:
-                _absent(request, "load_balancer")
-                return
+        async def body(bed: CloudTestbed, lb: LoadBalancer) -> None:
             nodes = [make_node("node-a")]
             one = make_service("one", port=_free_port(), node_port=30081)
             two = make_service("two", port=_free_port(), node_port=30082)
@@ -322,18 +317,14 @@ class CloudConformance:
             assert await lb.get_load_balancer(CLUSTER_NAME, two) is not None
             await lb.ensure_load_balancer_deleted(CLUSTER_NAME, two)
 
-        self._run(cloud_testbed, body)
+        self._run_on(cloud_testbed, request, "load_balancer", body)
 
     # -- routes ---------------------------------------------------------------------------------
 
     def test_route_lifecycle(
         self, cloud_testbed: TestbedFactory, request: pytest.FixtureRequest
     ) -> None:
-        async def body(bed: CloudTestbed) -> None:
-            routes = bed.provider.routes()
-            if routes is None:
-                _absent(request, "routes")
-                return
+        async def body(bed: CloudTestbed, routes: Routes) -> None:
             assert _pairs(await routes.list_routes(CLUSTER_NAME)) == set()
             a = make_node("node-a")
             b = make_node("node-b")
@@ -357,4 +348,4 @@ class CloudConformance:
             assert _pairs(await routes.list_routes(CLUSTER_NAME)) == {("node-b", "10.244.1.0/24")}
             await routes.delete_route(CLUSTER_NAME, first)  # gone is fine
 
-        self._run(cloud_testbed, body)
+        self._run_on(cloud_testbed, request, "routes", body)
