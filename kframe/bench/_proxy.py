@@ -181,9 +181,9 @@ class ProxyBench:
         )
 
     def run(self, args: argparse.Namespace) -> int:
-        from kframe.cli._proxy import load_backend_config
+        from kframe.cli._files import load_settings
 
-        config = load_backend_config(args.backend_config)
+        config = load_settings("--backend-config", args.backend_config)
         result = asyncio.run(
             _bench(args.services, args.endpoints, args.repeat, args.mode, args.apply, config)
         )

@@ -8,11 +8,9 @@ import contextlib
 import ipaddress
 import socket
 from pathlib import Path
-from typing import Any
-
-import yaml
 
 from kframe.cli._command import CommandError
+from kframe.cli._files import load_settings
 from kframe.cli._server import add_server_flags, server_url
 from kframe.registry import Registry
 
@@ -27,22 +25,6 @@ def _port(text: str) -> int:
     if not 0 <= value <= 65535:
         raise argparse.ArgumentTypeError(f"port out of range 0-65535: {value}")
     return value
-
-
-def _load_runtime_config(path: Path | None) -> dict[str, Any]:
-    if path is None:
-        return {}
-    try:
-        data = yaml.safe_load(path.read_text())
-    except OSError as exc:
-        raise CommandError(f"--runtime-config {path}: {exc.strerror or exc}") from None
-    except yaml.YAMLError:
-        raise CommandError(f"--runtime-config {path}: not valid YAML or JSON") from None
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise CommandError(f"--runtime-config {path}: a mapping of settings expected")
-    return data
 
 
 class KubeletCommand:
@@ -137,7 +119,7 @@ class KubeletCommand:
         from kframe.runtime import CRIError, RuntimeOptions, open_runtime
 
         server = server_url(args)
-        runtime_config = _load_runtime_config(args.runtime_config)
+        runtime_config = load_settings("--runtime-config", args.runtime_config)
         from kframe.api import Quantity, QuantityError
 
         labels = self._pairs("--node-labels", args.node_labels)

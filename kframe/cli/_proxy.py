@@ -10,30 +10,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from kframe.cli._command import CommandError
+from kframe.cli._files import load_settings
 from kframe.cli._server import add_server_flags, server_url
 from kframe.registry import Registry
 
-__all__ = ["ProxyCommand", "load_backend_config"]
-
-
-def load_backend_config(path: Path | None) -> dict[str, Any]:
-    """The ``--backend-config`` file: a YAML or JSON mapping ({} without one)."""
-    if path is None:
-        return {}
-    try:
-        data = yaml.safe_load(path.read_text())
-    except OSError as exc:
-        raise CommandError(f"--backend-config {path}: {exc.strerror or exc}") from None
-    except yaml.YAMLError:
-        raise CommandError(f"--backend-config {path}: not valid YAML or JSON") from None
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise CommandError(f"--backend-config {path}: a mapping of settings expected")
-    return data
+__all__ = ["ProxyCommand"]
 
 
 class ProxyCommand:
@@ -116,7 +98,7 @@ class ProxyCommand:
             node_name=args.node_name,
             dry_run=args.dry_run,
             ip_family=args.ip_family,
-            config=load_backend_config(args.backend_config),
+            config=load_settings("--backend-config", args.backend_config),
         )
 
         async def open_() -> Any:
