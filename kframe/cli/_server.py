@@ -6,9 +6,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import yaml
-
 from kframe.cli._command import CommandError
+from kframe.cli._files import load_settings
 
 __all__ = ["DEFAULT_KUBECONFIG", "add_server_flags", "server_from_kubeconfig", "server_url"]
 
@@ -37,12 +36,7 @@ def server_url(args: argparse.Namespace) -> str:
 
 def server_from_kubeconfig(path: Path) -> str:
     """The server URL of a kubeconfig's current context."""
-    try:
-        data = yaml.safe_load(path.read_text())
-    except OSError as exc:
-        raise CommandError(f"reading kubeconfig {path}: {exc.strerror or exc}") from None
-    except yaml.YAMLError:
-        raise CommandError(f"kubeconfig {path} is not valid YAML") from None
+    data = load_settings("--kubeconfig", path)
     try:
         contexts = {c["name"]: c["context"] for c in data.get("contexts") or ()}
         clusters = {c["name"]: c["cluster"] for c in data.get("clusters") or ()}
@@ -50,5 +44,5 @@ def server_from_kubeconfig(path: Path) -> str:
         return str(clusters[context["cluster"]]["server"])
     except (KeyError, TypeError, AttributeError):
         raise CommandError(
-            f"kubeconfig {path} has no current context with a cluster server"
+            f"--kubeconfig {path}: no current context with a cluster server"
         ) from None
