@@ -1,4 +1,4 @@
-"""Settings files that flags name (``--runtime-config``, ``--backend-config``)."""
+"""Settings files that flags name (``--runtime-config``, ``--backend-config``, ``--kubeconfig``)."""
 
 from __future__ import annotations
 
