@@ -23,7 +23,7 @@ from typing import Any
 
 import attrs
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from kframe.api import DecodeError, from_dict, models, to_dict
@@ -289,7 +289,6 @@ def _decodes_or_refuses(body: bytes) -> None:
         decode_protobuf(body)
 
 
-@settings(suppress_health_check=[HealthCheck.too_slow])
 @given(st.binary(max_size=200))
 def test_random_bytes_after_the_magic(data: bytes) -> None:
     _decodes_or_refuses(MAGIC + data)
